@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { startGateway } from './server.js';
+import { createLogger } from './telemetry/logger.js';
+
+const USAGE = `usage:
+  switchyard serve [--config <file>] [--port <n>]   serve (default config: $SWITCHYARD_CONFIG or ./config.yaml)
+  switchyard check-config <file>                    validate a config file; exit 1 when it is invalid`;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...args] = argv;
+  if (command === 'check-config') {
+    const file = args[0];
+    if (!file) {
+      console.error(USAGE);
+      return 2;
+    }
+    try {
+      const loaded = loadConfigFile(file);
+      for (const w of loaded.warnings) console.warn(`warning: ${w}`);
+      console.log(`${loaded.source}: OK (${loaded.providers.length} usable provider${loaded.providers.length === 1 ? '' : 's'}: ${loaded.chain.join(', ') || 'none'}; strategy ${loaded.config.routing.strategy})`);
+      return 0;
+    } catch (err) {
+      console.error(err instanceof ConfigError ? err.message : String(err));
+      return 1;
+    }
+  }
+  if (command === 'serve') {
+    const file = flag(args, '--config') ?? process.env.SWITCHYARD_CONFIG ?? './config.yaml';
+    const portText = flag(args, '--port');
+    const port = portText === undefined ? undefined : Number(portText);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      console.error(`--port: "${portText}" is not a port number`);
+      return 2;
+    }
+    let loaded;
+    try {
+      loaded = loadConfigFile(file, port === undefined ? {} : { portOverride: port });
+    } catch (err) {
+      console.error(err instanceof ConfigError ? err.message : String(err));
+      return 1;
+    }
+    const logger = createLogger(loaded.config.logging.level);
+    let running;
+    try {
+      running = await startGateway(loaded, { logger });
+    } catch (err) {
+      logger.fatal({ err: { message: (err as Error).message } }, 'start-up failed');
+      logger.flush();
+      return 1;
+    }
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      void running.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    return -1; // keep running
+  }
+  console.error(USAGE);
+  return command === '--help' || command === 'help' ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

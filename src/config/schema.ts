@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** Wire protocols this build can speak. Other types are refused at load time with a clear message. */
+export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible'] as const;
+const PLANNED_PROVIDER_TYPES = ['anthropic', 'gemini', 'ollama'];
+
+const price = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+});
+
+export const providerSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
+  type: z.string().superRefine((t, ctx) => {
+    if ((SUPPORTED_PROVIDER_TYPES as readonly string[]).includes(t)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: PLANNED_PROVIDER_TYPES.includes(t)
+        ? `provider type "${t}" is not available in this version (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`
+        : `unknown provider type "${t}" (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`,
+    });
+  }),
+  base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  /** Absent: no Authorization header is sent (local servers). Present but empty: provider is skipped. */
+  api_key: z.string().optional(),
+  default_model: z.string().min(1).optional(),
+  models: z.array(z.string().min(1)).min(1).optional(),
+  pricing: z.record(z.string(), price).optional(),
+  timeout_ms: z.number().int().positive().default(30_000),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: z.coerce.number().int().min(0).max(65_535).default(8000),
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  providers: z.array(providerSchema).default([]),
+  routing: z
+    .strictObject({
+      strategy: z.string().min(1).default('priority'),
+      fallback_chain: z.array(z.string().min(1)).optional(),
+      /** Overall deadline for one request, across all attempts (until a stream's first chunk). */
+      request_timeout_ms: z.number().int().positive().default(120_000),
+      /** Upper bound on upstream attempts per request; default: one per provider plus Retry-After retries. */
+      max_attempts: z.number().int().positive().optional(),
+      /** A Retry-After at most this long is waited for and the provider tried once more. */
+      max_retry_after_ms: z.number().int().nonnegative().default(2_000),
+    })
+    .prefault({}),
+  circuit_breaker: z
+    .strictObject({
+      failure_threshold: z.number().int().positive().default(5),
+      cooldown_seconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+  redis: z.strictObject({ url: z.string().optional() }).prefault({}),
+  auth: z
+    .strictObject({
+      keys: z.array(z.string().min(1)).optional(),
+      admin_keys: z.array(z.string().min(1)).optional(),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Largest accepted request body; larger ones get 413. */
+      max_body_bytes: z.number().int().positive().default(20 * 1024 * 1024),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -1,0 +1,17 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Compares a presented bearer token with each configured key in constant time (hashes equalise lengths). */
+export function matchesAnyKey(header: string | undefined, keys: readonly string[]): boolean {
+  if (!header || !header.startsWith('Bearer ')) return false;
+  const presented = digest(header.slice(7).trim());
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(presented, digest(k)) || ok;
+  return ok;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -1,0 +1,34 @@
+import type { Hono } from 'hono';
+import type { Gateway } from '../../gateway.js';
+import type { AppEnv } from '../app.js';
+import { isLoopback, matchesAnyKey } from '../auth.js';
+import { errorJson } from '../errors.js';
+
+/**
+ * /admin/*: with `auth.admin_keys` set, a Bearer admin key is required; without, only loopback
+ * clients are answered, so a local operator needs no setup and a remote stranger gets nothing.
+ */
+export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
+  app.use('/admin/*', async (c, next) => {
+    const keys = gateway.config.auth.admin_keys;
+    if (keys && keys.length > 0) {
+      if (!matchesAnyKey(c.req.header('authorization'), keys)) {
+        return c.body(errorJson({ status: 401, type: 'authentication_error', code: 'invalid_admin_key', message: 'A valid admin key is required (Authorization: Bearer <admin key>).' }), 401, { 'content-type': 'application/json' });
+      }
+    } else if (!isLoopback(c.env.incoming.socket.remoteAddress)) {
+      return c.body(errorJson({ status: 403, type: 'permission_error', code: 'admin_loopback_only', message: 'Admin endpoints answer only loopback clients when no admin key is configured.' }), 403, { 'content-type': 'application/json' });
+    }
+    await next();
+  });
+
+  app.post('/admin/circuit/:provider/reset', (c) => {
+    const provider = c.req.param('provider');
+    if (!gateway.providers.has(provider)) {
+      return c.body(errorJson({ status: 404, type: 'not_found_error', code: 'unknown_provider', param: 'provider', message: `Unknown provider "${provider}".` }), 404, { 'content-type': 'application/json' });
+    }
+    const before = gateway.breakers.state(provider);
+    gateway.breakers.reset(provider);
+    gateway.logger.info({ provider, from: before }, 'circuit breaker reset by operator');
+    return c.json({ provider, previous: before, circuit: gateway.breakers.state(provider) });
+  });
+}

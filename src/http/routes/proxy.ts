@@ -1,0 +1,202 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../../gateway.js';
+import type { Endpoint } from '../../providers/types.js';
+import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
+import { resolveCandidates } from '../../routing/planner.js';
+import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
+import { sendJson } from '../../respond/json.js';
+import { pipeStream } from '../../respond/stream.js';
+import { costOf, type Usage } from '../../telemetry/usage.js';
+import { validateRequest } from '../../validate/validate.js';
+import { badRequest, errorJson, writeError, type ApiError } from '../errors.js';
+import { readBody } from '../read-body.js';
+
+export interface ProxyContext {
+  gateway: Gateway;
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  endpoint: Endpoint;
+}
+
+/**
+ * POST /v1/chat/completions and /v1/completions: read, validate, plan, attempt, respond, account.
+ * Works on the Node request and response directly so that bodies and streams are never converted.
+ */
+export async function handleProxy(ctx: ProxyContext): Promise<void> {
+  const { gateway, req, res, requestId, endpoint } = ctx;
+  const started = performance.now();
+  const log = (status: number, extra: Record<string, unknown>) =>
+    gateway.logger.info({ requestId, method: 'POST', path: `/v1/${endpoint}`, status, ms: round(performance.now() - started), ...extra }, 'request');
+  const fail = (e: ApiError, headers: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) => {
+    writeError(res, e, { 'x-request-id': requestId, ...headers });
+    gateway.metrics.httpRequests.labels(endpoint, String(e.status)).inc();
+    log(e.status, { error: e.code ?? e.type, ...extra });
+  };
+
+  const read = await readBody(req, gateway.config.limits.max_body_bytes);
+  if (!read.ok) {
+    if (read.reason === 'too_large') {
+      return fail({ status: 413, type: 'invalid_request_error', code: 'request_too_large', message: `Request body is larger than ${gateway.config.limits.max_body_bytes} bytes.` });
+    }
+    return; // client went away
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(read.body.toString('utf8'));
+  } catch {
+    return fail(badRequest('We could not parse the JSON body of your request. The body must be valid JSON.', null, 'invalid_json'));
+  }
+  const v = validateRequest(endpoint, parsed);
+  if (!v.ok) return fail(badRequest(v.message, v.param, 'invalid_request'));
+
+  if (gateway.providers.size === 0) {
+    return fail({ status: 503, type: 'service_unavailable', code: 'no_providers', message: 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).' });
+  }
+  const candidates = resolveCandidates(v.model, gateway.providers, gateway.chain);
+  if (candidates.length === 0) {
+    return fail({ status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model', message: `The model \`${v.model}\` is not served by any configured provider.` });
+  }
+  const ordered = gateway.strategy({ candidates, request: { model: v.model, stream: v.stream }, snapshot: gateway.snapshot() });
+
+  const clientGone = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) clientGone.abort();
+  };
+  res.once('close', onClose);
+
+  const routing = gateway.config.routing;
+  const result: LoopResult<Served> = await runAttempts<Served>({
+    candidates: ordered,
+    breakers: gateway.breakers,
+    deadline: Date.now() + routing.request_timeout_ms,
+    maxAttempts: routing.max_attempts ?? ordered.length * 2,
+    maxRetryAfterMs: routing.max_retry_after_ms,
+    signal: clientGone.signal,
+    timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
+    attempt: (c, signal) =>
+      attemptUpstream(gateway.adapters.get(c.provider)!, {
+        endpoint,
+        body: c.model === v.model ? v.body : { ...v.body, model: c.model },
+        stream: v.stream,
+        requestId,
+        signal,
+        idleTimeoutMs: gateway.providers.get(c.provider)!.timeout_ms,
+      }),
+    onAttempt: (c, outcome, ms, failedOver) => {
+      gateway.stats.get(c.provider)?.recordAttempt(outcome, ms);
+      gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
+    },
+  });
+
+  const attemptsMade = result.attempts.filter((a) => a.result !== 'skipped').length;
+  if (result.kind === 'aborted') {
+    log(499, { attempts: attemptsMade, error: 'client_closed_request' });
+    return;
+  }
+  if (result.kind === 'exhausted') {
+    gateway.metrics.exhausted.inc();
+    const e = exhaustedError(v.model, result);
+    const headers: Record<string, string | number> = { 'x-switchyard-attempts': attemptsMade };
+    if (result.retryAfterMs !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+    return fail(e, headers, { attempts: attemptsMade, tried: result.attempts });
+  }
+
+  const provider = result.candidate.provider;
+  const headers: Record<string, string | number> = {
+    'x-request-id': requestId,
+    'x-switchyard-provider': provider,
+    'x-switchyard-model': result.candidate.model,
+    'x-switchyard-attempts': attemptsMade,
+  };
+  const served = result.value;
+  if (result.kind === 'rejected' && served.kind === 'error') {
+    if (served.retryAfter) headers['retry-after'] = served.retryAfter;
+    const body = asErrorEnvelope(served.body, served.status, gateway.providers.get(provider)?.api_key);
+    sendJson(res, served.status, body, headers);
+    gateway.metrics.httpRequests.labels(endpoint, String(served.status)).inc();
+    log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
+    return;
+  }
+  if (result.kind !== 'served') return; // unreachable: a rejection always carries an error answer
+
+  const account = (usage: Usage | undefined) => {
+    if (!usage) return;
+    const price = gateway.providers.get(provider)?.pricing?.[result.candidate.model];
+    const cost = costOf(usage, price);
+    gateway.stats.get(provider)?.recordUsage(usage, cost);
+    const m = result.candidate.model;
+    gateway.metrics.tokens.labels(provider, m, 'prompt').inc(usage.promptTokens);
+    gateway.metrics.tokens.labels(provider, m, 'completion').inc(usage.completionTokens);
+    if (cost > 0) gateway.metrics.cost.labels(provider, m).inc(cost);
+  };
+
+  if (served.kind === 'json') {
+    sendJson(res, served.status, served.body, headers);
+    result.finish('success');
+    account(served.usage);
+    gateway.metrics.httpRequests.labels(endpoint, String(served.status)).inc();
+    log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade, ...usageLog(served.usage) });
+    return;
+  }
+  if (served.kind === 'stream') {
+    gateway.metrics.recordFirstChunk(provider, performance.now() - started);
+    pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
+      if (end.kind === 'complete') {
+        result.finish('success');
+        account(end.usage);
+      } else if (end.kind === 'upstream_error') {
+        result.finish('failure');
+        gateway.metrics.streamErrors.labels(provider).inc();
+      } else {
+        result.finish('neutral');
+      }
+      gateway.metrics.httpRequests.labels(endpoint, '200').inc();
+      log(200, {
+        provider,
+        model: result.candidate.model,
+        attempts: attemptsMade,
+        stream: end.kind,
+        ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
+        ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
+      });
+    });
+  }
+}
+
+function exhaustedError(model: string, r: Extract<LoopResult<Served>, { kind: 'exhausted' }>): ApiError {
+  const tried = r.attempts.map(describeAttempt).join('; ');
+  const made = r.attempts.some((a) => a.result !== 'skipped');
+  if (!made) {
+    return { status: 503, type: 'service_unavailable', code: 'providers_unavailable', message: `No provider is available for model \`${model}\`: ${tried}.` };
+  }
+  if (r.allRateLimited) {
+    return { status: 429, type: 'rate_limit_error', code: 'upstream_rate_limited', message: `Every provider for model \`${model}\` is rate limiting: ${tried}.` };
+  }
+  if (r.allTimedOut) {
+    return { status: 504, type: 'timeout_error', code: 'upstream_timeout', message: `Every provider for model \`${model}\` timed out: ${tried}.` };
+  }
+  return { status: 502, type: 'server_error', code: 'all_providers_failed', message: `All providers failed for model \`${model}\`: ${tried}.` };
+}
+
+function describeAttempt(a: AttemptRecord): string {
+  return `${a.provider} (${a.model}): ${a.result === 'skipped' ? `skipped, ${a.detail}` : (a.detail ?? a.result)}`;
+}
+
+/** An upstream error passed back as the client's own: kept when it is already the OpenAI envelope. */
+function asErrorEnvelope(body: Buffer, status: number, apiKey: string | undefined): Buffer {
+  let text = body.toString('utf8');
+  if (apiKey) text = text.split(apiKey).join('[redacted]');
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+    if (parsed.error && typeof parsed.error.message === 'string') return Buffer.from(text);
+  } catch {
+    // not JSON: wrapped below
+  }
+  return Buffer.from(
+    errorJson({ status, type: 'invalid_request_error', code: 'upstream_error', message: `The provider rejected the request (HTTP ${status}).` }),
+  );
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});

@@ -1,0 +1,25 @@
+import type { ProviderConfig } from '../config/schema.js';
+import type { Candidate } from './strategy.js';
+
+/**
+ * Resolves which providers can serve `model` and under which upstream name:
+ * - a provider that lists `models` serves those names as they are;
+ * - otherwise it is asked for its `default_model` when it has one;
+ * - a provider with neither list nor default passes the requested name through.
+ * Candidates come back in chain order; filtering by breaker state and ordering happen after.
+ */
+export function resolveCandidates(
+  model: string,
+  providers: ReadonlyMap<string, ProviderConfig>,
+  chain: readonly string[],
+): Candidate[] {
+  const out: Candidate[] = [];
+  chain.forEach((name, chainIndex) => {
+    const p = providers.get(name);
+    if (!p) return;
+    if (p.models?.includes(model)) out.push({ provider: name, model, chainIndex });
+    else if (p.default_model) out.push({ provider: name, model: p.default_model, chainIndex });
+    else if (!p.models) out.push({ provider: name, model, chainIndex });
+  });
+  return out;
+}

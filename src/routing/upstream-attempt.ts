@@ -1,0 +1,113 @@
+import type { Readable } from 'node:stream';
+import type { ProviderAdapter, UpstreamCall } from '../providers/types.js';
+import { readUsage, type Usage } from '../telemetry/usage.js';
+import type { AttemptResult } from './attempt-loop.js';
+import { parseRetryAfter } from './classify.js';
+
+/** What a decided attempt hands to the responder. */
+export type Served =
+  | { kind: 'json'; status: number; body: Buffer; usage?: Usage }
+  | { kind: 'stream'; status: number; first: Buffer; rest: Readable }
+  /** An upstream error the client gets as its own (not failed over). */
+  | { kind: 'error'; status: number; body: Buffer; retryAfter?: string };
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * Runs one upstream call far enough to judge it: a JSON answer is read whole (it is small and must
+ * parse); a stream is judged at its first chunk, so a stream that dies before sending anything is
+ * failed over like any other failure, and nothing is buffered beyond that first chunk.
+ */
+export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCall): Promise<AttemptResult<Served>> {
+  const res = await adapter.send(call);
+  if (res.status < 200 || res.status >= 300) {
+    const body = await readAll(res.body, MAX_ERROR_BODY);
+    const retryAfterHeader = res.headers['retry-after'];
+    const retryAfterMs = parseRetryAfter(retryAfterHeader);
+    const message = errorMessage(body, adapter.config.api_key);
+    return {
+      kind: 'failure',
+      failure: {
+        kind: 'status',
+        status: res.status,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        ...(message ? { message } : {}),
+      },
+      value: {
+        kind: 'error',
+        status: res.status,
+        body,
+        ...(typeof retryAfterHeader === 'string' ? { retryAfter: retryAfterHeader } : {}),
+      },
+    };
+  }
+  if (call.stream) {
+    const first = await firstChunk(res.body);
+    if (first === null) return { kind: 'failure', failure: { kind: 'malformed', detail: 'stream ended before any data' } };
+    return { kind: 'success', value: { kind: 'stream', status: res.status, first, rest: res.body } };
+  }
+  const body = await readAll(res.body, Infinity);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { kind: 'failure', failure: { kind: 'malformed', detail: 'response body is not valid JSON' } };
+  }
+  if (parsed === null || typeof parsed !== 'object' || !('choices' in parsed)) {
+    return { kind: 'failure', failure: { kind: 'malformed', detail: 'response has no "choices"' } };
+  }
+  const usage = readUsage(parsed);
+  return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(usage ? { usage } : {}) } };
+}
+
+function firstChunk(body: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      cleanup();
+      body.pause();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+  });
+}
+
+async function readAll(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk);
+    size += chunk.length;
+  }
+  const all = Buffer.concat(chunks);
+  return size > limit ? all.subarray(0, limit) : all;
+}
+
+/** A short, key-free description of an upstream error body, for logs and the attempt list. */
+function errorMessage(body: Buffer, apiKey: string | undefined): string | undefined {
+  let text: string | undefined;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } | string; message?: unknown };
+    const e = parsed.error;
+    text = typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    text = undefined;
+  }
+  if (!text) return undefined;
+  if (apiKey) text = text.split(apiKey).join('[redacted]');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

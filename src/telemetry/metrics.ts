@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CircuitState } from '../routing/circuit-breaker.js';
+
+const STATE_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export type AttemptOutcome = 'success' | 'failure' | 'rejected';
+
+/** Per-provider metric children, resolved once so the request path does no label hashing. */
+interface ProviderChildren {
+  attempts: Record<AttemptOutcome, Counter.Internal>;
+  latency: Histogram.Internal<string>;
+  firstChunk: Histogram.Internal<string>;
+  failovers: Counter.Internal;
+}
+
+/** The Prometheus registry of one gateway instance; every name starts with `switchyard_`. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly children = new Map<string, ProviderChildren>();
+
+  readonly httpRequests = new Counter({
+    name: 'switchyard_http_requests_total',
+    help: 'Requests answered by the gateway, by route and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamRequests = new Counter({
+    name: 'switchyard_requests_total',
+    help: 'Upstream attempts by provider and outcome (success, failure: failed over or counted by the breaker, rejected: a client error passed back)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamLatency = new Histogram({
+    name: 'switchyard_upstream_latency_seconds',
+    help: 'Upstream attempt latency: full response, or first chunk for streams',
+    labelNames: ['provider'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly firstChunk = new Histogram({
+    name: 'switchyard_stream_first_chunk_seconds',
+    help: 'Time from request arrival to the first streamed chunk sent to the client',
+    labelNames: ['provider'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly failovers = new Counter({
+    name: 'switchyard_failovers_total',
+    help: 'Times a request moved on from a provider to the next candidate',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly exhausted = new Counter({
+    name: 'switchyard_requests_unserved_total',
+    help: 'Requests that no provider could serve',
+    registers: [this.registry],
+  });
+  readonly streamErrors = new Counter({
+    name: 'switchyard_stream_errors_total',
+    help: 'Streams that failed after the first chunk was sent (ended with an error event)',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitState = new Gauge({
+    name: 'switchyard_circuit_state',
+    help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitTransitions = new Counter({
+    name: 'switchyard_circuit_transitions_total',
+    help: 'Circuit breaker transitions by provider and new state',
+    labelNames: ['provider', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'switchyard_tokens_total',
+    help: 'Tokens reported by upstream usage, by provider, model and kind (prompt, completion)',
+    labelNames: ['provider', 'model', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly cost = new Counter({
+    name: 'switchyard_cost_usd_total',
+    help: 'Cost in USD from the configured pricing table, by provider and model',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(providers: readonly string[]) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    for (const p of providers) {
+      this.children.set(p, {
+        attempts: {
+          success: this.upstreamRequests.labels(p, 'success'),
+          failure: this.upstreamRequests.labels(p, 'failure'),
+          rejected: this.upstreamRequests.labels(p, 'rejected'),
+        },
+        latency: this.upstreamLatency.labels(p),
+        firstChunk: this.firstChunk.labels(p),
+        failovers: this.failovers.labels(p),
+      });
+      this.setCircuitState(p, 'closed');
+    }
+  }
+
+  recordAttempt(provider: string, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void {
+    const c = this.children.get(provider);
+    if (!c) return;
+    c.attempts[outcome].inc();
+    c.latency.observe(latencyMs / 1000);
+    if (failedOver) c.failovers.inc();
+  }
+
+  recordFirstChunk(provider: string, ms: number): void {
+    this.children.get(provider)?.firstChunk.observe(ms / 1000);
+  }
+
+  setCircuitState(provider: string, state: CircuitState): void {
+    this.circuitState.labels(provider).set(STATE_VALUE[state]);
+  }
+}
