@@ -56,6 +56,8 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   }
   const unset: UnsetVariable[] = [];
   const tree = interpolateTree(raw, env, unset) as Record<string, unknown>;
+  // A section whose keys are all commented out parses as null: treat it as absent.
+  for (const [k, v] of Object.entries(tree)) if (v === null) delete tree[k];
   applyEnvOverrides(tree, env, options);
 
   const parsed = configSchema.safeParse(tree);
