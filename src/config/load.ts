@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ProviderConfig } from './schema.js';
-import { formatPath, interpolateTree, type UnsetVariable } from './interpolate.js';
+import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -45,9 +45,10 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedC
 
 export function parseConfig(text: string, source = '(inline)', options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
+  const { text: safeText, refs } = protectReferences(text);
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    raw = parseYaml(safeText) ?? {};
   } catch (err) {
     throw new ConfigError(source, [`YAML syntax: ${(err as Error).message.split('\n')[0]}`]);
   }
@@ -55,7 +56,7 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
     throw new ConfigError(source, ['(root): expected a mapping of settings']);
   }
   const unset: UnsetVariable[] = [];
-  const tree = interpolateTree(raw, env, unset) as Record<string, unknown>;
+  const tree = interpolateTree(raw, refs, env, unset) as Record<string, unknown>;
   // A section whose keys are all commented out parses as null: treat it as absent.
   for (const [k, v] of Object.entries(tree)) if (v === null) delete tree[k];
   applyEnvOverrides(tree, env, options);

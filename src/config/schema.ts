@@ -4,9 +4,13 @@ import { z } from 'zod';
 export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible'] as const;
 const PLANNED_PROVIDER_TYPES = ['anthropic', 'gemini', 'ollama'];
 
+/** A number, also when it arrived as the text of an interpolated `${VAR}`. */
+const num = () =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number());
+
 const price = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
+  input: num().pipe(z.number().nonnegative()),
+  output: num().pipe(z.number().nonnegative()),
 });
 
 export const providerSchema = z.strictObject({
@@ -28,13 +32,13 @@ export const providerSchema = z.strictObject({
   default_model: z.string().min(1).optional(),
   models: z.array(z.string().min(1)).min(1).optional(),
   pricing: z.record(z.string(), price).optional(),
-  timeout_ms: z.number().int().positive().default(30_000),
+  timeout_ms: num().pipe(z.number().int().positive()).default(30_000),
 });
 
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
-      port: z.coerce.number().int().min(0).max(65_535).default(8000),
+      port: num().pipe(z.number().int().min(0).max(65_535)).default(8000),
       host: z.string().min(1).default('0.0.0.0'),
     })
     .prefault({}),
@@ -44,17 +48,17 @@ export const configSchema = z.strictObject({
       strategy: z.string().min(1).default('priority'),
       fallback_chain: z.array(z.string().min(1)).optional(),
       /** Overall deadline for one request, across all attempts (until a stream's first chunk). */
-      request_timeout_ms: z.number().int().positive().default(120_000),
+      request_timeout_ms: num().pipe(z.number().int().positive()).default(120_000),
       /** Upper bound on upstream attempts per request; default: one per provider plus Retry-After retries. */
-      max_attempts: z.number().int().positive().optional(),
+      max_attempts: num().pipe(z.number().int().positive()).optional(),
       /** A Retry-After at most this long is waited for and the provider tried once more. */
-      max_retry_after_ms: z.number().int().nonnegative().default(2_000),
+      max_retry_after_ms: num().pipe(z.number().int().nonnegative()).default(2_000),
     })
     .prefault({}),
   circuit_breaker: z
     .strictObject({
-      failure_threshold: z.number().int().positive().default(5),
-      cooldown_seconds: z.number().positive().default(60),
+      failure_threshold: num().pipe(z.number().int().positive()).default(5),
+      cooldown_seconds: num().pipe(z.number().positive()).default(60),
     })
     .prefault({}),
   redis: z.strictObject({ url: z.string().optional() }).prefault({}),
@@ -72,7 +76,7 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest accepted request body; larger ones get 413. */
-      max_body_bytes: z.number().int().positive().default(20 * 1024 * 1024),
+      max_body_bytes: num().pipe(z.number().int().positive()).default(20 * 1024 * 1024),
     })
     .prefault({}),
 });

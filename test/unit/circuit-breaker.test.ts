@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { admit, CLOSED, msUntilProbe, record, visibleState, type BreakerSnapshot } from '../../src/routing/circuit-breaker.js';
+
+const cfg = { failureThreshold: 3, cooldownMs: 1000 };
+
+function fail(s: BreakerSnapshot, now: number, probe = false) {
+  return record(s, { probe }, 'failure', now, cfg);
+}
+
+describe('circuit breaker state machine', () => {
+  it('stays closed below the threshold and opens at it', () => {
+    let s = CLOSED;
+    s = fail(s, 1);
+    s = fail(s, 2);
+    expect(s.state).toBe('closed');
+    expect(s.failures).toBe(2);
+    s = fail(s, 3);
+    expect(s).toMatchObject({ state: 'open', openedAt: 3 });
+  });
+
+  it('counts consecutive failures only: a success resets the count', () => {
+    let s = fail(fail(CLOSED, 1), 2);
+    s = record(s, { probe: false }, 'success', 3, cfg);
+    expect(s.failures).toBe(0);
+    s = fail(fail(s, 4), 5);
+    expect(s.state).toBe('closed');
+  });
+
+  it('neutral outcomes neither count nor reset', () => {
+    let s = fail(fail(CLOSED, 1), 2);
+    s = record(s, { probe: false }, 'neutral', 3, cfg);
+    expect(s.failures).toBe(2);
+    expect(fail(s, 4).state).toBe('open');
+  });
+
+  it('refuses requests while open and admits exactly one probe after the cooldown', () => {
+    const open = fail(fail(fail(CLOSED, 0), 0), 0);
+    expect(admit(open, 999, cfg).admission.allowed).toBe(false);
+    expect(msUntilProbe(open, 400, cfg)).toBe(600);
+    expect(visibleState(open, 999, cfg)).toBe('open');
+    expect(visibleState(open, 1000, cfg)).toBe('half_open');
+    const first = admit(open, 1000, cfg);
+    expect(first.admission).toEqual({ allowed: true, probe: true });
+    expect(first.next).toMatchObject({ state: 'half_open', probeInFlight: true });
+    const second = admit(first.next, 1001, cfg);
+    expect(second.admission.allowed).toBe(false);
+  });
+
+  it('closes when the probe succeeds', () => {
+    const open = { state: 'open', failures: 3, openedAt: 0, probeInFlight: false } as const;
+    const half = admit(open, 1000, cfg).next;
+    expect(record(half, { probe: true }, 'success', 1001, cfg)).toEqual(CLOSED);
+  });
+
+  it('re-opens with a fresh cooldown when the probe fails', () => {
+    const open = { state: 'open', failures: 3, openedAt: 0, probeInFlight: false } as const;
+    const half = admit(open, 1000, cfg).next;
+    const again = fail(half, 1500, true);
+    expect(again).toMatchObject({ state: 'open', openedAt: 1500, probeInFlight: false });
+    expect(admit(again, 2400, cfg).admission.allowed).toBe(false);
+    expect(admit(again, 2500, cfg).admission.allowed).toBe(true);
+  });
+
+  it('frees the probe slot when the probe says nothing (neutral)', () => {
+    const half = admit({ state: 'open', failures: 3, openedAt: 0, probeInFlight: false }, 1000, cfg).next;
+    const freed = record(half, { probe: true }, 'neutral', 1001, cfg);
+    expect(freed).toMatchObject({ state: 'half_open', probeInFlight: false });
+    expect(admit(freed, 1002, cfg).admission).toEqual({ allowed: true, probe: true });
+  });
+
+  it('ignores late results of requests admitted before the breaker opened', () => {
+    const open = fail(fail(fail(CLOSED, 10), 10), 10);
+    expect(record(open, { probe: false }, 'success', 20, cfg)).toBe(open);
+    expect(record(open, { probe: false }, 'failure', 20, cfg)).toBe(open);
+    const half = admit(open, 2000, cfg).next;
+    expect(record(half, { probe: false }, 'success', 2001, cfg)).toBe(half);
+    expect(record(half, { probe: false }, 'failure', 2001, cfg)).toBe(half);
+  });
+});
