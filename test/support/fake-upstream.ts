@@ -143,6 +143,8 @@ export class FakeUpstream {
     const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
     for (let i = 0; i < events.length; i++) {
       if (fault.kind === 'reset_after_chunks' && i === fault.chunks) {
+        // Let the chunks already written reach the peer before the connection drops.
+        if (i > 0) await sleep(30);
         req.socket.destroy();
         return;
       }
