@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
+
+const SECRET_A = 'sk-alpha-secret-0123456789';
+const SECRET_B = 'sk-beta-secret-0123456789';
+const PROMPT = 'my very private prompt text 4242';
+
+describe('operations endpoints, metrics and logs', () => {
+  let a: FakeUpstream;
+  let b: FakeUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    a = await FakeUpstream.start('alpha');
+    b = await FakeUpstream.start('beta');
+    gw = await startTestGateway(
+      providersYaml([
+        { name: 'alpha', url: a.url, extra: '    pricing: { m: { input: 1000000, output: 2000000 } }\n' },
+        { name: 'beta', url: b.url },
+      ]) + 'auth: { keys: [client-secret-key] }\n',
+    );
+    const client = gw.client({ apiKey: 'client-secret-key' });
+    const ask = { model: 'm', messages: [{ role: 'user' as const, content: PROMPT }] };
+    await client.chat.completions.create(ask);
+    await client.chat.completions.create(ask);
+    a.enqueue({ kind: 'status', status: 500, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SECRET_A}` } }) });
+    await client.chat.completions.create(ask);
+    const s = await client.chat.completions.create({ ...ask, stream: true, stream_options: { include_usage: true } });
+    for await (const _ of s) void _;
+    a.enqueue({ kind: 'status', status: 401, body: JSON.stringify({ error: { message: `bad key ${SECRET_A}` } }) });
+    b.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { message: `rejected for key ${SECRET_B}`, type: 'invalid_request_error' } }) });
+    await client.chat.completions.create(ask).catch(() => undefined);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await a.close();
+    await b.close();
+  });
+
+  it('/stats reports counts, latency percentiles, tokens and cost per provider', async () => {
+    const stats = (await (await fetch(`${gw.url}/stats`)).json()) as {
+      strategy: string;
+      providers: Record<string, { requests: number; successes: number; failures: number; rejected: number; circuit: string; latency_ms: Record<string, number | null>; tokens: Record<string, number>; cost_usd: number }>;
+    };
+    expect(stats.strategy).toBe('priority');
+    const alpha = stats.providers.alpha!;
+    expect(alpha).toMatchObject({ requests: 5, successes: 3, failures: 2, rejected: 0, circuit: 'closed' });
+    expect(alpha.latency_ms.p50).toBeGreaterThan(0);
+    expect(alpha.latency_ms.p99).toBeGreaterThanOrEqual(alpha.latency_ms.p50!);
+    // two JSON answers and one stream with include_usage, 12 prompt + 5 completion tokens each
+    expect(alpha.tokens).toEqual({ prompt: 36, completion: 15, total: 51 });
+    expect(alpha.cost_usd).toBeCloseTo(3 * (12 * 1 + 5 * 2), 6);
+    expect(stats.providers.beta).toMatchObject({ requests: 2, successes: 1, failures: 0, rejected: 1 });
+  });
+
+  it('/health lists every provider’s circuit', async () => {
+    const res = await fetch(`${gw.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', providers: { alpha: { circuit: 'closed' }, beta: { circuit: 'closed' } } });
+  });
+
+  it('/metrics speaks the Prometheus text format with switchyard_ names', async () => {
+    const res = await fetch(`${gw.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    for (const line of [
+      'switchyard_requests_total{provider="alpha",outcome="success"} 3',
+      'switchyard_requests_total{provider="alpha",outcome="failure"} 2',
+      'switchyard_requests_total{provider="beta",outcome="rejected"} 1',
+      'switchyard_failovers_total{provider="alpha"} 2',
+      'switchyard_circuit_state{provider="alpha"} 0',
+      'switchyard_upstream_latency_seconds_count{provider="alpha"} 5',
+      'switchyard_stream_first_chunk_seconds_count{provider="alpha"} 1',
+      'switchyard_tokens_total{provider="alpha",model="m",kind="prompt"} 36',
+      'switchyard_http_requests_total{route="chat/completions",status="200"} 4',
+      'switchyard_http_requests_total{route="chat/completions",status="400"} 1',
+    ]) {
+      expect(text).toContain(line);
+    }
+    expect(text).toMatch(/^switchyard_cost_usd_total\{provider="alpha",model="m"\} 66$/m);
+    expect(text).toContain('switchyard_process_cpu_seconds_total');
+    const names = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!);
+    expect(names.every((n) => n.startsWith('switchyard_'))).toBe(true);
+  });
+
+  it('logs one line per request with no prompt text and no keys', async () => {
+    const requests = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+    expect(requests).toHaveLength(5);
+    expect(requests[0]).toMatchObject({ status: 200, provider: 'alpha', model: 'm', attempts: 1, promptTokens: 12 });
+    expect(typeof requests[0]!.requestId).toBe('string');
+    const all = gw.logs.join('\n');
+    for (const secret of [SECRET_A, SECRET_B, 'client-secret-key', PROMPT]) expect(all).not.toContain(secret);
+  });
+
+  it('never echoes provider keys in error bodies passed to the client', async () => {
+    b.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { message: `rejected for key ${SECRET_B}`, type: 'invalid_request_error' } }) });
+    a.enqueue({ kind: 'status', status: 503 });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer client-secret-key' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).toContain('rejected for key [redacted]');
+    expect(text).not.toContain(SECRET_B);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const stats = await (await fetch(`${gw.url}/stats`)).text();
+    for (const secret of [SECRET_A, SECRET_B, 'client-secret-key']) {
+      expect(metrics).not.toContain(secret);
+      expect(stats).not.toContain(secret);
+    }
+  });
+});
