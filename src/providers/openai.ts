@@ -28,7 +28,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const res = await request(`${this.base}/${call.endpoint}`, {
       method: 'POST',
       headers,
-      body: JSON.stringify(call.body),
+      body: call.raw ?? JSON.stringify(call.body),
       signal: call.signal,
       dispatcher: this.dispatcher,
       bodyTimeout: call.idleTimeoutMs,

@@ -7,6 +7,8 @@ export interface UpstreamCall {
   endpoint: Endpoint;
   /** The client's body as parsed, unknown fields included; `model` is already the upstream model. */
   body: Record<string, unknown>;
+  /** The client's bytes, when `body` is unchanged: sent as they are, without serialising again. */
+  raw?: Buffer;
   stream: boolean;
   requestId: string;
   signal: AbortSignal;

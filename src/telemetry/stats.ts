@@ -43,8 +43,12 @@ export class ProviderStats {
     this.totals.costUsd += costUsd;
   }
 
+  private cachedP50: { at: number; value: number | undefined } = { at: -Infinity, value: undefined };
+
+  /** Recent median latency, recomputed at most once a second: strategies call this on every request. */
   p50(now = Date.now()): number | undefined {
-    return this.latency.snapshot(now).quantile(0.5);
+    if (now - this.cachedP50.at >= 1000) this.cachedP50 = { at: now, value: this.latency.snapshot(now).quantile(0.5) };
+    return this.cachedP50.value;
   }
 
   report(now = Date.now()): ProviderStatsReport {

@@ -77,7 +77,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     attempt: (c, signal) =>
       attemptUpstream(gateway.adapters.get(c.provider)!, {
         endpoint,
-        body: c.model === v.model ? v.body : { ...v.body, model: c.model },
+        ...(c.model === v.model ? { body: v.body, raw: read.body } : { body: { ...v.body, model: c.model } }),
         stream: v.stream,
         requestId,
         signal,
