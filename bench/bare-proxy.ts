@@ -1,0 +1,45 @@
+/**
+ * Bench child: the floor for any Node gateway. A node:http server that pipes each request to the
+ * upstream over a keep-alive agent and pipes the answer back (status, headers, body). Nothing else.
+ * argv[2]: upstream port, argv[3]: own port (0 = any). Reports `{ type: 'ready', port }` over IPC.
+ */
+import { Agent, createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const upstreamPort = Number(process.argv[2]);
+const ownPort = Number(process.argv[3] ?? '0');
+if (!Number.isInteger(upstreamPort) || upstreamPort <= 0) {
+  console.error('bare-proxy: usage: bare-proxy.js <upstreamPort> [port]');
+  process.exit(2);
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+/** Hop-by-hop headers belong to one connection; Node sets its own on each side. */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
+
+function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+  return out;
+}
+
+const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const up = request(
+    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
+    (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.headers));
+      upRes.pipe(res);
+    },
+  );
+  up.on('error', () => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end();
+  });
+  req.pipe(up);
+});
+
+server.listen(ownPort, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
