@@ -1,8 +1,6 @@
 import { dirname } from 'node:path';
-import type { Agent } from 'undici';
 import type { LoadedConfig } from './config/load.js';
 import type { ProviderConfig } from './config/schema.js';
-import { createUpstreamAgent } from './providers/http-pool.js';
 import { createAdapter } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
@@ -34,11 +32,10 @@ export class Gateway {
     readonly strategy: Strategy,
     readonly logger: Logger,
     readonly store: StateStore,
-    private readonly agent: Agent,
     clock: () => number,
   ) {
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
-    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, agent)]));
+    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p)]));
     for (const p of loaded.providers) this.stats.set(p.name, new ProviderStats());
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
@@ -60,7 +57,6 @@ export class Gateway {
       strategy,
       options.logger,
       options.store ?? new MemoryStore(),
-      createUpstreamAgent(),
       options.clock ?? Date.now,
     );
   }
@@ -91,7 +87,6 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
     await this.store.close();
   }
 }

@@ -1,5 +1,5 @@
-import { request, type Dispatcher } from 'undici';
 import type { ProviderConfig } from '../config/schema.js';
+import { post } from './http-client.js';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types.js';
 
 /**
@@ -7,32 +7,30 @@ import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types.js
  * swapped) and the answer comes back byte for byte.
  */
 export class OpenAIAdapter implements ProviderAdapter {
-  private readonly base: string;
+  private readonly url: URL;
+  private readonly basePath: string;
   private readonly auth: string | undefined;
 
-  constructor(
-    readonly config: ProviderConfig,
-    private readonly dispatcher: Dispatcher,
-  ) {
-    this.base = config.base_url.replace(/\/+$/, '');
+  constructor(readonly config: ProviderConfig) {
+    this.url = new URL(config.base_url);
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.auth = config.api_key ? `Bearer ${config.api_key}` : undefined;
   }
 
-  async send(call: UpstreamCall): Promise<UpstreamResponse> {
+  send(call: UpstreamCall): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: call.stream ? 'text/event-stream' : 'application/json',
       'x-request-id': call.requestId,
     };
     if (this.auth) headers.authorization = this.auth;
-    const res = await request(`${this.base}/${call.endpoint}`, {
-      method: 'POST',
+    return post({
+      url: this.url,
+      path: `${this.basePath}/${call.endpoint}`,
       headers,
       body: call.raw ?? JSON.stringify(call.body),
-      signal: call.signal,
-      dispatcher: this.dispatcher,
-      bodyTimeout: call.idleTimeoutMs,
+      cancel: call.cancel,
+      idleTimeoutMs: call.idleTimeoutMs,
     });
-    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 }

@@ -1,16 +1,15 @@
-import type { Dispatcher } from 'undici';
 import type { ProviderConfig } from '../config/schema.js';
 import { OpenAIAdapter } from './openai.js';
 import type { ProviderAdapter } from './types.js';
 
 /** Which adapter speaks which `type`. Vendors that speak OpenAI's protocol need no code, only a type. */
-const ADAPTERS: Record<string, new (config: ProviderConfig, dispatcher: Dispatcher) => ProviderAdapter> = {
+const ADAPTERS: Record<string, new (config: ProviderConfig) => ProviderAdapter> = {
   openai: OpenAIAdapter,
   openai_compatible: OpenAIAdapter,
 };
 
-export function createAdapter(config: ProviderConfig, dispatcher: Dispatcher): ProviderAdapter {
+export function createAdapter(config: ProviderConfig): ProviderAdapter {
   const Adapter = ADAPTERS[config.type];
   if (!Adapter) throw new Error(`no adapter for provider type "${config.type}"`);
-  return new Adapter(config, dispatcher);
+  return new Adapter(config);
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ProviderConfig } from '../config/schema.js';
+import type { Cancel } from '../routing/cancel.js';
 
 export type Endpoint = 'chat/completions' | 'completions';
 
@@ -11,7 +12,7 @@ export interface UpstreamCall {
   raw?: Buffer;
   stream: boolean;
   requestId: string;
-  signal: AbortSignal;
+  cancel: Cancel;
   /** Longest silence allowed between body chunks once the response has started. */
   idleTimeoutMs: number;
 }

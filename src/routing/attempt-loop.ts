@@ -1,6 +1,7 @@
 import type { Breakers } from './breakers.js';
 import type { BreakerOutcome } from './circuit-breaker.js';
 import { classifyFailure, describeFailure, failureFromError, type UpstreamFailure } from './classify.js';
+import { Cancel } from './cancel.js';
 import type { Candidate } from './strategy.js';
 
 export type AttemptResult<T> =
@@ -35,10 +36,10 @@ export interface LoopOptions<T> {
   /** A Retry-After up to this long is waited for, and the provider tried once more. */
   maxRetryAfterMs: number;
   /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  signal: Cancel;
   timeoutMs(c: Candidate): number;
   /** One upstream attempt; it must resolve once the outcome is known (a stream: at its first chunk). */
-  attempt(c: Candidate, signal: AbortSignal): Promise<AttemptResult<T>>;
+  attempt(c: Candidate, cancel: Cancel): Promise<AttemptResult<T>>;
   /** Telemetry for every settled attempt. */
   onAttempt(c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void;
 }
@@ -76,19 +77,19 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
       }
       made += 1;
 
-      const ctl = new AbortController();
+      const ctl = new Cancel();
       const onClientAbort = () => ctl.abort(o.signal.reason);
-      o.signal.addEventListener('abort', onClientAbort, { once: true });
+      o.signal.once('abort', onClientAbort);
       const budget = Math.min(o.timeoutMs(c), remaining);
       const timer = setTimeout(() => ctl.abort(TIMEOUT), budget);
       const started = performance.now();
       let result: AttemptResult<T>;
       try {
-        result = await o.attempt(c, ctl.signal);
+        result = await o.attempt(c, ctl);
       } catch (err) {
         result = {
           kind: 'failure',
-          failure: ctl.signal.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budget} ms` } : failureFromError(err),
+          failure: ctl.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budget} ms` } : failureFromError(err),
         };
       } finally {
         clearTimeout(timer);
@@ -96,7 +97,7 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
       const latencyMs = performance.now() - started;
 
       if (o.signal.aborted) {
-        o.signal.removeEventListener('abort', onClientAbort);
+        o.signal.off('abort', onClientAbort);
         o.breakers.settle(c.provider, admission, 'neutral');
         return { kind: 'aborted', attempts };
       }
@@ -106,13 +107,13 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
         const finish: Finish = (outcome) => {
           if (settled) return;
           settled = true;
-          o.signal.removeEventListener('abort', onClientAbort);
+          o.signal.off('abort', onClientAbort);
           o.breakers.settle(c.provider, admission, outcome);
           o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', latencyMs, false);
         };
         return { kind: 'served', candidate: c, value: result.value, attempts, latencyMs, finish };
       }
-      o.signal.removeEventListener('abort', onClientAbort);
+      o.signal.off('abort', onClientAbort);
 
       const verdict = classifyFailure(result.failure);
       o.breakers.settle(c.provider, admission, verdict.breaker);
@@ -147,15 +148,15 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: Cancel): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
+      signal.off('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal.once('abort', done);
   });
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
+import { Cancel } from '../../routing/cancel.js';
 import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
 import { resolveCandidates } from '../../routing/planner.js';
 import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
@@ -59,7 +60,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   }
   const ordered = gateway.strategy({ candidates, request: { model: v.model, stream: v.stream }, snapshot: gateway.snapshot() });
 
-  const clientGone = new AbortController();
+  const clientGone = new Cancel();
   const onClose = () => {
     if (!res.writableFinished) clientGone.abort();
   };
@@ -72,15 +73,15 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     deadline: Date.now() + routing.request_timeout_ms,
     maxAttempts: routing.max_attempts ?? ordered.length * 2,
     maxRetryAfterMs: routing.max_retry_after_ms,
-    signal: clientGone.signal,
+    signal: clientGone,
     timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
-    attempt: (c, signal) =>
+    attempt: (c, cancel) =>
       attemptUpstream(gateway.adapters.get(c.provider)!, {
         endpoint,
         ...(c.model === v.model ? { body: v.body, raw: read.body } : { body: { ...v.body, model: c.model } }),
         stream: v.stream,
         requestId,
-        signal,
+        cancel,
         idleTimeoutMs: gateway.providers.get(c.provider)!.timeout_ms,
       }),
     onAttempt: (c, outcome, ms, failedOver) => {
