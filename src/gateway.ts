@@ -69,8 +69,22 @@ export class Gateway {
     return this.loaded.chain;
   }
 
-  /** The picture strategies order from: in process, no I/O. */
+  /**
+   * The picture strategies order from: in process, no I/O. Built on first read, so a strategy that
+   * ignores it (priority) costs nothing.
+   */
   snapshot(now = Date.now()): RoutingSnapshot {
+    let providers: Map<string, ProviderView> | undefined;
+    const build = () => this.providerViews(now);
+    return {
+      now,
+      get providers() {
+        return (providers ??= build());
+      },
+    };
+  }
+
+  private providerViews(now: number): Map<string, ProviderView> {
     const providers = new Map<string, ProviderView>();
     for (const name of this.loaded.chain) {
       const s = this.stats.get(name)!;
@@ -83,7 +97,7 @@ export class Gateway {
         ...(p50 !== undefined ? { latencyP50Ms: p50 } : {}),
       });
     }
-    return { now, providers };
+    return providers;
   }
 
   async close(): Promise<void> {

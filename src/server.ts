@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import type { LoadedConfig } from './config/load.js';
 import { Gateway } from './gateway.js';
-import { createApp } from './http/app.js';
+import { createRequestListener } from './http/app.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 
 export interface RunningGateway {
@@ -27,8 +26,7 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
   const logger = options.logger ?? createLogger(loaded.config.logging.level);
   for (const w of loaded.warnings) logger.warn({ source: loaded.source }, w);
   const gateway = await Gateway.create(loaded, { logger, ...(options.clock ? { clock: options.clock } : {}) });
-  const app = createApp(gateway);
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, getRequestListener(app.fetch));
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(gateway));
   const host = options.host ?? loaded.config.server.host;
   const port = options.port ?? loaded.config.server.port;
   await new Promise<void>((resolve, reject) => {

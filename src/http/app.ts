@@ -1,10 +1,10 @@
-import type { HttpBindings } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
 import { matchesAnyKey } from './auth.js';
-import { errorJson, writeError } from './errors.js';
+import { errorJson, writeError, type ApiError } from './errors.js';
 import { requestIdFrom } from './request-id.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountModels } from './routes/models.js';
@@ -14,6 +14,7 @@ import { handleProxy } from './routes/proxy.js';
 export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string } };
 
 const json = { 'content-type': 'application/json' };
+const UNAUTHORIZED: ApiError = { status: 401, type: 'authentication_error', code: 'invalid_api_key', message: 'Incorrect or missing API key: send Authorization: Bearer <key>.' };
 
 export function createApp(gateway: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -22,27 +23,15 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
     const id = requestIdFrom(c.req.header('x-request-id'));
     c.set('requestId', id);
     await next();
-    if (c.res !== RESPONSE_ALREADY_SENT) c.res.headers.set('x-request-id', id);
+    c.res.headers.set('x-request-id', id);
   });
 
   app.use('/v1/*', async (c, next) => {
     const keys = gateway.config.auth.keys;
-    if (keys && keys.length > 0 && !matchesAnyKey(c.req.header('authorization'), keys)) {
-      return c.body(
-        errorJson({ status: 401, type: 'authentication_error', code: 'invalid_api_key', message: 'Incorrect or missing API key: send Authorization: Bearer <key>.' }),
-        401,
-        json,
-      );
-    }
+    if (keys && keys.length > 0 && !matchesAnyKey(c.req.header('authorization'), keys)) return c.body(errorJson(UNAUTHORIZED), 401, json);
     await next();
   });
 
-  const proxy = (endpoint: Endpoint) => async (c: import('hono').Context<AppEnv>) => {
-    await handleProxy({ gateway, req: c.env.incoming, res: c.env.outgoing, requestId: c.get('requestId'), endpoint });
-    return RESPONSE_ALREADY_SENT;
-  };
-  app.post('/v1/chat/completions', proxy('chat/completions'));
-  app.post('/v1/completions', proxy('completions'));
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
@@ -55,16 +44,40 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
     ),
   );
   app.onError((err, c) => {
-    gateway.logger.error({ requestId: c.get('requestId'), err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
-    if (c.env.outgoing.headersSent) {
-      c.env.outgoing.end();
-      return RESPONSE_ALREADY_SENT;
-    }
-    if (c.req.path.startsWith('/v1/') && c.req.method === 'POST') {
-      writeError(c.env.outgoing, { status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' }, { 'x-request-id': c.get('requestId') });
-      return RESPONSE_ALREADY_SENT;
-    }
-    return c.body(errorJson({ status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' }), 500, json);
+    logInternalError(gateway, c.get('requestId'), err);
+    return c.body(errorJson(INTERNAL), 500, json);
   });
   return app;
+}
+
+const INTERNAL: ApiError = { status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' };
+const PROXY_ROUTES: Record<string, Endpoint> = { '/v1/chat/completions': 'chat/completions', '/v1/completions': 'completions' };
+
+/**
+ * The Node request listener. The two proxy routes are matched before Hono's router: they work on the
+ * raw Node request and response anyway (bodies and streams are never converted to web streams), and
+ * skipping the Request/Context wrapping saves about 9 us of CPU per request. Everything else is Hono.
+ */
+export function createRequestListener(gateway: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
+  const hono = getRequestListener(createApp(gateway).fetch);
+  return (req, res) => {
+    const q = req.url!.indexOf('?');
+    const endpoint = req.method === 'POST' ? PROXY_ROUTES[q < 0 ? req.url! : req.url!.slice(0, q)] : undefined;
+    if (endpoint === undefined) return void hono(req, res);
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    const keys = gateway.config.auth.keys;
+    if (keys && keys.length > 0 && !matchesAnyKey(req.headers.authorization, keys)) {
+      req.resume();
+      return writeError(res, UNAUTHORIZED, { 'x-request-id': requestId });
+    }
+    handleProxy({ gateway, req, res, requestId, endpoint }).catch((err: Error) => {
+      logInternalError(gateway, requestId, err);
+      if (res.headersSent) res.end();
+      else writeError(res, INTERNAL, { 'x-request-id': requestId });
+    });
+  };
+}
+
+function logInternalError(gateway: Gateway, requestId: string, err: Error): void {
+  gateway.logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
 }

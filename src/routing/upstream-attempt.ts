@@ -86,15 +86,21 @@ function firstChunk(body: Readable): Promise<Buffer | null> {
   });
 }
 
-async function readAll(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (size < limit) chunks.push(chunk);
-    size += chunk.length;
-  }
-  const all = Buffer.concat(chunks);
-  return size > limit ? all.subarray(0, limit) : all;
+/** Collects a body with plain listeners (an async iterator costs more than the body is worth here). */
+function readAll(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk);
+      size += chunk.length;
+    });
+    body.once('end', () => {
+      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      resolve(size > limit ? all.subarray(0, limit) : all);
+    });
+    body.once('error', reject);
+  });
 }
 
 /** A short, key-free description of an upstream error body, for logs and the attempt list. */

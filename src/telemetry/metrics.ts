@@ -111,6 +111,19 @@ export class GatewayMetrics {
     if (failedOver) c.failovers.inc();
   }
 
+  private readonly httpChildren = new Map<string, Counter.Internal>();
+
+  /** One answered client request; children are cached so the hot path does no label hashing. */
+  recordHttp(route: string, status: number): void {
+    const key = `${route} ${status}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = this.httpRequests.labels(route, String(status));
+      this.httpChildren.set(key, child);
+    }
+    child.inc();
+  }
+
   recordFirstChunk(provider: string, ms: number): void {
     this.children.get(provider)?.firstChunk.observe(ms / 1000);
   }

@@ -31,7 +31,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     gateway.logger.info({ requestId, method: 'POST', path: `/v1/${endpoint}`, status, ms: round(performance.now() - started), ...extra }, 'request');
   const fail = (e: ApiError, headers: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) => {
     writeError(res, e, { 'x-request-id': requestId, ...headers });
-    gateway.metrics.httpRequests.labels(endpoint, String(e.status)).inc();
+    gateway.metrics.recordHttp(endpoint, e.status);
     log(e.status, { error: e.code ?? e.type, ...extra });
   };
 
@@ -115,7 +115,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     if (served.retryAfter) headers['retry-after'] = served.retryAfter;
     const body = asErrorEnvelope(served.body, served.status, gateway.providers.get(provider)?.api_key);
     sendJson(res, served.status, body, headers);
-    gateway.metrics.httpRequests.labels(endpoint, String(served.status)).inc();
+    gateway.metrics.recordHttp(endpoint, served.status);
     log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
     return;
   }
@@ -136,7 +136,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     sendJson(res, served.status, served.body, headers);
     result.finish('success');
     account(served.usage);
-    gateway.metrics.httpRequests.labels(endpoint, String(served.status)).inc();
+    gateway.metrics.recordHttp(endpoint, served.status);
     log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade, ...usageLog(served.usage) });
     return;
   }
@@ -152,7 +152,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
       } else {
         result.finish('neutral');
       }
-      gateway.metrics.httpRequests.labels(endpoint, '200').inc();
+      gateway.metrics.recordHttp(endpoint, 200);
       log(200, {
         provider,
         model: result.candidate.model,
