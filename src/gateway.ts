@@ -1,46 +1,60 @@
 import { dirname } from 'node:path';
 import type { LoadedConfig } from './config/load.js';
 import type { ProviderConfig } from './config/schema.js';
+import { UpstreamAgents } from './providers/http-client.js';
 import { createAdapter } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
-import { loadStrategy } from './routing/strategy-loader.js';
+import { SessionAffinity } from './routing/sessions.js';
+import { builtInStrategyNames, loadStrategy } from './routing/strategy-loader.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
+import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/store.js';
 import type { Logger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
-import { ProviderStats } from './telemetry/stats.js';
+import { PriceTable } from './telemetry/prices.js';
 
 export interface GatewayOptions {
   logger: Logger;
-  store?: StateStore;
+  /** Shared state; default: in process. */
+  state?: { store: StateStore; measurements: Measurements };
   clock?: () => number;
+  random?: () => number;
 }
 
-/** Everything one running instance holds: providers, breakers, strategy and telemetry. */
+/** Everything one running instance holds: providers, breakers, strategies, state and telemetry. */
 export class Gateway {
   readonly providers: ReadonlyMap<string, ProviderConfig>;
   readonly adapters: ReadonlyMap<string, ProviderAdapter>;
-  readonly stats = new Map<string, ProviderStats>();
   readonly breakers: Breakers;
   readonly metrics: GatewayMetrics;
+  readonly prices: PriceTable;
+  readonly sessions: SessionAffinity;
+  readonly store: StateStore;
+  readonly measurements: Measurements;
   readonly startedAt = Date.now();
+  private readonly agents = new UpstreamAgents();
 
   private constructor(
     readonly loaded: LoadedConfig,
-    readonly strategy: Strategy,
+    /** Every strategy a request may name: the built-ins and the configured ones. */
+    readonly strategies: ReadonlyMap<string, Strategy>,
     readonly logger: Logger,
-    readonly store: StateStore,
-    clock: () => number,
+    options: GatewayOptions,
+    readonly clock: () => number,
+    private readonly random: () => number,
   ) {
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
-    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p)]));
-    for (const p of loaded.providers) this.stats.set(p.name, new ProviderStats());
+    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
+    this.store = options.state?.store ?? new MemoryStore();
+    this.measurements = options.state?.measurements ?? new LocalMeasurements(loaded.providers);
+    this.prices = new PriceTable(loaded.providers);
+    this.sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
     const cb = loaded.config.circuit_breaker;
-    this.breakers = new Breakers(store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
+    this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
     this.metrics = new GatewayMetrics(loaded.chain);
-    store.onBreakerChange((provider, next, previous) => {
+    this.store.onBreakerChange((provider, next, previous) => {
       if (next.state === previous.state) return;
       this.metrics.setCircuitState(provider, next.state);
       this.metrics.circuitTransitions.labels(provider, next.state).inc();
@@ -51,14 +65,11 @@ export class Gateway {
 
   static async create(loaded: LoadedConfig, options: GatewayOptions): Promise<Gateway> {
     const baseDir = loaded.source === '(inline)' ? process.cwd() : dirname(loaded.source);
-    const strategy = await loadStrategy(loaded.config.routing.strategy, baseDir);
-    return new Gateway(
-      loaded,
-      strategy,
-      options.logger,
-      options.store ?? new MemoryStore(),
-      options.clock ?? Date.now,
-    );
+    const routing = loaded.config.routing;
+    const names = new Set([...builtInStrategyNames(), routing.strategy, ...Object.values(routing.routes).map((r) => r.strategy)]);
+    const strategies = new Map<string, Strategy>();
+    for (const name of names) strategies.set(name, await loadStrategy(name, baseDir));
+    return new Gateway(loaded, strategies, options.logger, options, options.clock ?? Date.now, options.random ?? Math.random);
   }
 
   get config() {
@@ -69,38 +80,55 @@ export class Gateway {
     return this.loaded.chain;
   }
 
+  /** The strategy for a model: its route's, else the default. */
+  strategyNameFor(model: string): string {
+    return this.config.routing.routes[model]?.strategy ?? this.config.routing.strategy;
+  }
+
   /**
-   * The picture strategies order from: in process, no I/O. Built on first read, so a strategy that
-   * ignores it (priority) costs nothing.
+   * The picture strategies order from: in process, no I/O. Provider views are built on first read,
+   * so a strategy that ignores them (priority) costs nothing.
    */
-  snapshot(now = Date.now()): RoutingSnapshot {
+  snapshot(now = this.clock()): RoutingSnapshot {
     let providers: Map<string, ProviderView> | undefined;
     const build = () => this.providerViews(now);
+    const prices = this.prices;
     return {
       now,
       get providers() {
         return (providers ??= build());
       },
+      price: (provider, model) => prices.get(provider, model),
+      random: this.random,
     };
   }
 
   private providerViews(now: number): Map<string, ProviderView> {
-    const providers = new Map<string, ProviderView>();
+    const views = new Map<string, ProviderView>();
     for (const name of this.loaded.chain) {
-      const s = this.stats.get(name)!;
-      const p50 = s.totals.requests > 0 ? s.p50(now) : undefined;
-      providers.set(name, {
+      const s = this.measurements.local.get(name)!;
+      const recent = s.recentOutcomes(now);
+      const medians = s.medians(now);
+      const requestHeadroom = s.rate.requestHeadroom(now);
+      const tokenHeadroom = s.rate.tokenHeadroom(now);
+      views.set(name, {
         state: this.breakers.state(name),
-        requests: s.totals.requests,
-        successes: s.totals.successes,
-        failures: s.totals.failures,
-        ...(p50 !== undefined ? { latencyP50Ms: p50 } : {}),
+        requests: recent.successes + recent.failures,
+        successes: recent.successes,
+        failures: recent.failures,
+        weight: this.providers.get(name)!.weight,
+        ...(medians.p50 !== undefined ? { latencyP50Ms: medians.p50 } : {}),
+        ...(medians.ttftP50 !== undefined ? { ttftP50Ms: medians.ttftP50 } : {}),
+        ...(requestHeadroom !== undefined ? { requestHeadroom } : {}),
+        ...(tokenHeadroom !== undefined ? { tokenHeadroom } : {}),
       });
     }
-    return providers;
+    return views;
   }
 
   async close(): Promise<void> {
+    this.agents.destroy();
+    await this.measurements.close();
     await this.store.close();
   }
 }

@@ -33,7 +33,14 @@ export const providerSchema = z.strictObject({
   models: z.array(z.string().min(1)).min(1).optional(),
   pricing: z.record(z.string(), price).optional(),
   timeout_ms: num().pipe(z.number().int().positive()).default(30_000),
+  /** Share of traffic under the `weighted` strategy (0: last resort only). */
+  weight: num().pipe(z.number().nonnegative()).default(1),
+  /** The provider's limits, for the `headroom` strategy: requests and tokens per minute. */
+  rpm_limit: num().pipe(z.number().int().positive()).optional(),
+  tpm_limit: num().pipe(z.number().int().positive()).optional(),
 });
+
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
 
 export const configSchema = z.strictObject({
   server: z
@@ -46,6 +53,10 @@ export const configSchema = z.strictObject({
   routing: z
     .strictObject({
       strategy: z.string().min(1).default('priority'),
+      /** Per model (or alias) the client asks for: its own strategy. */
+      routes: z.record(z.string(), z.strictObject({ strategy: z.string().min(1) })).default({}),
+      /** How long a session (x-switchyard-session) stays on the provider that served it. */
+      session_ttl_seconds: num().pipe(z.number().positive()).default(1800),
       fallback_chain: z.array(z.string().min(1)).optional(),
       /** Overall deadline for one request, across all attempts (until a stream's first chunk). */
       request_timeout_ms: num().pipe(z.number().int().positive()).default(120_000),
@@ -61,7 +72,23 @@ export const configSchema = z.strictObject({
       cooldown_seconds: num().pipe(z.number().positive()).default(60),
     })
     .prefault({}),
-  redis: z.strictObject({ url: z.string().optional() }).prefault({}),
+  redis: z
+    .strictObject({
+      /** redis://[:password@]host:port[/db] or rediss://...; empty: in-process state. */
+      url: z.string().optional(),
+      /** Sentinel: the sentinels and the master's name (password from the url or `password`). */
+      sentinels: z.array(hostPort).optional(),
+      sentinel_name: z.string().optional(),
+      /** Cluster: seed nodes. */
+      cluster: z.array(hostPort).optional(),
+      password: z.string().optional(),
+      key_prefix: z.string().default('switchyard:'),
+      /** Measurements are aggregated in process and written in one pipelined batch this often. */
+      flush_interval_ms: num().pipe(z.number().int().positive()).default(1000),
+      /** Full re-read of shared breaker state (pub/sub carries changes as they happen). */
+      sync_interval_ms: num().pipe(z.number().int().positive()).default(5000),
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       keys: z.array(z.string().min(1)).optional(),

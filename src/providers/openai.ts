@@ -1,5 +1,5 @@
 import type { ProviderConfig } from '../config/schema.js';
-import { post } from './http-client.js';
+import { post, type UpstreamAgents } from './http-client.js';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types.js';
 
 /**
@@ -11,7 +11,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   private readonly basePath: string;
   private readonly auth: string | undefined;
 
-  constructor(readonly config: ProviderConfig) {
+  constructor(
+    readonly config: ProviderConfig,
+    private readonly agents: UpstreamAgents,
+  ) {
     this.url = new URL(config.base_url);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.auth = config.api_key ? `Bearer ${config.api_key}` : undefined;
@@ -25,6 +28,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     };
     if (this.auth) headers.authorization = this.auth;
     return post({
+      agents: this.agents,
       url: this.url,
       path: `${this.basePath}/${call.endpoint}`,
       headers,

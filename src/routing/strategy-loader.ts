@@ -16,7 +16,7 @@ export function isStrategyPath(ref: string): boolean {
 }
 
 export function builtInStrategyNames(): string[] {
-  return ['priority'];
+  return ['priority', 'cost', 'latency', 'health', 'weighted', 'headroom'];
 }
 
 /**

@@ -18,8 +18,13 @@ const MAX_ERROR_BODY = 64 * 1024;
  * parse); a stream is judged at its first chunk, so a stream that dies before sending anything is
  * failed over like any other failure, and nothing is buffered beyond that first chunk.
  */
-export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCall): Promise<AttemptResult<Served>> {
+export async function attemptUpstream(
+  adapter: ProviderAdapter,
+  observeHeaders: (headers: Record<string, string | string[] | undefined>) => void,
+  call: UpstreamCall,
+): Promise<AttemptResult<Served>> {
   const res = await adapter.send(call);
+  observeHeaders(res.headers);
   if (res.status < 200 || res.status >= 300) {
     const body = await readAll(res.body, MAX_ERROR_BODY);
     const retryAfterHeader = res.headers['retry-after'];

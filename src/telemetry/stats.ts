@@ -1,4 +1,7 @@
+import type { ProviderConfig } from '../config/schema.js';
 import { RollingHistogram } from './histogram.js';
+import { RateLimitTracker } from './rate-limits.js';
+import { RollingCounter } from './rolling.js';
 import type { Usage } from './usage.js';
 
 export interface ProviderTotals {
@@ -12,60 +15,65 @@ export interface ProviderTotals {
   costUsd: number;
 }
 
-export interface ProviderStatsReport extends ProviderTotals {
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null; window_seconds: number };
-}
+export type Outcome = 'success' | 'failure' | 'rejected';
 
-/** Per-provider counters and a rolling latency window, kept in process. */
+const WINDOW_SLICE_MS = 10_000;
+const WINDOW_SLICES = 30; // 5 minutes
+const SUCCESS = 0;
+const FAILURE = 1;
+
+/** Per-provider counters, a rolling latency window and rate-limit tracking, kept in process. */
 export class ProviderStats {
-  readonly totals: ProviderTotals = {
-    requests: 0,
-    successes: 0,
-    failures: 0,
-    rejected: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    costUsd: 0,
-  };
-  readonly latency = new RollingHistogram();
+  readonly totals: ProviderTotals = { requests: 0, successes: 0, failures: 0, rejected: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+  readonly latency = new RollingHistogram(WINDOW_SLICE_MS, WINDOW_SLICES);
+  readonly ttft = new RollingHistogram(WINDOW_SLICE_MS, WINDOW_SLICES);
+  readonly recent = new RollingCounter(WINDOW_SLICE_MS, WINDOW_SLICES, 2);
+  readonly rate: RateLimitTracker;
+  private cache = { at: -Infinity, p50: undefined as number | undefined, ttftP50: undefined as number | undefined };
 
-  recordAttempt(outcome: 'success' | 'failure' | 'rejected', latencyMs: number, now = Date.now()): void {
+  constructor(config?: Pick<ProviderConfig, 'rpm_limit' | 'tpm_limit'>) {
+    this.rate = new RateLimitTracker(config?.rpm_limit, config?.tpm_limit);
+  }
+
+  static readonly windowSeconds = (WINDOW_SLICE_MS * WINDOW_SLICES) / 1000;
+
+  recordAttempt(outcome: Outcome, latencyMs: number, now = Date.now()): void {
     this.totals.requests += 1;
-    if (outcome === 'success') this.totals.successes += 1;
-    else if (outcome === 'failure') this.totals.failures += 1;
-    else this.totals.rejected += 1;
+    if (outcome === 'success') {
+      this.totals.successes += 1;
+      this.recent.add(SUCCESS, 1, now);
+    } else if (outcome === 'failure') {
+      this.totals.failures += 1;
+      this.recent.add(FAILURE, 1, now);
+    } else {
+      this.totals.rejected += 1;
+    }
     this.latency.record(latencyMs, now);
   }
 
-  recordUsage(usage: Usage, costUsd: number): void {
+  recordFirstChunk(ms: number, now = Date.now()): void {
+    this.ttft.record(ms, now);
+  }
+
+  recordUsage(usage: Usage, costUsd: number, now = Date.now()): void {
     this.totals.promptTokens += usage.promptTokens;
     this.totals.completionTokens += usage.completionTokens;
     this.totals.costUsd += costUsd;
+    this.rate.recordTokens(usage.promptTokens + usage.completionTokens, now);
   }
 
-  private cachedP50: { at: number; value: number | undefined } = { at: -Infinity, value: undefined };
-
-  /** Recent median latency, recomputed at most once a second: strategies call this on every request. */
-  p50(now = Date.now()): number | undefined {
-    if (now - this.cachedP50.at >= 1000) this.cachedP50 = { at: now, value: this.latency.snapshot(now).quantile(0.5) };
-    return this.cachedP50.value;
+  recentOutcomes(now = Date.now()): { successes: number; failures: number } {
+    return { successes: this.recent.sum(SUCCESS, now), failures: this.recent.sum(FAILURE, now) };
   }
 
-  report(now = Date.now()): ProviderStatsReport {
-    const h = this.latency.snapshot(now);
-    const q = (x: number) => {
-      const v = h.quantile(x);
-      return v === undefined ? null : Math.round(v * 100) / 100;
-    };
+  /** Recent medians, recomputed at most once a second: strategies may read them on every request. */
+  medians(now = Date.now()): { p50?: number; ttftP50?: number } {
+    if (now - this.cache.at >= 1000) {
+      this.cache = { at: now, p50: this.latency.snapshot(now).quantile(0.5), ttftP50: this.ttft.snapshot(now).quantile(0.5) };
+    }
     return {
-      ...this.totals,
-      costUsd: Math.round(this.totals.costUsd * 1e6) / 1e6,
-      latency_ms: {
-        p50: q(0.5),
-        p95: q(0.95),
-        p99: q(0.99),
-        window_seconds: (this.latency.sliceMs * this.latency.sliceCount) / 1000,
-      },
+      ...(this.cache.p50 !== undefined ? { p50: this.cache.p50 } : {}),
+      ...(this.cache.ttftP50 !== undefined ? { ttftP50: this.cache.ttftP50 } : {}),
     };
   }
 }

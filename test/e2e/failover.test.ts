@@ -170,7 +170,7 @@ describe('failover across providers', () => {
       ['silence between chunks past timeout_ms', { kind: 'ok', chunkDelayMs: 1500 }, ''],
     ])('end with an error event on %s, never silently', async (_label, fault, received) => {
       a.enqueue(fault);
-      const before = gw.gateway.stats.get('alpha')!.totals.failures;
+      const before = gw.gateway.measurements.local.get('alpha')!.totals.failures;
       const s = await gw.client().chat.completions.create(streamAsk);
       let text = '';
       const err = await (async () => {
@@ -180,7 +180,7 @@ describe('failover across providers', () => {
       expect((err as Error).message).toMatch(/upstream/i);
       expect(text).toBe(received);
       expect(b.requests).toHaveLength(0);
-      expect(gw.gateway.stats.get('alpha')!.totals.failures).toBe(before + 1);
+      expect(gw.gateway.measurements.local.get('alpha')!.totals.failures).toBe(before + 1);
     });
   });
 });

@@ -1,6 +1,10 @@
 import type { Hono } from 'hono';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
+import { badRequest, errorJson } from '../errors.js';
+import { GROUPS, PERIODS, type GroupBy, type Period } from '../../telemetry/usage-ledger.js';
+
+const json = { 'content-type': 'application/json' };
 
 /** GET /health, /stats, /metrics: what operators and load balancers read. */
 export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
@@ -17,23 +21,22 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     return c.json({ status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers }, status === 'unavailable' ? 503 : 200);
   });
 
-  app.get('/stats', (c) => {
-    const now = Date.now();
+  app.get('/stats', async (c) => {
+    const now = gateway.clock();
+    const report = await gateway.measurements.stats(now);
     const providers: Record<string, unknown> = {};
     for (const name of gateway.chain) {
-      const r = gateway.stats.get(name)!.report(now);
-      providers[name] = {
-        circuit: gateway.breakers.state(name),
-        requests: r.requests,
-        successes: r.successes,
-        failures: r.failures,
-        rejected: r.rejected,
-        latency_ms: r.latency_ms,
-        tokens: { prompt: r.promptTokens, completion: r.completionTokens, total: r.promptTokens + r.completionTokens },
-        cost_usd: r.costUsd,
-      };
+      providers[name] = { circuit: gateway.breakers.state(name), ...report.providers[name] };
     }
-    return c.json({ strategy: gateway.config.routing.strategy, providers });
+    return c.json({ strategy: gateway.config.routing.strategy, source: report.source, providers });
+  });
+
+  app.get('/usage', async (c) => {
+    const period = (c.req.query('period') ?? 'today') as Period;
+    const groupBy = (c.req.query('group_by') ?? 'provider') as GroupBy;
+    if (!PERIODS.includes(period)) return c.body(errorJson(badRequest(`period must be one of ${PERIODS.join(', ')}`, 'period')), 400, json);
+    if (!GROUPS.includes(groupBy)) return c.body(errorJson(badRequest(`group_by must be one of ${GROUPS.join(', ')}`, 'group_by')), 400, json);
+    return c.json(await gateway.measurements.usage(period, groupBy, gateway.clock()));
   });
 
   app.get('/metrics', async (c) => {

@@ -3,7 +3,7 @@ import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
 import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
-import { resolveCandidates } from '../../routing/planner.js';
+import { planRequest } from '../../routing/plan-request.js';
 import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
@@ -54,11 +54,9 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   if (gateway.providers.size === 0) {
     return fail({ status: 503, type: 'service_unavailable', code: 'no_providers', message: 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).' });
   }
-  const candidates = resolveCandidates(v.model, gateway.providers, gateway.chain);
-  if (candidates.length === 0) {
-    return fail({ status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model', message: `The model \`${v.model}\` is not served by any configured provider.` });
-  }
-  const ordered = gateway.strategy({ candidates, request: { model: v.model, stream: v.stream }, snapshot: gateway.snapshot() });
+  const plan = planRequest(gateway, v.body, v.model, v.stream, req.headers);
+  if (!plan.ok) return fail({ ...plan.error, type: 'invalid_request_error' });
+  const ordered = plan.candidates;
 
   const clientGone = new Cancel();
   const onClose = () => {
@@ -76,7 +74,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     signal: clientGone,
     timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
     attempt: (c, cancel) =>
-      attemptUpstream(gateway.adapters.get(c.provider)!, {
+      attemptUpstream(gateway.adapters.get(c.provider)!, observeLimits(gateway, c.provider), {
         endpoint,
         ...(c.model === v.model ? { body: v.body, raw: read.body } : { body: { ...v.body, model: c.model } }),
         stream: v.stream,
@@ -85,7 +83,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
         idleTimeoutMs: gateway.providers.get(c.provider)!.timeout_ms,
       }),
     onAttempt: (c, outcome, ms, failedOver) => {
-      gateway.stats.get(c.provider)?.recordAttempt(outcome, ms);
+      gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
       gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
     },
   });
@@ -104,6 +102,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   }
 
   const provider = result.candidate.provider;
+  if (plan.session && result.kind === 'served') gateway.sessions.set(plan.session, provider, gateway.clock());
   const headers: Record<string, string | number> = {
     'x-request-id': requestId,
     'x-switchyard-provider': provider,
@@ -123,9 +122,9 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
 
   const account = (usage: Usage | undefined) => {
     if (!usage) return;
-    const price = gateway.providers.get(provider)?.pricing?.[result.candidate.model];
+    const price = gateway.prices.get(provider, result.candidate.model);
     const cost = costOf(usage, price);
-    gateway.stats.get(provider)?.recordUsage(usage, cost);
+    gateway.measurements.recordUsage(provider, result.candidate.model, usage, cost, gateway.clock());
     const m = result.candidate.model;
     gateway.metrics.tokens.labels(provider, m, 'prompt').inc(usage.promptTokens);
     gateway.metrics.tokens.labels(provider, m, 'completion').inc(usage.completionTokens);
@@ -141,7 +140,9 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     return;
   }
   if (served.kind === 'stream') {
-    gateway.metrics.recordFirstChunk(provider, performance.now() - started);
+    const ttft = performance.now() - started;
+    gateway.metrics.recordFirstChunk(provider, ttft);
+    gateway.measurements.recordFirstChunk(provider, result.candidate.model, ttft, gateway.clock());
     pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
       if (end.kind === 'complete') {
         result.finish('success');
@@ -201,3 +202,10 @@ function asErrorEnvelope(body: Buffer, status: number, apiKey: string | undefine
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});
+
+/** Feeds every upstream answer's rate-limit headers, and every request sent, to the provider's tracker. */
+function observeLimits(gateway: Gateway, provider: string) {
+  const rate = gateway.measurements.local.get(provider)?.rate;
+  rate?.recordRequest(gateway.clock());
+  return (headers: Record<string, string | string[] | undefined>) => rate?.recordHeaders(headers, gateway.clock());
+}

@@ -1,0 +1,68 @@
+/** Requests, tokens and cost per day, provider and model: what /usage reports. */
+export interface UsageRow {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+}
+
+export type Period = 'today' | 'week' | 'month' | 'all';
+export type GroupBy = 'provider' | 'model';
+export const PERIODS: readonly Period[] = ['today', 'week', 'month', 'all'];
+export const GROUPS: readonly GroupBy[] = ['provider', 'model'];
+
+/** UTC day, `YYYY-MM-DD`. */
+export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The days a period covers, newest first; undefined for `all`. Weeks and months are the last 7 and 30 days. */
+export function daysOf(period: Period, now: number): string[] | undefined {
+  const n = period === 'today' ? 1 : period === 'week' ? 7 : period === 'month' ? 30 : 0;
+  if (n === 0) return undefined;
+  return Array.from({ length: n }, (_, i) => dayOf(now - i * 86_400_000));
+}
+
+export const emptyRow = (): UsageRow => ({ requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 });
+
+export function addRow(into: UsageRow, r: Partial<UsageRow>): void {
+  into.requests += r.requests ?? 0;
+  into.prompt_tokens += r.prompt_tokens ?? 0;
+  into.completion_tokens += r.completion_tokens ?? 0;
+  into.cost_usd += r.cost_usd ?? 0;
+}
+
+/** Key of one ledger line: provider and model joined by a character neither may contain in practice. */
+export const lineKey = (provider: string, model: string): string => `${provider}|${model}`;
+
+export function groupRows(lines: Iterable<[string, UsageRow]>, groupBy: GroupBy): Record<string, UsageRow> {
+  const out: Record<string, UsageRow> = {};
+  for (const [key, row] of lines) {
+    const bar = key.indexOf('|');
+    const name = groupBy === 'provider' ? key.slice(0, bar) : key.slice(bar + 1);
+    addRow((out[name] ??= emptyRow()), row);
+  }
+  for (const r of Object.values(out)) r.cost_usd = Math.round(r.cost_usd * 1e6) / 1e6;
+  return out;
+}
+
+/** The in-process ledger (the whole truth without Redis; a fallback with it). */
+export class UsageLedger {
+  private readonly days = new Map<string, Map<string, UsageRow>>();
+
+  record(provider: string, model: string, delta: Partial<UsageRow>, now: number): void {
+    const day = dayOf(now);
+    let lines = this.days.get(day);
+    if (!lines) this.days.set(day, (lines = new Map()));
+    const key = lineKey(provider, model);
+    let row = lines.get(key);
+    if (!row) lines.set(key, (row = emptyRow()));
+    addRow(row, delta);
+  }
+
+  *lines(period: Period, now: number): Iterable<[string, UsageRow]> {
+    const days = daysOf(period, now);
+    for (const [day, lines] of this.days) {
+      if (days && !days.includes(day)) continue;
+      yield* lines;
+    }
+  }
+}
