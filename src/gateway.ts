@@ -11,16 +11,25 @@ import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy
 import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/store.js';
+import { redisConfigured } from './state/redis-connection.js';
+import { connectSharedState, type SharedState } from './state/shared-state.js';
 import type { Logger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { PriceTable } from './telemetry/prices.js';
 
 export interface GatewayOptions {
   logger: Logger;
-  /** Shared state; default: in process. */
-  state?: { store: StateStore; measurements: Measurements };
   clock?: () => number;
   random?: () => number;
+}
+
+interface Parts {
+  strategies: ReadonlyMap<string, Strategy>;
+  prices: PriceTable;
+  metrics: GatewayMetrics;
+  store: StateStore;
+  measurements: Measurements;
+  shared?: SharedState;
 }
 
 /** Everything one running instance holds: providers, breakers, strategies, state and telemetry. */
@@ -28,36 +37,37 @@ export class Gateway {
   readonly providers: ReadonlyMap<string, ProviderConfig>;
   readonly adapters: ReadonlyMap<string, ProviderAdapter>;
   readonly breakers: Breakers;
-  readonly metrics: GatewayMetrics;
-  readonly prices: PriceTable;
   readonly sessions: SessionAffinity;
+  /** Every strategy a request may name: the built-ins and the configured ones. */
+  readonly strategies: ReadonlyMap<string, Strategy>;
+  readonly prices: PriceTable;
+  readonly metrics: GatewayMetrics;
   readonly store: StateStore;
   readonly measurements: Measurements;
+  /** Set when state is shared through Redis. */
+  readonly shared: SharedState | undefined;
   readonly startedAt = Date.now();
   private readonly agents = new UpstreamAgents();
 
   private constructor(
     readonly loaded: LoadedConfig,
-    /** Every strategy a request may name: the built-ins and the configured ones. */
-    readonly strategies: ReadonlyMap<string, Strategy>,
+    parts: Parts,
     readonly logger: Logger,
-    options: GatewayOptions,
     readonly clock: () => number,
     private readonly random: () => number,
   ) {
+    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements } = parts);
+    this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
-    this.store = options.state?.store ?? new MemoryStore();
-    this.measurements = options.state?.measurements ?? new LocalMeasurements(loaded.providers);
-    this.prices = new PriceTable(loaded.providers);
     this.sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
-    this.metrics = new GatewayMetrics(loaded.chain);
+    const metrics = this.metrics;
     this.store.onBreakerChange((provider, next, previous) => {
       if (next.state === previous.state) return;
-      this.metrics.setCircuitState(provider, next.state);
-      this.metrics.circuitTransitions.labels(provider, next.state).inc();
+      metrics.setCircuitState(provider, next.state);
+      metrics.circuitTransitions.labels(provider, next.state).inc();
       const log = next.state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
       log({ provider, from: previous.state, to: next.state, failures: next.failures }, 'circuit breaker transition');
     });
@@ -69,7 +79,18 @@ export class Gateway {
     const names = new Set([...builtInStrategyNames(), routing.strategy, ...Object.values(routing.routes).map((r) => r.strategy)]);
     const strategies = new Map<string, Strategy>();
     for (const name of names) strategies.set(name, await loadStrategy(name, baseDir));
-    return new Gateway(loaded, strategies, options.logger, options, options.clock ?? Date.now, options.random ?? Math.random);
+    const clock = options.clock ?? Date.now;
+    const prices = new PriceTable(loaded.providers);
+    const metrics = new GatewayMetrics(loaded.chain);
+    let parts: Parts;
+    if (redisConfigured(loaded.config.redis)) {
+      metrics.enableRedisMetrics();
+      const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
+      parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared };
+    } else {
+      parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers) };
+    }
+    return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random);
   }
 
   get config() {
@@ -128,7 +149,10 @@ export class Gateway {
 
   async close(): Promise<void> {
     this.agents.destroy();
-    await this.measurements.close();
-    await this.store.close();
+    if (this.shared) await this.shared.close();
+    else {
+      await this.measurements.close();
+      await this.store.close();
+    }
   }
 }

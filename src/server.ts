@@ -19,13 +19,14 @@ export interface StartOptions {
   host?: string;
   port?: number;
   clock?: () => number;
+  random?: () => number;
 }
 
 /** Builds the gateway and listens. Resolves once the port is bound. */
 export async function startGateway(loaded: LoadedConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(loaded.config.logging.level);
   for (const w of loaded.warnings) logger.warn({ source: loaded.source }, w);
-  const gateway = await Gateway.create(loaded, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const gateway = await Gateway.create(loaded, { logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.random ? { random: options.random } : {}) });
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(gateway));
   const host = options.host ?? loaded.config.server.host;
   const port = options.port ?? loaded.config.server.port;

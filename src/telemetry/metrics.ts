@@ -86,6 +86,31 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly redisUp = new Gauge({
+    name: 'switchyard_redis_up',
+    help: 'Whether shared state in Redis is reachable (1) or the instance runs on local state (0); absent without Redis',
+    registers: [],
+  });
+  readonly redisErrors = new Counter({
+    name: 'switchyard_redis_errors_total',
+    help: 'Failed Redis operations by operation (the request path never waits for them)',
+    labelNames: ['op'] as const,
+    registers: [],
+  });
+  readonly redisFlush = new Histogram({
+    name: 'switchyard_redis_flush_seconds',
+    help: 'Time to write one pipelined batch of measurements to Redis',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [],
+  });
+
+  /** Registers the Redis metrics (only instances that use Redis expose them). */
+  enableRedisMetrics(): void {
+    this.registry.registerMetric(this.redisUp);
+    this.registry.registerMetric(this.redisErrors);
+    this.registry.registerMetric(this.redisFlush);
+  }
+
   constructor(providers: readonly string[]) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
     for (const p of providers) {

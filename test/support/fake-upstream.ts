@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
   /** A normal answer; optionally slow before headers or between stream chunks. */
-  | { kind: 'ok'; delayMs?: number; chunkDelayMs?: number; text?: string }
+  | { kind: 'ok'; delayMs?: number; chunkDelayMs?: number; text?: string; headers?: Record<string, string> }
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; delayMs?: number }
   /** Drop the connection before any response byte. */
   | { kind: 'reset' }
@@ -133,13 +133,14 @@ export class FakeUpstream {
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${this.name}-${++this.seq}`;
     const text = (fault.kind === 'ok' && fault.text) || `Hello from ${this.name}`;
     const usage = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
+    const extra = fault.kind === 'ok' ? fault.headers : undefined;
     if (body.stream !== true) {
       if (fault.kind !== 'ok') return sendJson(res, 200, {});
-      return sendJson(res, 200, chat ? chatCompletion(id, model, text, usage) : textCompletion(id, model, text, usage));
+      return sendJson(res, 200, chat ? chatCompletion(id, model, text, usage) : textCompletion(id, model, text, usage), extra);
     }
 
     const events = streamEvents(id, model, text, chat, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true ? usage : undefined);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, { ...extra, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
     for (let i = 0; i < events.length; i++) {
       if (fault.kind === 'reset_after_chunks' && i === fault.chunks) {
@@ -199,9 +200,9 @@ function streamEvents(id: string, model: string, text: string, chat: boolean, us
   return out;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -10,7 +10,14 @@ export interface TestGateway extends RunningGateway {
   client(options?: { apiKey?: string; maxRetries?: number }): OpenAI;
 }
 
-export async function startTestGateway(yaml: string, env: NodeJS.ProcessEnv = {}, clock?: () => number): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  clock?: () => number;
+  /** The strategies' source of chance (default Math.random). */
+  random?: () => number;
+}
+
+export async function startTestGateway(yaml: string, env: NodeJS.ProcessEnv = {}, clockOrOptions?: (() => number) | TestGatewayOptions): Promise<TestGateway> {
+  const o: TestGatewayOptions = typeof clockOrOptions === 'function' ? { clock: clockOrOptions } : (clockOrOptions ?? {});
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -19,7 +26,7 @@ export async function startTestGateway(yaml: string, env: NodeJS.ProcessEnv = {}
     },
   });
   const loaded = parseConfig(yaml, '(inline)', { env });
-  const running = await startGateway(loaded, { logger: createLogger('info', sink), host: '127.0.0.1', port: 0, ...(clock ? { clock } : {}) });
+  const running = await startGateway(loaded, { logger: createLogger('info', sink), host: '127.0.0.1', port: 0, ...(o.clock ? { clock: o.clock } : {}), ...(o.random ? { random: o.random } : {}) });
   return Object.assign(running, {
     logs,
     client: (o: { apiKey?: string; maxRetries?: number } = {}) =>

@@ -1,0 +1,48 @@
+/**
+ * Every Redis key switchyard uses (README documents them). Per-provider keys carry the provider in a
+ * hash tag ({name}) so that a breaker and its probe lease live in one Cluster slot.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: state, failures, openedAt, origin (instance id), at (ms of the write). */
+  breaker(provider: string): string {
+    return `${this.prefix}breaker:{${provider}}`;
+  }
+  /** String with PX: the instance granted the half-open probe. */
+  probe(provider: string): string {
+    return `${this.prefix}probe:{${provider}}`;
+  }
+  /** Pub/sub channel of breaker transitions. */
+  get breakerChannel(): string {
+    return `${this.prefix}breaker-events`;
+  }
+  /** Hash: requests, successes, failures, rejected, prompt_tokens, completion_tokens, cost_usd (since the start of time). */
+  stats(provider: string): string {
+    return `${this.prefix}stats:{${provider}}`;
+  }
+  /** Hash bucket -> count: one latency histogram slice (kind: latency | ttft), expiring after the window. */
+  latency(provider: string, model: string, kind: 'latency' | 'ttft', sliceStart: number): string {
+    return `${this.prefix}latency:{${provider}}:${kind}:${sliceStart}:${model}`;
+  }
+  /** Set of the models a provider has latency slices for. */
+  latencyModels(provider: string): string {
+    return `${this.prefix}latency-models:{${provider}}`;
+  }
+  /** Hash `provider|model|field` -> number, fields requests, prompt_tokens, completion_tokens, cost_usd. */
+  usage(day: string): string {
+    return `${this.prefix}usage:${day}`;
+  }
+  /** Set of days that have usage. */
+  get usageDays(): string {
+    return `${this.prefix}usage-days`;
+  }
+  /** Hash `provider/model` -> JSON {"input": usd, "output": usd} per million tokens. */
+  get pricing(): string {
+    return `${this.prefix}pricing`;
+  }
+  /** Sorted set instance id -> last flush (ms). */
+  get instances(): string {
+    return `${this.prefix}instances`;
+  }
+}

@@ -1,0 +1,302 @@
+import { bucketOf, LatencyHistogram } from '../telemetry/histogram.js';
+import type { PriceTable } from '../telemetry/prices.js';
+import { ProviderStats, type Outcome } from '../telemetry/stats.js';
+import { dayOf, daysOf, lineKey, type GroupBy, type Period, type UsageRow } from '../telemetry/usage-ledger.js';
+import type { Usage } from '../telemetry/usage.js';
+import type { RedisKeys } from './keys.js';
+import { LocalMeasurements, percentiles, usageReport, type Measurements, type StatsReport, type UsageReport } from './measurements.js';
+import type { RedisClient } from './redis-connection.js';
+
+const SLICE_MS = 10_000;
+const WINDOW_MS = ProviderStats.windowSeconds * 1000;
+const USAGE_TTL_S = 400 * 86_400;
+type Kind = 'latency' | 'ttft';
+const COUNT_FIELDS = ['requests', 'successes', 'failures', 'rejected', 'prompt_tokens', 'completion_tokens', 'cost_usd'] as const;
+type Counts = Record<(typeof COUNT_FIELDS)[number], number>;
+const zeroCounts = (): Counts => ({ requests: 0, successes: 0, failures: 0, rejected: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 });
+
+/** What this instance measured since its last flush. */
+class Pending {
+  counts = new Map<string, Counts>();
+  /** `provider\0model\0kind\0sliceStart` -> bucket -> count */
+  latency = new Map<string, Map<number, number>>();
+  /** `day\0provider|model` -> row */
+  usage = new Map<string, UsageRow>();
+
+  get empty(): boolean {
+    return this.counts.size === 0 && this.latency.size === 0 && this.usage.size === 0;
+  }
+
+  count(provider: string): Counts {
+    let c = this.counts.get(provider);
+    if (!c) this.counts.set(provider, (c = zeroCounts()));
+    return c;
+  }
+
+  observe(provider: string, model: string, kind: Kind, ms: number, now: number): void {
+    const key = `${provider}\0${model}\0${kind}\0${now - (now % SLICE_MS)}`;
+    let h = this.latency.get(key);
+    if (!h) this.latency.set(key, (h = new Map()));
+    const b = bucketOf(ms);
+    h.set(b, (h.get(b) ?? 0) + 1);
+  }
+
+  /** Folds an unflushed batch back in (Redis was unreachable); slices that left the window are dropped. */
+  absorb(older: Pending, now: number): void {
+    for (const [p, c] of older.counts) for (const f of COUNT_FIELDS) this.count(p)[f] += c[f];
+    for (const [k, h] of older.latency) {
+      if (Number(k.slice(k.lastIndexOf('\0') + 1)) < now - WINDOW_MS) continue;
+      let mine = this.latency.get(k);
+      if (!mine) this.latency.set(k, (mine = new Map()));
+      for (const [b, n] of h) mine.set(b, (mine.get(b) ?? 0) + n);
+    }
+    for (const [k, r] of older.usage) {
+      const mine = this.usage.get(k);
+      if (!mine) this.usage.set(k, { ...r });
+      else {
+        mine.requests += r.requests;
+        mine.prompt_tokens += r.prompt_tokens;
+        mine.completion_tokens += r.completion_tokens;
+        mine.cost_usd += r.cost_usd;
+      }
+    }
+  }
+}
+
+/**
+ * Measurements shared through Redis: recorded in process (LocalMeasurements feeds the strategies and
+ * is the fallback), aggregated, and written in one pipelined batch per flush interval. A failed flush
+ * keeps its batch for the next one, so an outage loses nothing that still matters and the instance
+ * catches up when Redis returns. Reads merge every instance's data (plus this one's unflushed part).
+ */
+export class RedisMeasurements implements Measurements {
+  private readonly own: LocalMeasurements;
+  private pending = new Pending();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>,
+    private readonly prices: PriceTable,
+    readonly instanceId: string,
+    private readonly onRedisError: (op: string, err: unknown) => void,
+    private readonly onFlush: (ms: number) => void,
+  ) {
+    this.own = new LocalMeasurements(providers);
+  }
+
+  get local() {
+    return this.own.local;
+  }
+
+  /** Writes config prices (config wins at start; operators may edit the hash while running) and starts flushing. */
+  async start(flushIntervalMs: number): Promise<void> {
+    const entries = [...this.prices.entries()];
+    if (entries.length > 0) {
+      await this.client.hset(this.keys.pricing, Object.fromEntries(entries.map(([k, p]) => [k, JSON.stringify(p)]))).catch((err: unknown) => this.onRedisError('pricing write', err));
+    }
+    this.timer = setInterval(() => void this.flush().then(() => this.refreshPrices()), flushIntervalMs);
+    this.timer.unref();
+  }
+
+  recordAttempt(provider: string, model: string, outcome: Outcome, latencyMs: number, now: number): void {
+    this.own.recordAttempt(provider, model, outcome, latencyMs, now);
+    const c = this.pending.count(provider);
+    c.requests += 1;
+    c[outcome === 'success' ? 'successes' : outcome === 'failure' ? 'failures' : 'rejected'] += 1;
+    this.pending.observe(provider, model, 'latency', latencyMs, now);
+  }
+
+  recordFirstChunk(provider: string, model: string, ms: number, now: number): void {
+    this.own.recordFirstChunk(provider, model, ms, now);
+    this.pending.observe(provider, model, 'ttft', ms, now);
+  }
+
+  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number): void {
+    this.own.recordUsage(provider, model, usage, costUsd, now);
+    const c = this.pending.count(provider);
+    c.prompt_tokens += usage.promptTokens;
+    c.completion_tokens += usage.completionTokens;
+    c.cost_usd += costUsd;
+    const key = `${dayOf(now)}\0${lineKey(provider, model)}`;
+    const row = this.pending.usage.get(key) ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
+    row.requests += 1;
+    row.prompt_tokens += usage.promptTokens;
+    row.completion_tokens += usage.completionTokens;
+    row.cost_usd += costUsd;
+    this.pending.usage.set(key, row);
+  }
+
+  /** Writes the pending batch in one pipeline; on failure the batch waits for the next flush. */
+  flush(): Promise<void> {
+    return (this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined)));
+  }
+
+  private async doFlush(): Promise<void> {
+    if (this.pending.empty) return;
+    const batch = this.pending;
+    this.pending = new Pending();
+    const started = performance.now();
+    const now = Date.now();
+    const p = this.client.pipeline();
+    for (const [provider, c] of batch.counts) {
+      const key = this.keys.stats(provider);
+      for (const f of COUNT_FIELDS) if (c[f] !== 0) f === 'cost_usd' ? p.hincrbyfloat(key, f, c[f]) : p.hincrby(key, f, c[f]);
+    }
+    for (const [k, h] of batch.latency) {
+      const [provider, model, kind, slice] = k.split('\0') as [string, string, Kind, string];
+      const key = this.keys.latency(provider, model, kind, Number(slice));
+      for (const [b, n] of h) p.hincrby(key, String(b), n);
+      p.pexpire(key, WINDOW_MS + 120_000);
+      p.sadd(this.keys.latencyModels(provider), model);
+    }
+    const days = new Set<string>();
+    for (const [k, r] of batch.usage) {
+      const [day, line] = k.split('\0') as [string, string];
+      days.add(day);
+      const key = this.keys.usage(day);
+      p.hincrby(key, `${line}|requests`, r.requests);
+      p.hincrby(key, `${line}|prompt_tokens`, r.prompt_tokens);
+      p.hincrby(key, `${line}|completion_tokens`, r.completion_tokens);
+      if (r.cost_usd !== 0) p.hincrbyfloat(key, `${line}|cost_usd`, r.cost_usd);
+      p.expire(key, USAGE_TTL_S);
+    }
+    if (days.size > 0) p.sadd(this.keys.usageDays, ...days);
+    p.zadd(this.keys.instances, now, this.instanceId);
+    try {
+      const results = (await p.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
+      this.onFlush(performance.now() - started);
+    } catch (err) {
+      this.pending.absorb(batch, Date.now());
+      this.onRedisError('flush', err);
+    }
+  }
+
+  private async refreshPrices(): Promise<void> {
+    try {
+      const all = await this.client.hgetall(this.keys.pricing);
+      for (const [k, v] of Object.entries(all)) {
+        const slash = k.indexOf('/');
+        const price = JSON.parse(v) as { input?: unknown; output?: unknown };
+        if (slash > 0 && typeof price.input === 'number' && typeof price.output === 'number') {
+          this.prices.set(k.slice(0, slash), k.slice(slash + 1), { input: price.input, output: price.output });
+        }
+      }
+    } catch (err) {
+      this.onRedisError('pricing read', err);
+    }
+  }
+
+  async stats(now: number): Promise<StatsReport> {
+    try {
+      const names = this.providers.map((p) => p.name);
+      const head = this.client.pipeline();
+      for (const n of names) head.hgetall(this.keys.stats(n)).smembers(this.keys.latencyModels(n));
+      const res = (await head.exec()) ?? [];
+      const slices: number[] = [];
+      for (let t = now - (now % SLICE_MS); t > now - WINDOW_MS; t -= SLICE_MS) slices.push(t);
+      const reads = this.client.pipeline();
+      const plan: Array<{ provider: string; kind: Kind }> = [];
+      names.forEach((n, i) => {
+        for (const model of (res[i * 2 + 1]?.[1] as string[] | undefined) ?? []) {
+          for (const kind of ['latency', 'ttft'] as const) {
+            for (const s of slices) {
+              reads.hgetall(this.keys.latency(n, model, kind, s));
+              plan.push({ provider: n, kind });
+            }
+          }
+        }
+      });
+      const hist = (await reads.exec()) ?? [];
+      const merged = new Map<string, LatencyHistogram>();
+      hist.forEach(([err, h], i) => {
+        if (err || !h) return;
+        const { provider, kind } = plan[i]!;
+        const key = `${provider}\0${kind}`;
+        let m = merged.get(key);
+        if (!m) merged.set(key, (m = new LatencyHistogram()));
+        for (const [b, n] of Object.entries(h as Record<string, string>)) {
+          m.counts[Number(b)]! += Number(n);
+          m.total += Number(n);
+        }
+      });
+      // This instance's unflushed part, so that a read right after a request sees it.
+      for (const [k, h] of this.pending.latency) {
+        const [provider, , kind, slice] = k.split('\0') as [string, string, Kind, string];
+        if (Number(slice) <= now - WINDOW_MS) continue;
+        const key = `${provider}\0${kind}`;
+        let m = merged.get(key);
+        if (!m) merged.set(key, (m = new LatencyHistogram()));
+        for (const [b, n] of h) {
+          m.counts[b]! += n;
+          m.total += n;
+        }
+      }
+      const providers: StatsReport['providers'] = {};
+      names.forEach((n, i) => {
+        const stored = (res[i * 2]?.[1] as Record<string, string> | undefined) ?? {};
+        const mine = this.pending.counts.get(n) ?? zeroCounts();
+        const v = (f: (typeof COUNT_FIELDS)[number]) => Number(stored[f] ?? 0) + mine[f];
+        providers[n] = {
+          requests: v('requests'),
+          successes: v('successes'),
+          failures: v('failures'),
+          rejected: v('rejected'),
+          latency_ms: { ...percentiles(merged.get(`${n}\0latency`) ?? new LatencyHistogram()), window_seconds: ProviderStats.windowSeconds },
+          first_chunk_ms: percentiles(merged.get(`${n}\0ttft`) ?? new LatencyHistogram()),
+          tokens: { prompt: v('prompt_tokens'), completion: v('completion_tokens'), total: v('prompt_tokens') + v('completion_tokens') },
+          cost_usd: Math.round(v('cost_usd') * 1e6) / 1e6,
+        };
+      });
+      return { source: 'redis', providers };
+    } catch (err) {
+      this.onRedisError('stats read', err);
+      return this.own.stats(now);
+    }
+  }
+
+  async usage(period: Period, groupBy: GroupBy, now: number): Promise<UsageReport> {
+    try {
+      const window = daysOf(period, now);
+      const days = window ?? (await this.client.smembers(this.keys.usageDays));
+      const p = this.client.pipeline();
+      for (const d of days) p.hgetall(this.keys.usage(d));
+      const res = (await p.exec()) ?? [];
+      const lines = new Map<string, UsageRow>();
+      const row = (line: string) => {
+        let r = lines.get(line);
+        if (!r) lines.set(line, (r = { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 }));
+        return r;
+      };
+      for (const [err, h] of res) {
+        if (err || !h) continue;
+        for (const [field, value] of Object.entries(h as Record<string, string>)) {
+          const cut = field.lastIndexOf('|');
+          row(field.slice(0, cut))[field.slice(cut + 1) as keyof UsageRow] += Number(value);
+        }
+      }
+      for (const [k, r] of this.pending.usage) {
+        const [day, line] = k.split('\0') as [string, string];
+        if (window && !window.includes(day)) continue;
+        const into = row(line);
+        into.requests += r.requests;
+        into.prompt_tokens += r.prompt_tokens;
+        into.completion_tokens += r.completion_tokens;
+        into.cost_usd += r.cost_usd;
+      }
+      return usageReport('redis', period, groupBy, lines);
+    } catch (err) {
+      this.onRedisError('usage read', err);
+      return this.own.usage(period, groupBy, now);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

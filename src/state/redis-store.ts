@@ -1,0 +1,204 @@
+import type { BreakerSettings, BreakerSnapshot, CircuitState } from '../routing/circuit-breaker.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { RedisKeys } from './keys.js';
+import { MemoryStore } from './memory-store.js';
+import type { RedisClient } from './redis-connection.js';
+import type { StateStore } from './store.js';
+
+/** Atomic write-and-publish of one transition; an older write (by `at`) never overwrites a newer one. */
+const WRITE_TRANSITION = `
+local at = redis.call('HGET', KEYS[1], 'at')
+if at and tonumber(at) > tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'failures', ARGV[2], 'openedAt', ARGV[3], 'origin', ARGV[4], 'at', ARGV[5])
+if ARGV[1] == 'closed' then redis.call('DEL', KEYS[2]) end
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return 1`;
+
+interface Transition {
+  provider: string;
+  state: CircuitState;
+  failures: number;
+  openedAt: number;
+  origin: string;
+  at: number;
+}
+
+/** How early, before a cooldown ends, instances race for the probe lease. */
+const LEASE_LEAD_MS = 150;
+
+/**
+ * Breakers shared through Redis. Reads and the request path stay in process (a MemoryStore); every
+ * transition this instance makes (open, close, re-open, reset) is written atomically and published, and
+ * other instances apply it as it arrives, with a periodic full read to catch what pub/sub missed.
+ * Consecutive failures are counted per instance. When a cooldown ends, instances race for a probe lease
+ * (SET NX PX): the winner lets one request through as the probe; the others stay open until it reports
+ * or the lease runs out. With Redis unreachable each instance falls back to its own breakers.
+ */
+export class RedisStore implements StateStore {
+  private readonly local = new MemoryStore();
+  private readonly lastAt = new Map<string, number>();
+  private readonly leaseTimers = new Map<string, NodeJS.Timeout>();
+  private applyingRemote = false;
+  private syncTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly providers: readonly string[],
+    private readonly settings: BreakerSettings,
+    /** Longest a probe may take: the lease lasts this long. */
+    private readonly leaseMs: number,
+    readonly instanceId: string,
+    private readonly logger: Logger,
+    private readonly clock: () => number,
+    private readonly onRedisError: (op: string, err: unknown) => void,
+  ) {
+    this.local.onBreakerChange((provider, next, previous) => {
+      if (next.state === 'open') this.scheduleLease(provider, next.openedAt);
+      if (this.applyingRemote) return;
+      const shared = next.state !== 'half_open' && (next.state !== previous.state || next.openedAt !== previous.openedAt);
+      if (shared) void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
+    });
+  }
+
+  async start(syncIntervalMs: number): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.breakerChannel) this.onMessage(message);
+    });
+    await this.subscriber.subscribe(this.keys.breakerChannel).catch((err: unknown) => this.onRedisError('subscribe', err));
+    await this.sync();
+    this.syncTimer = setInterval(() => void this.sync(), syncIntervalMs);
+    this.syncTimer.unref();
+  }
+
+  getBreaker(provider: string): BreakerSnapshot {
+    return this.local.getBreaker(provider);
+  }
+
+  updateBreaker(provider: string, update: (s: BreakerSnapshot) => BreakerSnapshot): BreakerSnapshot {
+    return this.local.updateBreaker(provider, update);
+  }
+
+  onBreakerChange(listener: (provider: string, next: BreakerSnapshot, previous: BreakerSnapshot) => void): void {
+    this.local.onBreakerChange(listener);
+  }
+
+  /** Reads every provider's shared breaker and applies what is newer than what this instance knows. */
+  async sync(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const pipeline = this.client.pipeline();
+      for (const p of this.providers) pipeline.hgetall(this.keys.breaker(p));
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([err, value], i) => {
+        const h = value as Record<string, string> | null;
+        if (err || !h || !h.state) return;
+        this.apply({ provider: this.providers[i]!, state: h.state as CircuitState, failures: Number(h.failures), openedAt: Number(h.openedAt), origin: h.origin ?? '', at: Number(h.at) });
+      });
+    } catch (err) {
+      this.onRedisError('sync', err);
+    }
+  }
+
+  private onMessage(message: string): void {
+    let t: Transition;
+    try {
+      t = JSON.parse(message) as Transition;
+    } catch {
+      return;
+    }
+    if (t.origin === this.instanceId || !this.providers.includes(t.provider)) return;
+    this.apply(t);
+  }
+
+  private apply(t: Transition): void {
+    if (t.at <= (this.lastAt.get(t.provider) ?? 0)) return;
+    this.lastAt.set(t.provider, t.at);
+    if (t.origin === this.instanceId) return;
+    const next: BreakerSnapshot = { state: t.state, failures: t.failures, openedAt: t.openedAt, probeInFlight: false };
+    this.applyingRemote = true;
+    try {
+      this.local.updateBreaker(t.provider, (s) => (s.state === next.state && s.openedAt === next.openedAt ? s : next));
+    } finally {
+      this.applyingRemote = false;
+    }
+  }
+
+  private async publish(t: Transition): Promise<void> {
+    this.lastAt.set(t.provider, t.at);
+    try {
+      await this.client.eval(
+        WRITE_TRANSITION,
+        2,
+        this.keys.breaker(t.provider),
+        this.keys.probe(t.provider),
+        t.state,
+        String(t.failures),
+        String(t.openedAt),
+        t.origin,
+        String(t.at),
+        this.keys.breakerChannel,
+        JSON.stringify(t),
+      );
+    } catch (err) {
+      this.onRedisError('breaker write', err);
+    }
+  }
+
+  /** Shortly before the cooldown of an open breaker ends, race the other instances for the probe. */
+  private scheduleLease(provider: string, openedAt: number): void {
+    clearTimeout(this.leaseTimers.get(provider));
+    const wait = Math.max(0, openedAt + this.settings.cooldownMs - LEASE_LEAD_MS - this.clock());
+    const timer = setTimeout(() => void this.tryLease(provider, openedAt), wait);
+    timer.unref();
+    this.leaseTimers.set(provider, timer);
+  }
+
+  private async tryLease(provider: string, openedAt: number): Promise<void> {
+    const s = this.local.getBreaker(provider);
+    if (this.closed || s.state !== 'open' || s.openedAt !== openedAt) return;
+    let won: boolean;
+    try {
+      won = (await this.client.set(this.keys.probe(provider), this.instanceId, 'PX', this.leaseMs, 'NX')) === 'OK';
+    } catch (err) {
+      this.onRedisError('probe lease', err);
+      return; // Redis unreachable: this instance probes on its own
+    }
+    const now = this.clock();
+    // Winner: keeps its cooldown and probes. Loser (or a winner that saw no traffic): stays open until the lease ends.
+    const holdUntil = now + this.leaseMs + (won ? this.settings.cooldownMs : 0);
+    if (won) {
+      this.logger.debug({ provider }, 'probe lease granted to this instance');
+      const timer = setTimeout(() => void this.retryIfUnprobed(provider, openedAt), holdUntil - now);
+      timer.unref();
+      this.leaseTimers.set(provider, timer);
+      return;
+    }
+    this.applyingRemote = true; // a local hold, not a transition to share
+    try {
+      this.local.updateBreaker(provider, (cur) => (cur.state === 'open' && cur.openedAt === openedAt ? { ...cur, openedAt: holdUntil - this.settings.cooldownMs } : cur));
+    } finally {
+      this.applyingRemote = false;
+    }
+  }
+
+  private async retryIfUnprobed(provider: string, openedAt: number): Promise<void> {
+    const s = this.local.getBreaker(provider);
+    if (s.state === 'open' && s.openedAt === openedAt) {
+      this.applyingRemote = true;
+      try {
+        this.local.updateBreaker(provider, (cur) => ({ ...cur, openedAt: this.clock() + LEASE_LEAD_MS - this.settings.cooldownMs }));
+      } finally {
+        this.applyingRemote = false;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.syncTimer);
+    for (const t of this.leaseTimers.values()) clearTimeout(t);
+  }
+}
