@@ -13,6 +13,14 @@ const USAGE_TTL_S = 400 * 86_400;
 type Kind = 'latency' | 'ttft';
 const COUNT_FIELDS = ['requests', 'successes', 'failures', 'rejected', 'prompt_tokens', 'completion_tokens', 'cost_usd'] as const;
 type Counts = Record<(typeof COUNT_FIELDS)[number], number>;
+/** Results of a pipeline, or the first command error thrown (a pipeline reports errors per command). */
+async function run(p: ReturnType<RedisClient['pipeline']>): Promise<Array<[Error | null, unknown]>> {
+  const results = (await p.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0];
+  return results;
+}
+
 const zeroCounts = (): Counts => ({ requests: 0, successes: 0, failures: 0, rejected: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 });
 
 /** What this instance measured since its last flush. */
@@ -166,9 +174,7 @@ export class RedisMeasurements implements Measurements {
     if (days.size > 0) p.sadd(this.keys.usageDays, ...days);
     p.zadd(this.keys.instances, now, this.instanceId);
     try {
-      const results = (await p.exec()) ?? [];
-      const failed = results.find(([err]) => err);
-      if (failed) throw failed[0];
+      await run(p);
       this.onFlush(performance.now() - started);
     } catch (err) {
       this.pending.absorb(batch, Date.now());
@@ -196,7 +202,7 @@ export class RedisMeasurements implements Measurements {
       const names = this.providers.map((p) => p.name);
       const head = this.client.pipeline();
       for (const n of names) head.hgetall(this.keys.stats(n)).smembers(this.keys.latencyModels(n));
-      const res = (await head.exec()) ?? [];
+      const res = await run(head);
       const slices: number[] = [];
       for (let t = now - (now % SLICE_MS); t > now - WINDOW_MS; t -= SLICE_MS) slices.push(t);
       const reads = this.client.pipeline();
@@ -211,7 +217,7 @@ export class RedisMeasurements implements Measurements {
           }
         }
       });
-      const hist = (await reads.exec()) ?? [];
+      const hist = await run(reads);
       const merged = new Map<string, LatencyHistogram>();
       hist.forEach(([err, h], i) => {
         if (err || !h) return;
@@ -265,7 +271,7 @@ export class RedisMeasurements implements Measurements {
       const days = window ?? (await this.client.smembers(this.keys.usageDays));
       const p = this.client.pipeline();
       for (const d of days) p.hgetall(this.keys.usage(d));
-      const res = (await p.exec()) ?? [];
+      const res = await run(p);
       const lines = new Map<string, UsageRow>();
       const row = (line: string) => {
         let r = lines.get(line);

@@ -92,6 +92,8 @@ export class RedisStore implements StateStore {
       const pipeline = this.client.pipeline();
       for (const p of this.providers) pipeline.hgetall(this.keys.breaker(p));
       const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
       results.forEach(([err, value], i) => {
         const h = value as Record<string, string> | null;
         if (err || !h || !h.state) return;
