@@ -54,6 +54,21 @@ describe('operations endpoints, metrics and logs', () => {
     expect(stats.providers.beta).toMatchObject({ requests: 2, successes: 1, failures: 0, rejected: 1 });
   });
 
+  it('/usage groups requests, tokens and cost by provider or model', async () => {
+    const byProvider = (await (await fetch(`${gw.url}/usage?period=today&group_by=provider`)).json()) as { source: string; usage: Record<string, { requests: number; prompt_tokens: number; cost_usd: number }>; total: { requests: number } };
+    expect(byProvider.source).toBe('local');
+    expect(byProvider.usage.alpha).toEqual({ requests: 3, prompt_tokens: 36, completion_tokens: 15, cost_usd: 66 });
+    expect(byProvider.usage.beta!.requests).toBe(1);
+    expect(byProvider.total.requests).toBe(4);
+    const byModel = (await (await fetch(`${gw.url}/usage?period=all&group_by=model`)).json()) as { usage: Record<string, { requests: number }> };
+    expect(byModel.usage.m!.requests).toBe(4);
+    for (const q of ['period=year', 'group_by=colour']) {
+      const res = await fetch(`${gw.url}/usage?${q}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    }
+  });
+
   it('/health lists every provider’s circuit', async () => {
     const res = await fetch(`${gw.url}/health`);
     expect(res.status).toBe(200);
