@@ -29,7 +29,7 @@ export class ProviderStats {
   readonly ttft = new RollingHistogram(WINDOW_SLICE_MS, WINDOW_SLICES);
   readonly recent = new RollingCounter(WINDOW_SLICE_MS, WINDOW_SLICES, 2);
   readonly rate: RateLimitTracker;
-  private cache = { at: -Infinity, p50: undefined as number | undefined, ttftP50: undefined as number | undefined };
+  private cache = { at: -Infinity, requests: 0, p50: undefined as number | undefined, ttftP50: undefined as number | undefined };
 
   constructor(config?: Pick<ProviderConfig, 'rpm_limit' | 'tpm_limit'>) {
     this.rate = new RateLimitTracker(config?.rpm_limit, config?.tpm_limit);
@@ -66,10 +66,14 @@ export class ProviderStats {
     return { successes: this.recent.sum(SUCCESS, now), failures: this.recent.sum(FAILURE, now) };
   }
 
-  /** Recent medians, recomputed at most once a second: strategies may read them on every request. */
+  /**
+   * Recent medians, recomputed at most once a second (strategies may read them on every request), and at
+   * once when a provider that had no measurement gets its first.
+   */
   medians(now = Date.now()): { p50?: number; ttftP50?: number } {
-    if (now - this.cache.at >= 1000) {
-      this.cache = { at: now, p50: this.latency.snapshot(now).quantile(0.5), ttftP50: this.ttft.snapshot(now).quantile(0.5) };
+    const firstMeasurement = this.cache.p50 === undefined && this.totals.requests > this.cache.requests;
+    if (now - this.cache.at >= 1000 || firstMeasurement) {
+      this.cache = { at: now, requests: this.totals.requests, p50: this.latency.snapshot(now).quantile(0.5), ttftP50: this.ttft.snapshot(now).quantile(0.5) };
     }
     return {
       ...(this.cache.p50 !== undefined ? { p50: this.cache.p50 } : {}),
