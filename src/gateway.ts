@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import type { LoadedConfig } from './config/load.js';
+import { providerKeys, type LoadedConfig } from './config/load.js';
+import { KeyRing } from './providers/key-ring.js';
 import type { ProviderConfig } from './config/schema.js';
 import { UpstreamAgents } from './providers/http-client.js';
 import { createAdapter } from './providers/registry.js';
@@ -37,6 +38,7 @@ export class Gateway {
   readonly providers: ReadonlyMap<string, ProviderConfig>;
   readonly adapters: ReadonlyMap<string, ProviderAdapter>;
   readonly breakers: Breakers;
+  readonly keyRings: ReadonlyMap<string, KeyRing>;
   readonly sessions: SessionAffinity;
   /** Every strategy a request may name: the built-ins and the configured ones. */
   readonly strategies: ReadonlyMap<string, Strategy>;
@@ -60,6 +62,7 @@ export class Gateway {
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
+    this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
     this.sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);

@@ -74,12 +74,14 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   });
 
   const providers = config.providers.filter((p, i) => {
-    if (p.api_key !== '') return true;
-    const variable = unset.find((u) => u.path === `providers[${i}].api_key`)?.variable;
-    warnings.push(
-      `provider "${p.name}" skipped: its api_key is empty` +
-        (variable ? ` (environment variable ${variable} is not set)` : ''),
-    );
+    const declared = p.api_key !== undefined || p.api_keys !== undefined;
+    const keys = providerKeys(p);
+    const missing = unset.filter((u) => u.path === `providers[${i}].api_key` || u.path.startsWith(`providers[${i}].api_keys[`)).map((u) => u.variable);
+    if (!declared || keys.length > 0) {
+      if (missing.length > 0) warnings.push(`provider "${p.name}": ${missing.length} key variable(s) not set (${missing.join(', ')}); using ${keys.length} key(s)`);
+      return true;
+    }
+    warnings.push(`provider "${p.name}" skipped: no API key` + (missing.length ? ` (environment variable ${missing.join(', ')} is not set)` : ''));
     return false;
   });
   const usable = new Set(providers.map((p) => p.name));
@@ -119,4 +121,9 @@ function describeIssues(issues: z.core.$ZodIssue[], unset: UnsetVariable[]): str
     const from = unset.find((u) => u.path === path);
     return `${path}: ${message}${from ? ` (environment variable ${from.variable} is not set)` : ''}`;
   });
+}
+
+/** A provider's non-empty keys: `api_key` then `api_keys`. */
+export function providerKeys(p: ProviderConfig): string[] {
+  return [p.api_key, ...(p.api_keys ?? [])].filter((k): k is string => typeof k === 'string' && k !== '');
 }

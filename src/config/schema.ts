@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /** Wire protocols this build can speak. Other types are refused at load time with a clear message. */
-export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible'] as const;
-const PLANNED_PROVIDER_TYPES = ['anthropic', 'gemini', 'ollama'];
+export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible', 'anthropic', 'gemini', 'ollama'] as const;
+const PLANNED_PROVIDER_TYPES: string[] = [];
 
 /** A number, also when it arrived as the text of an interpolated `${VAR}`. */
 const num = () =>
@@ -29,6 +29,8 @@ export const providerSchema = z.strictObject({
   base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   /** Absent: no Authorization header is sent (local servers). Present but empty: provider is skipped. */
   api_key: z.string().optional(),
+  /** Several keys, used round-robin (a refused or rate-limited key rests while the next takes over). */
+  api_keys: z.array(z.string()).optional(),
   default_model: z.string().min(1).optional(),
   models: z.array(z.string().min(1)).min(1).optional(),
   pricing: z.record(z.string(), price).optional(),

@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '../config/schema.js';
 import { post, type UpstreamAgents } from './http-client.js';
-import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types.js';
+import { ALL_ENDPOINTS, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from './types.js';
 
 /**
  * OpenAI and every OpenAI-compatible server: the body goes upstream as the client sent it (model
@@ -9,7 +9,7 @@ import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types.js
 export class OpenAIAdapter implements ProviderAdapter {
   private readonly url: URL;
   private readonly basePath: string;
-  private readonly auth: string | undefined;
+  readonly endpoints = ALL_ENDPOINTS;
 
   constructor(
     readonly config: ProviderConfig,
@@ -17,7 +17,6 @@ export class OpenAIAdapter implements ProviderAdapter {
   ) {
     this.url = new URL(config.base_url);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    this.auth = config.api_key ? `Bearer ${config.api_key}` : undefined;
   }
 
   send(call: UpstreamCall): Promise<UpstreamResponse> {
@@ -26,7 +25,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       accept: call.stream ? 'text/event-stream' : 'application/json',
       'x-request-id': call.requestId,
     };
-    if (this.auth) headers.authorization = this.auth;
+    if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
     return post({
       agents: this.agents,
       url: this.url,

@@ -1,5 +1,8 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { UpstreamAgents } from './http-client.js';
+import { AnthropicAdapter } from './anthropic/index.js';
+import { GeminiAdapter } from './gemini/index.js';
+import { OllamaAdapter } from './ollama/index.js';
 import { OpenAIAdapter } from './openai.js';
 import type { ProviderAdapter } from './types.js';
 
@@ -7,6 +10,9 @@ import type { ProviderAdapter } from './types.js';
 const ADAPTERS: Record<string, new (config: ProviderConfig, agents: UpstreamAgents) => ProviderAdapter> = {
   openai: OpenAIAdapter,
   openai_compatible: OpenAIAdapter,
+  anthropic: AnthropicAdapter,
+  gemini: GeminiAdapter,
+  ollama: OllamaAdapter,
 };
 
 export function createAdapter(config: ProviderConfig, agents: UpstreamAgents): ProviderAdapter {

@@ -15,6 +15,8 @@ export interface UpstreamCall {
   cancel: Cancel;
   /** Longest silence allowed between body chunks once the response has started. */
   idleTimeoutMs: number;
+  /** The key for this attempt (chosen by the provider's key ring); undefined: send no credentials. */
+  apiKey: string | undefined;
 }
 
 /** An upstream answer already in the OpenAI wire format (adapters for other protocols translate). */
@@ -24,8 +26,17 @@ export interface UpstreamResponse {
   body: Readable;
 }
 
-/** One wire protocol. Rejects only on transport errors; HTTP errors come back as responses. */
+/**
+ * One wire protocol. `send` takes an OpenAI request and gives back an OpenAI answer: adapters for other
+ * protocols translate both ways (JSON, event streams ending in `data: [DONE]`, and errors as the OpenAI
+ * envelope with the provider's status). Rejects only on transport errors.
+ */
 export interface ProviderAdapter {
   readonly config: ProviderConfig;
+  /** Endpoints it can serve; the planner offers it no others. */
+  readonly endpoints: ReadonlySet<Endpoint>;
   send(call: UpstreamCall): Promise<UpstreamResponse>;
 }
+
+export const ALL_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions', 'completions']);
+export const CHAT_ONLY: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions']);

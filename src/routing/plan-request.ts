@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Gateway } from '../gateway.js';
+import type { Endpoint } from '../providers/types.js';
 import { estimatePromptTokens, requestedMaxTokens } from './estimate.js';
 import { resolveCandidates } from './planner.js';
 import { applyPreferences } from './preferences.js';
@@ -24,7 +25,7 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
  * apply the request's wishes (`x-switchyard-provider`, `x-switchyard-fallback`, `x-switchyard-session`).
  * Breakers are not consulted here: the attempt loop gates each candidate as it comes.
  */
-export function planRequest(gateway: Gateway, body: Record<string, unknown>, model: string, stream: boolean, headers: IncomingHttpHeaders): Plan {
+export function planRequest(gateway: Gateway, endpoint: Endpoint, body: Record<string, unknown>, model: string, stream: boolean, headers: IncomingHttpHeaders): Plan {
   const strategyName = header(headers, 'x-switchyard-strategy') ?? gateway.strategyNameFor(model);
   const strategy = gateway.strategies.get(strategyName);
   if (!strategy) {
@@ -34,7 +35,7 @@ export function planRequest(gateway: Gateway, body: Record<string, unknown>, mod
   if (pin !== undefined && !gateway.providers.has(pin)) {
     return fail(400, `Unknown provider "${pin}" in x-switchyard-provider.`, 'x-switchyard-provider', 'unknown_provider');
   }
-  const candidates = resolveCandidates(model, gateway.providers, gateway.chain);
+  const candidates = resolveCandidates(model, gateway.providers, gateway.chain, (p) => gateway.adapters.get(p)!.endpoints.has(endpoint));
   if (candidates.length === 0) {
     return fail(404, `The model \`${model}\` is not served by any configured provider.`, 'model', 'model_not_found');
   }

@@ -12,11 +12,13 @@ export function resolveCandidates(
   model: string,
   providers: ReadonlyMap<string, ProviderConfig>,
   chain: readonly string[],
+  /** Whether a provider can take this kind of request at all (its adapter's endpoints). */
+  canServe: (provider: string) => boolean = () => true,
 ): Candidate[] {
   const out: Candidate[] = [];
   chain.forEach((name, chainIndex) => {
     const p = providers.get(name);
-    if (!p) return;
+    if (!p || !canServe(name)) return;
     if (p.models?.includes(model)) out.push({ provider: name, model, chainIndex });
     else if (p.default_model) out.push({ provider: name, model: p.default_model, chainIndex });
     else if (!p.models) out.push({ provider: name, model, chainIndex });

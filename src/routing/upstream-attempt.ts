@@ -18,18 +18,22 @@ const MAX_ERROR_BODY = 64 * 1024;
  * parse); a stream is judged at its first chunk, so a stream that dies before sending anything is
  * failed over like any other failure, and nothing is buffered beyond that first chunk.
  */
-export async function attemptUpstream(
-  adapter: ProviderAdapter,
-  observeHeaders: (headers: Record<string, string | string[] | undefined>) => void,
-  call: UpstreamCall,
-): Promise<AttemptResult<Served>> {
+export interface AttemptHooks {
+  /** Every answer's status and headers (key ring, rate-limit tracking). */
+  onResponse(status: number, headers: Record<string, string | string[] | undefined>, retryAfterMs: number | undefined): void;
+  /** Removes the provider's keys from text about to be logged or shown. */
+  redact(text: string): string;
+}
+
+export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCall, hooks: AttemptHooks): Promise<AttemptResult<Served>> {
   const res = await adapter.send(call);
-  observeHeaders(res.headers);
-  if (res.status < 200 || res.status >= 300) {
+  const ok = res.status >= 200 && res.status < 300;
+  hooks.onResponse(res.status, res.headers, ok ? undefined : parseRetryAfter(res.headers['retry-after']));
+  if (!ok) {
     const body = await readAll(res.body, MAX_ERROR_BODY);
     const retryAfterHeader = res.headers['retry-after'];
     const retryAfterMs = parseRetryAfter(retryAfterHeader);
-    const message = errorMessage(body, adapter.config.api_key);
+    const message = errorMessage(body, hooks.redact);
     return {
       kind: 'failure',
       failure: {
@@ -109,7 +113,7 @@ function readAll(body: Readable, limit: number): Promise<Buffer> {
 }
 
 /** A short, key-free description of an upstream error body, for logs and the attempt list. */
-function errorMessage(body: Buffer, apiKey: string | undefined): string | undefined {
+function errorMessage(body: Buffer, redact: (text: string) => string): string | undefined {
   let text: string | undefined;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } | string; message?: unknown };
@@ -119,6 +123,6 @@ function errorMessage(body: Buffer, apiKey: string | undefined): string | undefi
     text = undefined;
   }
   if (!text) return undefined;
-  if (apiKey) text = text.split(apiKey).join('[redacted]');
+  text = redact(text);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -4,6 +4,7 @@ import type { Endpoint } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
 import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
 import { planRequest } from '../../routing/plan-request.js';
+import type { KeyRing } from '../../providers/key-ring.js';
 import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
@@ -54,7 +55,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   if (gateway.providers.size === 0) {
     return fail({ status: 503, type: 'service_unavailable', code: 'no_providers', message: 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).' });
   }
-  const plan = planRequest(gateway, v.body, v.model, v.stream, req.headers);
+  const plan = planRequest(gateway, endpoint, v.body, v.model, v.stream, req.headers);
   if (!plan.ok) return fail({ ...plan.error, type: 'invalid_request_error' });
   const ordered = plan.candidates;
 
@@ -73,15 +74,27 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     maxRetryAfterMs: routing.max_retry_after_ms,
     signal: clientGone,
     timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
-    attempt: (c, cancel) =>
-      attemptUpstream(gateway.adapters.get(c.provider)!, observeLimits(gateway, c.provider), {
+    attempt: (c, cancel) => {
+      const ring = gateway.keyRings.get(c.provider)!;
+      const rate = gateway.measurements.local.get(c.provider)?.rate;
+      const apiKey = ring.pick(gateway.clock());
+      rate?.recordRequest(gateway.clock());
+      return attemptUpstream(gateway.adapters.get(c.provider)!, {
         endpoint,
         ...(c.model === v.model ? { body: v.body, raw: read.body } : { body: { ...v.body, model: c.model } }),
         stream: v.stream,
         requestId,
         cancel,
         idleTimeoutMs: gateway.providers.get(c.provider)!.timeout_ms,
-      }),
+        apiKey,
+      }, {
+        onResponse: (status, headers, retryAfterMs) => {
+          rate?.recordHeaders(headers, gateway.clock());
+          ring.report(apiKey, status, gateway.clock(), retryAfterMs);
+        },
+        redact: (text) => ring.redact(text),
+      });
+    },
     onAttempt: (c, outcome, ms, failedOver) => {
       gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
       gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
@@ -112,7 +125,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const served = result.value;
   if (result.kind === 'rejected' && served.kind === 'error') {
     if (served.retryAfter) headers['retry-after'] = served.retryAfter;
-    const body = asErrorEnvelope(served.body, served.status, gateway.providers.get(provider)?.api_key);
+    const body = asErrorEnvelope(served.body, served.status, gateway.keyRings.get(provider)!);
     sendJson(res, served.status, body, headers);
     gateway.metrics.recordHttp(endpoint, served.status);
     log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
@@ -186,9 +199,8 @@ function describeAttempt(a: AttemptRecord): string {
 }
 
 /** An upstream error passed back as the client's own: kept when it is already the OpenAI envelope. */
-function asErrorEnvelope(body: Buffer, status: number, apiKey: string | undefined): Buffer {
-  let text = body.toString('utf8');
-  if (apiKey) text = text.split(apiKey).join('[redacted]');
+function asErrorEnvelope(body: Buffer, status: number, keys: KeyRing): Buffer {
+  const text = keys.redact(body.toString('utf8'));
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
     if (parsed.error && typeof parsed.error.message === 'string') return Buffer.from(text);
@@ -202,10 +214,3 @@ function asErrorEnvelope(body: Buffer, status: number, apiKey: string | undefine
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});
-
-/** Feeds every upstream answer's rate-limit headers, and every request sent, to the provider's tracker. */
-function observeLimits(gateway: Gateway, provider: string) {
-  const rate = gateway.measurements.local.get(provider)?.rate;
-  rate?.recordRequest(gateway.clock());
-  return (headers: Record<string, string | string[] | undefined>) => rate?.recordHeaders(headers, gateway.clock());
-}

@@ -1,0 +1,38 @@
+import { Readable } from 'node:stream';
+import type { UpstreamResponse } from './types.js';
+
+/** An upstream answer translated into a JSON body (OpenAI shape). */
+export function jsonUpstreamResponse(status: number, body: unknown, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {
+  return { status, headers, body: Readable.from([Buffer.from(JSON.stringify(body))]) };
+}
+
+/** The OpenAI error envelope as an upstream answer, keeping the provider's status (the classifier decides). */
+export function errorUpstreamResponse(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  headers: UpstreamResponse['headers'] = {},
+): UpstreamResponse {
+  return jsonUpstreamResponse(status, { error: { message, type, param: null, code } }, headers);
+}
+
+/** Reads a whole (small) upstream body. */
+export function readText(body: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: Buffer) => chunks.push(c));
+    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    body.once('error', reject);
+  });
+}
+
+/** The OpenAI error `type` that fits an HTTP status. */
+export function errorTypeFor(status: number): string {
+  if (status === 400 || status === 404 || status === 413 || status === 422) return 'invalid_request_error';
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 503 || status === 529) return 'service_unavailable_error';
+  return 'server_error';
+}
