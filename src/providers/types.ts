@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Cancel } from '../routing/cancel.js';
+import type { Usage } from '../telemetry/usage.js';
 
 export type Endpoint = 'chat/completions' | 'completions';
 
@@ -24,6 +25,11 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
+  /**
+   * Translating adapters know a stream's token usage even when the client did not ask for the usage
+   * chunk; read once the stream has ended, for accounting.
+   */
+  streamUsage?: () => Usage | undefined;
 }
 
 /**

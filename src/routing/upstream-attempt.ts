@@ -7,7 +7,7 @@ import { parseRetryAfter } from './classify.js';
 /** What a decided attempt hands to the responder. */
 export type Served =
   | { kind: 'json'; status: number; body: Buffer; usage?: Usage }
-  | { kind: 'stream'; status: number; first: Buffer; rest: Readable }
+  | { kind: 'stream'; status: number; first: Buffer; rest: Readable; streamUsage?: () => Usage | undefined }
   /** An upstream error the client gets as its own (not failed over). */
   | { kind: 'error'; status: number; body: Buffer; retryAfter?: string };
 
@@ -53,7 +53,7 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
   if (call.stream) {
     const first = await firstChunk(res.body);
     if (first === null) return { kind: 'failure', failure: { kind: 'malformed', detail: 'stream ended before any data' } };
-    return { kind: 'success', value: { kind: 'stream', status: res.status, first, rest: res.body } };
+    return { kind: 'success', value: { kind: 'stream', status: res.status, first, rest: res.body, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}) } };
   }
   const body = await readAll(res.body, Infinity);
   let parsed: unknown;

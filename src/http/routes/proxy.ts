@@ -159,7 +159,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
       if (end.kind === 'complete') {
         result.finish('success');
-        account(end.usage);
+        account(end.usage ?? served.streamUsage?.());
       } else if (end.kind === 'upstream_error') {
         result.finish('failure');
         gateway.metrics.streamErrors.labels(provider).inc();
