@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { providerKeys, type LoadedConfig } from './config/load.js';
 import { KeyRing } from './providers/key-ring.js';
+import { StatusPages } from './providers/status-pages.js';
 import type { ProviderConfig } from './config/schema.js';
 import { UpstreamAgents } from './providers/http-client.js';
 import { createAdapter } from './providers/registry.js';
@@ -40,6 +41,7 @@ export class Gateway {
   readonly breakers: Breakers;
   readonly keyRings: ReadonlyMap<string, KeyRing>;
   readonly sessions: SessionAffinity;
+  readonly statusPages: StatusPages;
   /** Every strategy a request may name: the built-ins and the configured ones. */
   readonly strategies: ReadonlyMap<string, Strategy>;
   readonly prices: PriceTable;
@@ -64,6 +66,14 @@ export class Gateway {
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
     this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
     this.sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
+    const sp = loaded.config.status_pages;
+    this.statusPages = new StatusPages(
+      new Map(loaded.providers.flatMap((p) => (p.status_page ? [[p.name, p.status_page] as [string, string]] : []))),
+      sp.interval_seconds * 1000,
+      sp.timeout_ms,
+      logger,
+    );
+    this.statusPages.start();
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
     const metrics = this.metrics;
@@ -135,8 +145,10 @@ export class Gateway {
       const medians = s.medians(now);
       const requestHeadroom = s.rate.requestHeadroom(now);
       const tokenHeadroom = s.rate.tokenHeadroom(now);
+      const statusPage = this.statusPages.get(name);
       views.set(name, {
         state: this.breakers.state(name),
+        ...(statusPage ? { statusPage } : {}),
         requests: recent.successes + recent.failures,
         successes: recent.successes,
         failures: recent.failures,
@@ -152,6 +164,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     this.agents.destroy();
+    this.statusPages.stop();
     if (this.shared) await this.shared.close();
     else {
       await this.measurements.close();

@@ -26,6 +26,7 @@ export interface StartOptions {
 export async function startGateway(loaded: LoadedConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(loaded.config.logging.level);
   for (const w of loaded.warnings) logger.warn({ source: loaded.source }, w);
+  for (const n of loaded.notes) logger.info({ source: loaded.source }, n);
   const gateway = await Gateway.create(loaded, { logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.random ? { random: options.random } : {}) });
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(gateway));
   const host = options.host ?? loaded.config.server.host;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ProviderConfig } from './schema.js';
+import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
 
 export class ConfigError extends Error {
@@ -22,6 +23,8 @@ export interface LoadedConfig {
   /** Chain order over usable providers: fallback_chain first, then the rest in file order. */
   chain: string[];
   warnings: string[];
+  /** Things worth saying at start-up (auto-discovery). */
+  notes: string[];
   /** Absolute path of the file, or `(inline)`. */
   source: string;
 }
@@ -60,6 +63,17 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   // A section whose keys are all commented out parses as null: treat it as absent.
   for (const [k, v] of Object.entries(tree)) if (v === null) delete tree[k];
   applyEnvOverrides(tree, env, options);
+  const notes: string[] = [];
+  if (tree.providers === undefined || (Array.isArray(tree.providers) && tree.providers.length === 0)) {
+    tree.providers = discoverProviders(env);
+    notes.push(
+      (tree.providers as unknown[]).length > 0
+        ? `no providers in config: found ${(tree.providers as Array<{ name: string }>).map((p) => p.name).join(', ')} from the environment`
+        : `no providers in config and none in the environment (set e.g. ${DISCOVERY_ORDER.slice(0, 3).map((n) => PRESETS[n]!.key_env).join(', ')}, or OLLAMA_HOST)`,
+    );
+  } else if (Array.isArray(tree.providers)) {
+    tree.providers.forEach((p: unknown, i: number) => applyPreset(p, i, env, unset));
+  }
 
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error.issues, unset));
@@ -93,9 +107,52 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   });
   for (const p of providers) if (!chain.includes(p.name)) chain.push(p.name);
 
+  // Alias targets on providers that were skipped are dropped (with a warning); unknown ones are errors.
+  const aliases: Config['models'] = {};
+  for (const [alias, targets] of Object.entries(config.models)) {
+    const kept = targets.filter((t, i) => {
+      if (!seen.has(t.provider)) problems.push(`models.${alias}[${i}].provider: unknown provider "${t.provider}"`);
+      else if (!usable.has(t.provider)) warnings.push(`model alias "${alias}": target ${t.provider}/${t.model} skipped (provider not usable)`);
+      return usable.has(t.provider);
+    });
+    if (kept.length > 0) aliases[alias] = kept;
+  }
+  config.models = aliases;
+
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
-  return { config, providers, chain, warnings, source };
+  return { config, providers, chain, warnings, notes, source };
+}
+
+/** Fills `type`, `base_url` and the key from a provider's `preset`, where the entry does not set them. */
+function applyPreset(entry: unknown, i: number, env: NodeJS.ProcessEnv, unset: UnsetVariable[]): void {
+  if (!entry || typeof entry !== 'object') return;
+  const p = entry as Record<string, unknown>;
+  if (typeof p.preset !== 'string') return;
+  const preset = PRESETS[p.preset];
+  if (!preset) return; // the schema names the unknown preset
+  p.type ??= preset.type;
+  p.base_url ??= preset.base_url;
+  if (p.api_key === undefined && p.api_keys === undefined && preset.key_env) {
+    const v = env[preset.key_env];
+    p.api_key = v ?? '';
+    if (!v) unset.push({ path: `providers[${i}].api_key`, variable: preset.key_env });
+  }
+}
+
+/** Providers from the standard key variables (and OLLAMA_HOST), for a config that names none. */
+function discoverProviders(env: NodeJS.ProcessEnv): Array<Record<string, unknown>> {
+  const found: Array<Record<string, unknown>> = [];
+  for (const name of DISCOVERY_ORDER) {
+    const preset = PRESETS[name]!;
+    const key = preset.key_env ? env[preset.key_env] : undefined;
+    if (key) found.push({ name, preset: name, type: preset.type, base_url: preset.base_url, api_key: key, ...(preset.models ? { models: preset.models } : {}) });
+  }
+  if (env.OLLAMA_HOST) {
+    const host = env.OLLAMA_HOST.includes('://') ? env.OLLAMA_HOST : `http://${env.OLLAMA_HOST}`;
+    found.push({ name: 'ollama', preset: 'ollama', type: 'ollama', base_url: host });
+  }
+  return found;
 }
 
 function applyEnvOverrides(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, options: LoadOptions): void {

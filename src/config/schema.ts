@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRESETS } from '../providers/presets.js';
 
 /** Wire protocols this build can speak. Other types are refused at load time with a clear message. */
 export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible', 'anthropic', 'gemini', 'ollama'] as const;
@@ -13,10 +14,20 @@ const price = z.strictObject({
   output: num().pipe(z.number().nonnegative()),
 });
 
+export const capabilities = z.strictObject({
+  vision: z.boolean().optional(),
+  tools: z.boolean().optional(),
+  json_mode: z.boolean().optional(),
+  /** Prompt plus completion tokens the model accepts. */
+  context_window: num().pipe(z.number().int().positive()).optional(),
+});
+
 export const providerSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
+  /** A vendor preset (src/providers/presets.ts): fills type, base_url and the key variable when they are not set. */
+  preset: z.string().refine((p) => p in PRESETS, { error: `unknown preset (known: ${Object.keys(PRESETS).join(', ')})` }).optional(),
   type: z.string().superRefine((t, ctx) => {
     if ((SUPPORTED_PROVIDER_TYPES as readonly string[]).includes(t)) return;
     ctx.addIssue({
@@ -40,6 +51,12 @@ export const providerSchema = z.strictObject({
   /** The provider's limits, for the `headroom` strategy: requests and tokens per minute. */
   rpm_limit: num().pipe(z.number().int().positive()).optional(),
   tpm_limit: num().pipe(z.number().int().positive()).optional(),
+  /** What the provider's models can take; requests that need more skip it. Undeclared: assumed capable. */
+  capabilities: capabilities.optional(),
+  /** Per upstream model, over `capabilities`. */
+  model_capabilities: z.record(z.string(), capabilities).optional(),
+  /** A Statuspage-style JSON URL (…/api/v2/status.json), polled in the background. */
+  status_page: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
@@ -52,6 +69,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),
+  /** Aliases: a public model name -> ordered targets (provider and upstream model), tried in order. */
+  models: z.record(z.string(), z.array(z.strictObject({ provider: z.string().min(1), model: z.string().min(1) })).min(1)).default({}),
+  /** How often status pages are read. */
+  status_pages: z.strictObject({ interval_seconds: num().pipe(z.number().positive()).default(60), timeout_ms: num().pipe(z.number().int().positive()).default(5000) }).prefault({}),
   routing: z
     .strictObject({
       strategy: z.string().min(1).default('priority'),
@@ -112,3 +133,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
+export type Capabilities = z.infer<typeof capabilities>;

@@ -1,6 +1,6 @@
 import type { Breakers } from './breakers.js';
 import type { BreakerOutcome } from './circuit-breaker.js';
-import { classifyFailure, describeFailure, failureFromError, type UpstreamFailure } from './classify.js';
+import { classifyFailure, describeFailure, failureFromError, isContextOverflow, type UpstreamFailure } from './classify.js';
 import { Cancel } from './cancel.js';
 import type { Candidate } from './strategy.js';
 
@@ -40,6 +40,8 @@ export interface LoopOptions<T> {
   timeoutMs(c: Candidate): number;
   /** One upstream attempt; it must resolve once the outcome is known (a stream: at its first chunk). */
   attempt(c: Candidate, cancel: Cancel): Promise<AttemptResult<T>>;
+  /** A candidate's known context window, to skip the ones a context-length error rules out. */
+  contextWindow?(c: Candidate): number | undefined;
   /** Telemetry for every settled attempt. */
   onAttempt(c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void;
 }
@@ -58,6 +60,8 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
   let timeouts = 0;
   let rateLimited = 0;
   let queue = [...o.candidates];
+  /** After a context-length error: later candidates need a larger known window than this. */
+  let outgrown = 0;
 
   for (let pass = 0; pass < 2 && queue.length > 0; pass++) {
     const retryLater: Array<{ c: Candidate; afterMs: number }> = [];
@@ -66,6 +70,11 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
       const remaining = o.deadline - Date.now();
       if (made >= o.maxAttempts || remaining <= 0) {
         attempts.push({ provider: c.provider, model: c.model, result: 'skipped', detail: made >= o.maxAttempts ? 'attempt limit reached' : 'request deadline passed' });
+        continue;
+      }
+      const window = o.contextWindow?.(c);
+      if (window !== undefined && window <= outgrown) {
+        attempts.push({ provider: c.provider, model: c.model, result: 'skipped', detail: `context window of ${window} tokens is too small` });
         continue;
       }
       const admission = o.breakers.admit(c.provider);
@@ -126,6 +135,7 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
       attempts.push({ provider: c.provider, model: c.model, result: 'failure', detail: describeFailure(result.failure) });
       failures += 1;
       const f = result.failure;
+      if (isContextOverflow(f)) outgrown = Math.max(outgrown, window ?? 0);
       if (f.kind === 'timeout') timeouts += 1;
       if (f.kind === 'status' && f.status === 429) rateLimited += 1;
       if (f.kind === 'status' && f.retryAfterMs !== undefined) {

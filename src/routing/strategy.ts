@@ -34,6 +34,8 @@ export interface ProviderView {
    */
   requestHeadroom?: number;
   tokenHeadroom?: number;
+  /** The provider's public status page indicator, when one is configured and has been read. */
+  statusPage?: 'none' | 'minor' | 'major' | 'critical' | 'maintenance' | 'unknown';
 }
 
 /** The in-process picture a strategy decides from. Never read from Redis on the request path. */

@@ -33,7 +33,7 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
     const body = await readAll(res.body, MAX_ERROR_BODY);
     const retryAfterHeader = res.headers['retry-after'];
     const retryAfterMs = parseRetryAfter(retryAfterHeader);
-    const message = errorMessage(body, hooks.redact);
+    const { message, code } = describeError(body, hooks.redact);
     return {
       kind: 'failure',
       failure: {
@@ -41,6 +41,7 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
         status: res.status,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         ...(message ? { message } : {}),
+        ...(code ? { code } : {}),
       },
       value: {
         kind: 'error',
@@ -112,17 +113,19 @@ function readAll(body: Readable, limit: number): Promise<Buffer> {
   });
 }
 
-/** A short, key-free description of an upstream error body, for logs and the attempt list. */
-function errorMessage(body: Buffer, redact: (text: string) => string): string | undefined {
+/** A short, key-free description of an upstream error body (message and code), for logs and decisions. */
+function describeError(body: Buffer, redact: (text: string) => string): { message?: string; code?: string } {
   let text: string | undefined;
+  let code: string | undefined;
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } | string; message?: unknown };
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown; code?: unknown } | string; message?: unknown };
     const e = parsed.error;
     text = typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : typeof parsed.message === 'string' ? parsed.message : undefined;
+    if (typeof e === 'object' && typeof e?.code === 'string') code = e.code;
   } catch {
     text = undefined;
   }
-  if (!text) return undefined;
+  if (!text) return code ? { code } : {};
   text = redact(text);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, ...(code ? { code } : {}) };
 }

@@ -74,12 +74,12 @@ describe('failover across providers', () => {
     [400, 'BadRequestError'],
     [422, 'UnprocessableEntityError'],
   ])('does not fail over on %i: the client gets the provider’s answer', async (status, errorClass) => {
-    a.enqueue({ kind: 'status', status, body: JSON.stringify({ error: { message: 'messages too long', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }) });
+    a.enqueue({ kind: 'status', status, body: JSON.stringify({ error: { message: 'Invalid value for temperature', type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } }) });
     const err = await gw.client().chat.completions.create(ask).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).constructor.name).toBe(errorClass);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
-    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('context_length_exceeded');
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('invalid_value');
     expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-switchyard-provider')).toBe('alpha');
     expect(b.requests).toHaveLength(0);
   });

@@ -10,10 +10,14 @@ export function mountModels(app: Hono<AppEnv>, gateway: Gateway): void {
     for (const name of gateway.chain) {
       const p = gateway.providers.get(name)!;
       for (const m of [...(p.models ?? []), ...(p.default_model ? [p.default_model] : [])]) {
+        if (m.includes('*')) continue; // a pattern, not a model name
         const list = byModel.get(m) ?? [];
         if (!list.includes(name)) list.push(name);
         byModel.set(m, list);
       }
+    }
+    for (const [alias, targets] of Object.entries(gateway.config.models)) {
+      byModel.set(alias, [...new Set(targets.map((t) => t.provider))]);
     }
     const data = [...byModel].map(([id, providers]) => ({ id, object: 'model', created, owned_by: providers[0], providers }));
     return c.json({ object: 'list', data });

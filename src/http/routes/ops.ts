@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
+import { isOutage } from '../../providers/status-pages.js';
 import { badRequest, errorJson } from '../errors.js';
 import { GROUPS, PERIODS, type GroupBy, type Period } from '../../telemetry/usage-ledger.js';
 
@@ -9,15 +10,20 @@ const json = { 'content-type': 'application/json' };
 /** GET /health, /stats, /metrics: what operators and load balancers read. */
 export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
   app.get('/health', (c) => {
-    const providers: Record<string, { circuit: string }> = {};
-    let closed = 0;
+    const providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }> = {};
+    let usable = 0;
+    let healthy = 0;
+    const now = gateway.clock();
     for (const name of gateway.chain) {
       const state = gateway.breakers.state(name);
-      providers[name] = { circuit: state };
-      if (state !== 'open') closed += 1;
+      const page = gateway.statusPages.get(name);
+      const ring = gateway.keyRings.get(name)!;
+      providers[name] = { circuit: state, ...(page ? { status_page: page } : {}), ...(ring.size > 1 ? { keys_available: ring.available(now) } : {}) };
+      if (state !== 'open') usable += 1;
+      if (state !== 'open' && !isOutage(page)) healthy += 1;
     }
     const total = gateway.chain.length;
-    const status = total === 0 ? 'unavailable' : closed === total ? 'ok' : closed === 0 ? 'unavailable' : 'degraded';
+    const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
     return c.json({ status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers }, status === 'unavailable' ? 503 : 200);
   });
 

@@ -4,6 +4,7 @@ import type { Endpoint } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
 import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
 import { planRequest } from '../../routing/plan-request.js';
+import { capabilitiesOf } from '../../routing/capabilities.js';
 import type { KeyRing } from '../../providers/key-ring.js';
 import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
 import { sendJson } from '../../respond/json.js';
@@ -74,6 +75,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     maxRetryAfterMs: routing.max_retry_after_ms,
     signal: clientGone,
     timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
+    contextWindow: (c) => capabilitiesOf(gateway.providers.get(c.provider)!, c.model).context_window,
     attempt: (c, cancel) => {
       const ring = gateway.keyRings.get(c.provider)!;
       const rate = gateway.measurements.local.get(c.provider)?.rate;
@@ -122,6 +124,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     'x-switchyard-model': result.candidate.model,
     'x-switchyard-attempts': attemptsMade,
   };
+  if (result.candidate.model !== ordered[0]?.model) headers['x-switchyard-model-fallback'] = 'true';
   const served = result.value;
   if (result.kind === 'rejected' && served.kind === 'error') {
     if (served.retryAfter) headers['retry-after'] = served.retryAfter;
