@@ -51,7 +51,9 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   const { text: safeText, refs } = protectReferences(text);
   let raw: unknown;
   try {
-    raw = parseYaml(safeText) ?? {};
+    // An empty file (or only comments) is a valid config: every default, providers from the environment.
+    const onlyComments = safeText.replace(/^\s*#.*$/gm, '').trim() === '';
+    raw = onlyComments ? {} : (parseYaml(safeText) ?? {});
   } catch (err) {
     throw new ConfigError(source, [`YAML syntax: ${(err as Error).message.split('\n')[0]}`]);
   }

@@ -78,3 +78,52 @@ describe('config loading', () => {
     expect(problems('providers: [\n')[0]).toMatch(/^YAML syntax:/);
   });
 });
+
+describe('presets and auto-discovery', () => {
+  it('fills type, base_url and the key variable from a preset', () => {
+    const loaded = parseConfig('providers:\n  - name: fast\n    preset: groq\n', '(inline)', { env: { GROQ_API_KEY: 'gsk-1' } });
+    expect(loaded.providers[0]).toMatchObject({ type: 'openai_compatible', base_url: 'https://api.groq.com/openai/v1', api_key: 'gsk-1' });
+  });
+
+  it('skips a preset provider whose key variable is unset, naming it', () => {
+    const loaded = parseConfig('providers:\n  - name: ds\n    preset: deepseek\n', '(inline)', { env: {} });
+    expect(loaded.providers).toEqual([]);
+    expect(loaded.warnings.join('\n')).toContain('DEEPSEEK_API_KEY');
+  });
+
+  it('lets explicit fields beat the preset', () => {
+    const loaded = parseConfig('providers:\n  - name: mine\n    preset: vllm\n    base_url: http://10.0.0.5:9000/v1\n', '(inline)', { env: {} });
+    expect(loaded.providers[0]).toMatchObject({ type: 'openai_compatible', base_url: 'http://10.0.0.5:9000/v1' });
+    expect(loaded.providers[0]!.api_key).toBeUndefined();
+  });
+
+  it('rejects an unknown preset', () => {
+    expect(problems('providers:\n  - name: x\n    preset: nowhere\n    type: openai\n    base_url: http://x/v1\n')[0]).toMatch(/^providers\[0\]\.preset: unknown preset/);
+  });
+
+  it('builds providers from the standard key variables when the config names none', () => {
+    const loaded = parseConfig('routing: { strategy: priority }\n', '(inline)', { env: { ANTHROPIC_API_KEY: 'sk-ant', MISTRAL_API_KEY: 'm-1', OLLAMA_HOST: '127.0.0.1:11434' } });
+    expect(loaded.chain).toEqual(['anthropic', 'mistral', 'ollama']);
+    expect(loaded.providers[0]).toMatchObject({ type: 'anthropic', base_url: 'https://api.anthropic.com/v1', api_key: 'sk-ant', models: ['claude-*'] });
+    expect(loaded.providers[2]).toMatchObject({ type: 'ollama', base_url: 'http://127.0.0.1:11434' });
+    expect(loaded.notes.join('\n')).toMatch(/found anthropic, mistral, ollama from the environment/);
+  });
+
+  it('says so when neither config nor environment names a provider', () => {
+    const loaded = parseConfig('', '(inline)', { env: {} });
+    expect(loaded.providers).toEqual([]);
+    expect(loaded.notes.join('\n')).toMatch(/none in the environment/);
+  });
+
+  it('takes several keys, dropping unset ones with a warning', () => {
+    const loaded = parseConfig(`providers:\n${provider('a', '    api_keys: [${K1}, ${K2}, k3]\n')}`, '(inline)', { env: { K1: 'k1' } });
+    expect(loaded.providers[0]!.api_keys).toEqual(['k1', '', 'k3']);
+    expect(loaded.warnings.join('\n')).toMatch(/1 key variable\(s\) not set \(K2\); using 2 key\(s\)/);
+  });
+
+  it('checks alias targets', () => {
+    expect(problems(`providers:\n${provider('a')}models:\n  best: [ { provider: ghost, model: x } ]\n`)).toEqual(['models.best[0].provider: unknown provider "ghost"']);
+    const loaded = parseConfig(`providers:\n${provider('a', '    api_key: ${NOPE}\n')}${provider('b')}models:\n  best: [ { provider: a, model: x }, { provider: b, model: y } ]\n`, '(inline)', { env: {} });
+    expect(loaded.config.models.best).toEqual([{ provider: 'b', model: 'y' }]);
+  });
+});
