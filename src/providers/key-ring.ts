@@ -55,6 +55,11 @@ export class KeyRing {
     }
   }
 
+  /** Whether another key than `key` could be used now. */
+  hasAlternative(key: string | undefined, now: number): boolean {
+    return this.keys.some((k, i) => k !== key && this.restUntil[i]! <= now);
+  }
+
   /** How many keys are usable now (for /health). */
   available(now: number): number {
     return this.restUntil.filter((t) => t <= now).length;

@@ -40,6 +40,8 @@ export interface LoopOptions<T> {
   timeoutMs(c: Candidate): number;
   /** One upstream attempt; it must resolve once the outcome is known (a stream: at its first chunk). */
   attempt(c: Candidate, cancel: Cancel): Promise<AttemptResult<T>>;
+  /** Whether to try the same candidate again at once (with another of its keys) after this failure. */
+  retrySameProvider?(c: Candidate, f: UpstreamFailure): boolean;
   /** A candidate's known context window, to skip the ones a context-length error rules out. */
   contextWindow?(c: Candidate): number | undefined;
   /** Telemetry for every settled attempt. */
@@ -65,7 +67,8 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
 
   for (let pass = 0; pass < 2 && queue.length > 0; pass++) {
     const retryLater: Array<{ c: Candidate; afterMs: number }> = [];
-    for (const c of queue) {
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i]!;
       if (o.signal.aborted) return { kind: 'aborted', attempts };
       const remaining = o.deadline - Date.now();
       if (made >= o.maxAttempts || remaining <= 0) {
@@ -125,7 +128,10 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
       o.signal.off('abort', onClientAbort);
 
       const verdict = classifyFailure(result.failure);
-      o.breakers.settle(c.provider, admission, verdict.breaker);
+      // A refused or rate-limited key is the key's problem while the provider has another one to try.
+      const retrySame = verdict.failover && (o.retrySameProvider?.(c, result.failure) ?? false);
+      o.breakers.settle(c.provider, admission, retrySame ? 'neutral' : verdict.breaker);
+      if (retrySame) queue.splice(i + 1, 0, c);
       if (!verdict.failover && result.value !== undefined) {
         o.onAttempt(c, 'rejected', latencyMs, false);
         attempts.push({ provider: c.provider, model: c.model, result: 'rejected', detail: describeFailure(result.failure) });

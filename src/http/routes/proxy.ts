@@ -67,6 +67,8 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   res.once('close', onClose);
 
   const routing = gateway.config.routing;
+  const keysTried = new Map<string, number>();
+  const lastKey = new Map<string, string | undefined>();
   const result: LoopResult<Served> = await runAttempts<Served>({
     candidates: ordered,
     breakers: gateway.breakers,
@@ -75,11 +77,19 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     maxRetryAfterMs: routing.max_retry_after_ms,
     signal: clientGone,
     timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
+    retrySameProvider: (c, f) => {
+      if (f.kind !== 'status' || (f.status !== 401 && f.status !== 403 && f.status !== 429)) return false;
+      const tried = (keysTried.get(c.provider) ?? 0) + 1;
+      keysTried.set(c.provider, tried);
+      const ring = gateway.keyRings.get(c.provider)!;
+      return tried < ring.size && ring.hasAlternative(lastKey.get(c.provider), gateway.clock());
+    },
     contextWindow: (c) => capabilitiesOf(gateway.providers.get(c.provider)!, c.model).context_window,
     attempt: (c, cancel) => {
       const ring = gateway.keyRings.get(c.provider)!;
       const rate = gateway.measurements.local.get(c.provider)?.rate;
       const apiKey = ring.pick(gateway.clock());
+      lastKey.set(c.provider, apiKey);
       rate?.recordRequest(gateway.clock());
       return attemptUpstream(gateway.adapters.get(c.provider)!, {
         endpoint,
