@@ -51,6 +51,9 @@ export class Gateway {
   /** Set when state is shared through Redis. */
   readonly shared: SharedState | undefined;
   readonly startedAt = Date.now();
+  /** Proxied requests in flight on this gateway (streams until they end). */
+  inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly agents = new UpstreamAgents();
 
   private constructor(
@@ -104,6 +107,22 @@ export class Gateway {
       parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers) };
     }
     return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random);
+  }
+
+  enter(): void {
+    this.inFlight += 1;
+    this.metrics.inFlight.inc();
+  }
+
+  leave(): void {
+    this.inFlight -= 1;
+    this.metrics.inFlight.dec();
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when nothing is in flight (or at once when nothing is). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
   get config() {

@@ -66,6 +66,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       port: num().pipe(z.number().int().min(0).max(65_535)).default(8000),
       host: z.string().min(1).default('0.0.0.0'),
+      /** On SIGTERM/SIGINT: how long in-flight requests and streams may take to finish. */
+      shutdown_timeout_seconds: num().pipe(z.number().nonnegative()).default(30),
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),
@@ -116,6 +118,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       keys: z.array(z.string().min(1)).optional(),
       admin_keys: z.array(z.string().min(1)).optional(),
+      /** GET /health and GET /metrics without a key (default); false: a client or admin key is required. */
+      public_health: z.boolean().default(true),
+      public_metrics: z.boolean().default(true),
     })
     .prefault({}),
   logging: z
@@ -127,6 +132,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Largest accepted request body; larger ones get 413. */
       max_body_bytes: num().pipe(z.number().int().positive()).default(20 * 1024 * 1024),
+      /** Proxied requests in flight at once (streams included); more get 503 at once. */
+      max_concurrent_requests: num().pipe(z.number().int().positive()).default(1024),
     })
     .prefault({}),
 });

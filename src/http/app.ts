@@ -32,6 +32,15 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
     await next();
   });
 
+  // /health and /metrics are public unless configured otherwise; then a client or admin key opens them.
+  for (const [path, open] of [['/health', gateway.config.auth.public_health], ['/metrics', gateway.config.auth.public_metrics]] as const) {
+    if (open) continue;
+    const keys = [...(gateway.config.auth.keys ?? []), ...(gateway.config.auth.admin_keys ?? [])];
+    app.use(path, async (c, next) => {
+      if (!matchesAnyKey(c.req.header('authorization'), keys)) return c.body(errorJson(UNAUTHORIZED), 401, json);
+      await next();
+    });
+  }
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
@@ -51,6 +60,7 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
 }
 
 const INTERNAL: ApiError = { status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' };
+const SATURATED: ApiError = { status: 503, type: 'service_unavailable', code: 'gateway_saturated', message: 'The gateway is at its limit of concurrent requests; retry shortly.' };
 const PROXY_ROUTES: Record<string, Endpoint> = { '/v1/chat/completions': 'chat/completions', '/v1/completions': 'completions' };
 
 /**
@@ -68,8 +78,16 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
     const keys = gateway.config.auth.keys;
     if (keys && keys.length > 0 && !matchesAnyKey(req.headers.authorization, keys)) {
       req.resume();
+      gateway.metrics.rejected.labels('unauthorized').inc();
       return writeError(res, UNAUTHORIZED, { 'x-request-id': requestId });
     }
+    if (gateway.inFlight >= gateway.config.limits.max_concurrent_requests) {
+      req.resume();
+      gateway.metrics.rejected.labels('saturated').inc();
+      return writeError(res, SATURATED, { 'x-request-id': requestId, 'retry-after': 1 });
+    }
+    gateway.enter();
+    res.once('close', () => gateway.leave());
     handleProxy({ gateway, req, res, requestId, endpoint }).catch((err: Error) => {
       logInternalError(gateway, requestId, err);
       if (res.headersSent) res.end();

@@ -22,7 +22,8 @@ export type AttemptOutcome = 'success' | 'failure' | 'rejected';
 export type Finish = (outcome: BreakerOutcome) => void;
 
 export type LoopResult<T> =
-  | { kind: 'served'; candidate: Candidate; value: T; attempts: AttemptRecord[]; latencyMs: number; finish: Finish }
+  /** `upstreamMs`: time spent in upstream attempts and Retry-After waits, all attempts together. */
+  | { kind: 'served'; candidate: Candidate; value: T; attempts: AttemptRecord[]; latencyMs: number; upstreamMs: number; finish: Finish }
   | { kind: 'rejected'; candidate: Candidate; value: T; failure: UpstreamFailure; attempts: AttemptRecord[] }
   | { kind: 'exhausted'; attempts: AttemptRecord[]; retryAfterMs?: number; allTimedOut: boolean; allRateLimited: boolean }
   | { kind: 'aborted'; attempts: AttemptRecord[] };
@@ -62,6 +63,7 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
   let timeouts = 0;
   let rateLimited = 0;
   let queue = [...o.candidates];
+  let upstreamMs = 0;
   /** After a context-length error: later candidates need a larger known window than this. */
   let outgrown = 0;
 
@@ -107,6 +109,7 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
         clearTimeout(timer);
       }
       const latencyMs = performance.now() - started;
+      upstreamMs += latencyMs;
 
       if (o.signal.aborted) {
         o.signal.off('abort', onClientAbort);
@@ -123,7 +126,7 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
           o.breakers.settle(c.provider, admission, outcome);
           o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', latencyMs, false);
         };
-        return { kind: 'served', candidate: c, value: result.value, attempts, latencyMs, finish };
+        return { kind: 'served', candidate: c, value: result.value, attempts, latencyMs, upstreamMs, finish };
       }
       o.signal.off('abort', onClientAbort);
 
@@ -152,7 +155,9 @@ export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> 
     if (retryLater.length === 0) break;
     const wait = Math.min(...retryLater.map((r) => r.afterMs));
     if (Date.now() + wait >= o.deadline || made >= o.maxAttempts) break;
+    const slept = performance.now();
     await sleep(wait, o.signal);
+    upstreamMs += performance.now() - slept;
     queue = retryLater.map((r) => r.c);
   }
   return {

@@ -86,6 +86,23 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly inFlight = new Gauge({
+    name: 'switchyard_in_flight_requests',
+    help: 'Proxied requests in flight (streams until they end)',
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'switchyard_rejected_requests_total',
+    help: 'Requests refused before routing, by reason (saturated, rate_limited, draining, unauthorized, too_large)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly overhead = new Histogram({
+    name: 'switchyard_gateway_overhead_seconds',
+    help: 'Time the gateway itself adds to a request: until the response starts, minus time spent waiting on upstreams',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
   readonly redisUp = new Gauge({
     name: 'switchyard_redis_up',
     help: 'Whether shared state in Redis is reachable (1) or the instance runs on local state (0); absent without Redis',

@@ -40,6 +40,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const read = await readBody(req, gateway.config.limits.max_body_bytes);
   if (!read.ok) {
     if (read.reason === 'too_large') {
+      gateway.metrics.rejected.labels('too_large').inc();
       return fail({ status: 413, type: 'invalid_request_error', code: 'request_too_large', message: `Request body is larger than ${gateway.config.limits.max_body_bytes} bytes.` });
     }
     return; // client went away
@@ -158,6 +159,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   };
 
   if (served.kind === 'json') {
+    gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
     sendJson(res, served.status, served.body, headers);
     result.finish('success');
     account(served.usage);
@@ -167,6 +169,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   }
   if (served.kind === 'stream') {
     const ttft = performance.now() - started;
+    gateway.metrics.overhead.observe(Math.max(0, ttft - result.upstreamMs) / 1000);
     gateway.metrics.recordFirstChunk(provider, ttft);
     gateway.measurements.recordFirstChunk(provider, result.candidate.model, ttft, gateway.clock());
     pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
