@@ -58,10 +58,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      void running.close().then(() => process.exit(0));
+      void running.shutdown().then(() => process.exit(0));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void running.reload());
     return -1; // keep running
   }
   console.error(USAGE);

@@ -25,6 +25,7 @@ export interface GatewayOptions {
   random?: () => number;
 }
 
+/** What outlives a config reload: state, telemetry and the runtime's controls. */
 interface Parts {
   strategies: ReadonlyMap<string, Strategy>;
   prices: PriceTable;
@@ -32,6 +33,14 @@ interface Parts {
   store: StateStore;
   measurements: Measurements;
   shared?: SharedState;
+  sessions: SessionAffinity;
+  runtime: RuntimeControls;
+}
+
+/** Set by the server: config reloads (for /admin/reload and /health). */
+export interface RuntimeControls {
+  reload(): Promise<{ ok: true } | { ok: false; error: string }>;
+  lastReload?: { at: string; ok: boolean; error?: string };
 }
 
 /** Everything one running instance holds: providers, breakers, strategies, state and telemetry. */
@@ -50,6 +59,7 @@ export class Gateway {
   readonly measurements: Measurements;
   /** Set when state is shared through Redis. */
   readonly shared: SharedState | undefined;
+  readonly runtime: RuntimeControls;
   readonly startedAt = Date.now();
   /** Proxied requests in flight on this gateway (streams until they end). */
   inFlight = 0;
@@ -63,12 +73,11 @@ export class Gateway {
     readonly clock: () => number,
     private readonly random: () => number,
   ) {
-    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements } = parts);
+    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime } = parts);
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
     this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
-    this.sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
     const sp = loaded.config.status_pages;
     this.statusPages = new StatusPages(
       new Map(loaded.providers.flatMap((p) => (p.status_page ? [[p.name, p.status_page] as [string, string]] : []))),
@@ -79,34 +88,52 @@ export class Gateway {
     this.statusPages.start();
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
-    const metrics = this.metrics;
-    this.store.onBreakerChange((provider, next, previous) => {
-      if (next.state === previous.state) return;
-      metrics.setCircuitState(provider, next.state);
-      metrics.circuitTransitions.labels(provider, next.state).inc();
-      const log = next.state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ provider, from: previous.state, to: next.state, failures: next.failures }, 'circuit breaker transition');
-    });
   }
 
-  static async create(loaded: LoadedConfig, options: GatewayOptions): Promise<Gateway> {
+  /**
+   * A gateway for `loaded`. With `previous` (a config reload), breaker state, measurements, metrics,
+   * sessions and the Redis connection carry over, so providers that remain keep their picture.
+   */
+  static async create(loaded: LoadedConfig, options: GatewayOptions, previous?: Gateway, runtime?: RuntimeControls): Promise<Gateway> {
     const baseDir = loaded.source === '(inline)' ? process.cwd() : dirname(loaded.source);
     const routing = loaded.config.routing;
     const names = new Set([...builtInStrategyNames(), routing.strategy, ...Object.values(routing.routes).map((r) => r.strategy)]);
     const strategies = new Map<string, Strategy>();
     for (const name of names) strategies.set(name, await loadStrategy(name, baseDir));
     const clock = options.clock ?? Date.now;
-    const prices = new PriceTable(loaded.providers);
-    const metrics = new GatewayMetrics(loaded.chain);
+    const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
-    if (redisConfigured(loaded.config.redis)) {
-      metrics.enableRedisMetrics();
-      const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
-      parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared };
+    if (previous) {
+      const { prices, metrics, store, measurements, shared, sessions } = previous;
+      prices.load(loaded.providers);
+      metrics.addProviders(loaded.chain);
+      measurements.addProviders(loaded.providers);
+      shared?.setProviders(loaded.providers);
+      if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
+        options.logger.warn('redis settings changed: they take effect at the next restart');
+      }
+      parts = { strategies, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, runtime: controls };
     } else {
-      parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers) };
+      const prices = new PriceTable(loaded.providers);
+      const metrics = new GatewayMetrics(loaded.chain);
+      const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
+      if (redisConfigured(loaded.config.redis)) {
+        metrics.enableRedisMetrics();
+        const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
+        parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, runtime: controls };
+      } else {
+        parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, runtime: controls };
+      }
+      watchBreakers(parts.store, metrics, options.logger);
     }
     return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random);
+  }
+
+  /** After a reload: this gateway takes no new requests; its connections go once its last request ends. */
+  async retire(): Promise<void> {
+    this.statusPages.stop();
+    await this.idle();
+    this.agents.destroy();
   }
 
   enter(): void {
@@ -181,6 +208,7 @@ export class Gateway {
     return views;
   }
 
+  /** Shuts everything down (process exit): flushes shared state. */
   async close(): Promise<void> {
     this.agents.destroy();
     this.statusPages.stop();
@@ -190,4 +218,15 @@ export class Gateway {
       await this.store.close();
     }
   }
+}
+
+/** Breaker transitions become metrics and log lines, once per store. */
+function watchBreakers(store: StateStore, metrics: GatewayMetrics, logger: Logger): void {
+  store.onBreakerChange((provider, next, previous) => {
+    if (next.state === previous.state) return;
+    metrics.setCircuitState(provider, next.state);
+    metrics.circuitTransitions.labels(provider, next.state).inc();
+    const log = next.state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ provider, from: previous.state, to: next.state, failures: next.failures }, 'circuit breaker transition');
+  });
 }

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export interface SseEvent {
@@ -76,10 +77,12 @@ export class NdjsonParser {
  * (usage, `[DONE]`) or throw when the provider's stream ended incomplete.
  */
 export function translateStream(onText: (text: string) => string, onEnd: () => string): Transform {
+  // A character split across two network reads must not turn into U+FFFD.
+  const decoder = new StringDecoder('utf8');
   return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+    transform(chunk: Buffer | string, _enc, cb: TransformCallback) {
       try {
-        const out = onText(chunk.toString('utf8'));
+        const out = onText(typeof chunk === 'string' ? chunk : decoder.write(chunk));
         cb(null, out.length > 0 ? out : undefined);
       } catch (err) {
         cb(err as Error);
@@ -87,7 +90,8 @@ export function translateStream(onText: (text: string) => string, onEnd: () => s
     },
     flush(cb: TransformCallback) {
       try {
-        const out = onEnd();
+        const rest = decoder.end();
+        const out = (rest ? onText(rest) : '') + onEnd();
         cb(null, out.length > 0 ? out : undefined);
       } catch (err) {
         cb(err as Error);

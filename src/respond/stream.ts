@@ -60,16 +60,19 @@ export function pipeStream(
     res.end(errorEvent('The upstream stream ended before it was complete.', requestId));
     end({ kind: 'upstream_error', detail: 'stream ended without [DONE]' });
   });
-  rest.once('error', (err: Error & { code?: string }) => {
+  const onError = (err: Error & { code?: string }) => {
     if (ended) return;
     if (!res.destroyed) res.end(errorEvent('The upstream connection failed mid-stream.', requestId));
     end({ kind: 'upstream_error', detail: err.code ?? err.name });
-  });
+  };
+  rest.once('error', onError);
   res.once('close', () => {
     if (ended) return;
     rest.destroy();
     end({ kind: 'client_gone' });
   });
+  // It may have failed between its first chunk and now (e.g. a translator's final check).
+  if (rest.errored) return onError(rest.errored as Error);
   rest.resume();
 }
 

@@ -70,6 +70,8 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
   return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(usage ? { usage } : {}) } };
 }
 
+const keep = (): void => undefined;
+
 function firstChunk(body: Readable): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
@@ -80,6 +82,9 @@ function firstChunk(body: Readable): Promise<Buffer | null> {
     const onData = (chunk: Buffer) => {
       cleanup();
       body.pause();
+      // Until the responder attaches its own listeners, an error is kept on the stream (body.errored)
+      // instead of going unheard: the responder checks for it.
+      body.on('error', keep);
       resolve(chunk);
     };
     const onEnd = () => {

@@ -47,6 +47,8 @@ export interface Measurements {
   recordFirstChunk(provider: string, model: string, ms: number, now: number): void;
   recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number): void;
   stats(now: number): Promise<StatsReport>;
+  /** Providers a config reload added (existing ones keep their numbers). */
+  addProviders(providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>): void;
   usage(period: Period, groupBy: GroupBy, now: number): Promise<UsageReport>;
   close(): Promise<void>;
 }
@@ -70,6 +72,10 @@ export class LocalMeasurements implements Measurements {
 
   recordAttempt(provider: string, _model: string, outcome: Outcome, latencyMs: number, now: number): void {
     this.local.get(provider)?.recordAttempt(outcome, latencyMs, now);
+  }
+
+  addProviders(providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>): void {
+    for (const p of providers) if (!this.local.has(p.name)) this.local.set(p.name, new ProviderStats(p));
   }
 
   recordFirstChunk(provider: string, _model: string, ms: number, now: number): void {

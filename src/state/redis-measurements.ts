@@ -86,7 +86,7 @@ export class RedisMeasurements implements Measurements {
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>,
+    private providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>,
     private readonly prices: PriceTable,
     readonly instanceId: string,
     private readonly onRedisError: (op: string, err: unknown) => void,
@@ -97,6 +97,11 @@ export class RedisMeasurements implements Measurements {
 
   get local() {
     return this.own.local;
+  }
+
+  addProviders(providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>): void {
+    this.own.addProviders(providers);
+    this.providers = providers;
   }
 
   /** Writes config prices (config wins at start; operators may edit the hash while running) and starts flushing. */

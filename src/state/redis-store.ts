@@ -46,7 +46,7 @@ export class RedisStore implements StateStore {
     private readonly client: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly providers: readonly string[],
+    private providers: readonly string[],
     private readonly settings: BreakerSettings,
     /** Longest a probe may take: the lease lasts this long. */
     private readonly leaseMs: number,
@@ -71,6 +71,12 @@ export class RedisStore implements StateStore {
     await this.sync();
     this.syncTimer = setInterval(() => void this.sync(), syncIntervalMs);
     this.syncTimer.unref();
+  }
+
+  /** After a config reload: the providers whose shared breakers this instance follows. */
+  setProviders(names: readonly string[]): void {
+    this.providers = names;
+    void this.sync();
   }
 
   getBreaker(provider: string): BreakerSnapshot {

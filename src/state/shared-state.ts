@@ -14,6 +14,8 @@ export interface SharedState {
   store: StateStore;
   measurements: Measurements;
   instanceId: string;
+  /** After a config reload. */
+  setProviders(providers: LoadedConfig['providers']): void;
   /** Flushes pending measurements now (tests, shutdown). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +68,10 @@ export async function connectSharedState(
     measurements,
     instanceId,
     flush: () => measurements.flush(),
+    setProviders(providers) {
+      store.setProviders(providers.map((p) => p.name));
+      measurements.addProviders(providers);
+    },
     async close() {
       await measurements.close();
       await store.close();

@@ -103,6 +103,12 @@ export class GatewayMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
+  readonly configReloads = new Counter({
+    name: 'switchyard_config_reloads_total',
+    help: 'Config reloads by result (success, failure: refused, the previous config kept serving)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly redisUp = new Gauge({
     name: 'switchyard_redis_up',
     help: 'Whether shared state in Redis is reachable (1) or the instance runs on local state (0); absent without Redis',
@@ -130,7 +136,17 @@ export class GatewayMetrics {
 
   constructor(providers: readonly string[]) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool flags them).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`switchyard_${name}`);
+    }
+    this.addProviders(providers);
+  }
+
+  /** Resolves the per-provider children (at start, and for providers a reload adds). */
+  addProviders(providers: readonly string[]): void {
     for (const p of providers) {
+      if (this.children.has(p)) continue;
       this.children.set(p, {
         attempts: {
           success: this.upstreamRequests.labels(p, 'success'),

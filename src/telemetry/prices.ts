@@ -9,6 +9,11 @@ export class PriceTable {
   private readonly prices = new Map<string, Price>();
 
   constructor(providers: readonly ProviderConfig[]) {
+    this.load(providers);
+  }
+
+  /** Config prices (on start and on reload; they replace what the table had for those entries). */
+  load(providers: readonly ProviderConfig[]): void {
     for (const p of providers) for (const [model, price] of Object.entries(p.pricing ?? {})) this.set(p.name, model, price);
   }
 

@@ -21,6 +21,12 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
     await next();
   });
 
+  app.post('/admin/reload', async (c) => {
+    const result = await gateway.runtime.reload();
+    if (result.ok) return c.json({ reloaded: true, at: gateway.runtime.lastReload?.at ?? null });
+    return c.body(errorJson({ status: 400, type: 'invalid_request_error', code: 'invalid_config', message: `Config reload refused; the previous config keeps serving: ${result.error}` }), 400, { 'content-type': 'application/json' });
+  });
+
   app.post('/admin/circuit/:provider/reset', (c) => {
     const provider = c.req.param('provider');
     if (!gateway.providers.has(provider)) {

@@ -24,7 +24,9 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     }
     const total = gateway.chain.length;
     const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
-    return c.json({ status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers }, status === 'unavailable' ? 503 : 200);
+    const last = gateway.runtime.lastReload;
+    const config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
+    return c.json({ status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers, config }, status === 'unavailable' ? 503 : 200);
   });
 
   app.get('/stats', async (c) => {

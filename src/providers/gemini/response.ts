@@ -1,0 +1,166 @@
+import { errorTypeFor } from '../respond-as-openai.js';
+import {
+  isRecord,
+  THOUGHT_SIGNATURE_MARKER,
+  type GeminiCandidate,
+  type GeminiResponse,
+  type GeminiUsageMetadata,
+  type GoogleError,
+} from './wire.js';
+
+/** What a translated response needs besides Gemini's answer. */
+export interface ResponseContext {
+  /** `chatcmpl-...`, one per response (also for every chunk of a stream). */
+  id: string;
+  created: number;
+  /** The upstream model asked for (Gemini's `modelVersion` wins when present). */
+  model: string;
+  /** A fresh OpenAI tool-call id, for calls Gemini sent without one. */
+  newToolCallId: () => string;
+}
+
+export interface OpenAIUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
+}
+
+export interface OpenAIToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+
+/** Gemini `finishReason` → OpenAI `finish_reason`; Gemini says STOP after function calls too. */
+export function finishReasonOf(reason: string | undefined, hasToolCalls: boolean): string {
+  if (reason === 'MAX_TOKENS') return 'length';
+  if (reason !== undefined && FILTERED.has(reason)) return 'content_filter';
+  return hasToolCalls ? 'tool_calls' : 'stop';
+}
+
+/** OpenAI counts reasoning in completion tokens and tool-use prompts in prompt tokens; Gemini counts them apart. */
+export function toOpenAIUsage(u: GeminiUsageMetadata): OpenAIUsage {
+  const n = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const prompt = n(u.promptTokenCount) + n(u.toolUsePromptTokenCount);
+  const completion = n(u.candidatesTokenCount) + n(u.thoughtsTokenCount);
+  const usage: OpenAIUsage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: typeof u.totalTokenCount === 'number' ? u.totalTokenCount : prompt + completion };
+  if (n(u.cachedContentTokenCount) > 0) usage.prompt_tokens_details = { cached_tokens: n(u.cachedContentTokenCount) };
+  if (n(u.thoughtsTokenCount) > 0) usage.completion_tokens_details = { reasoning_tokens: n(u.thoughtsTokenCount) };
+  return usage;
+}
+
+/** One Gemini function call as an OpenAI tool call; a thought signature rides along in the id. */
+export function toToolCall(name: string, call: Record<string, unknown>, thoughtSignature: string | undefined, ctx: ResponseContext): OpenAIToolCall {
+  const base = typeof call.id === 'string' && call.id !== '' ? call.id : ctx.newToolCallId();
+  return {
+    id: thoughtSignature ? `${base}${THOUGHT_SIGNATURE_MARKER}${thoughtSignature}` : base,
+    type: 'function',
+    function: { name, arguments: JSON.stringify(isRecord(call.args) ? call.args : {}) },
+  };
+}
+
+/** A candidate's answer text (thought summaries left out) and function calls. */
+export function candidateOutput(c: GeminiCandidate, ctx: ResponseContext): { text: string | null; toolCalls: OpenAIToolCall[] } {
+  let text: string | null = null;
+  const toolCalls: OpenAIToolCall[] = [];
+  for (const part of c.content?.parts ?? []) {
+    if (!isRecord(part)) continue;
+    if (typeof part.text === 'string' && part.thought !== true) text = (text ?? '') + part.text;
+    else if (isRecord(part.functionCall) && typeof part.functionCall.name === 'string') {
+      toolCalls.push(toToolCall(part.functionCall.name, part.functionCall, typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined, ctx));
+    }
+  }
+  return { text, toolCalls };
+}
+
+export const errorBody = (message: string, type: string, code: string | null, param: string | null = null): OpenAIErrorBody => ({
+  error: { message, type, param, code },
+});
+
+/** The prompt itself was blocked (no candidates): a 400 the client gets as its own. */
+export function blockedPromptError(reason: string): OpenAIErrorBody {
+  return errorBody(`Gemini blocked the prompt (blockReason ${reason}).`, 'invalid_request_error', 'content_filter');
+}
+
+/**
+ * A whole `generateContent` answer → `{status, body}` in OpenAI's format: a chat.completion (200), a
+ * blocked prompt (400), or an answer without candidates (502, so the gateway tries elsewhere).
+ */
+export function fromGeminiResponse(res: GeminiResponse, ctx: ResponseContext): { status: number; body: unknown } {
+  if (isRecord(res.error)) return mapGoogleErrorObject(typeof res.error.code === 'number' ? res.error.code : 502, res.error);
+  const candidates = Array.isArray(res.candidates) ? res.candidates : [];
+  if (candidates.length === 0) {
+    const blocked = res.promptFeedback?.blockReason;
+    if (blocked) return { status: 400, body: blockedPromptError(blocked) };
+    return { status: 502, body: errorBody('Gemini returned no candidates.', 'server_error', 'empty_response') };
+  }
+  const choices = candidates
+    .map((c, i) => {
+      const { text, toolCalls } = candidateOutput(c, ctx);
+      return {
+        index: typeof c.index === 'number' ? c.index : i,
+        message: { role: 'assistant', content: text, refusal: null, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+        logprobs: null,
+        finish_reason: finishReasonOf(c.finishReason, toolCalls.length > 0),
+      };
+    })
+    .sort((a, b) => a.index - b.index);
+  return {
+    status: 200,
+    body: {
+      id: ctx.id,
+      object: 'chat.completion',
+      created: ctx.created,
+      model: typeof res.modelVersion === 'string' ? res.modelVersion : ctx.model,
+      choices,
+      usage: toOpenAIUsage(isRecord(res.usageMetadata) ? res.usageMetadata : {}),
+    },
+  };
+}
+
+export interface MappedError {
+  status: number;
+  body: OpenAIErrorBody;
+  /** Seconds, from a `google.rpc.RetryInfo` detail, for the gateway's Retry-After handling. */
+  retryAfter?: string;
+}
+
+/** A Google error response (status and body text) → the OpenAI envelope with the fitting status. */
+export function mapGoogleError(status: number, text: string): MappedError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  // The array form (`[{"error": ...}]`) is what the non-SSE stream endpoint sends.
+  const envelope: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!isRecord(envelope) || !isRecord(envelope.error)) {
+    return { status, body: errorBody(`Gemini answered HTTP ${status} without a JSON error body.`, errorTypeFor(status), null) };
+  }
+  return mapGoogleErrorObject(status, envelope.error);
+}
+
+export function mapGoogleErrorObject(status: number, e: GoogleError): MappedError {
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : `Gemini answered HTTP ${status}.`;
+  const details = Array.isArray(e.details) ? e.details.filter(isRecord) : [];
+  const reasons = details.map((d) => d.reason).filter((r): r is string => typeof r === 'string');
+  if (reasons.includes('API_KEY_INVALID')) {
+    // Google says 400 for a bad key; it is the provider's key at fault, not the request.
+    return { status: 401, body: errorBody(message, 'authentication_error', 'invalid_api_key') };
+  }
+  const code = typeof e.status === 'string' && e.status !== '' ? e.status.toLowerCase() : null;
+  const out: MappedError = { status, body: errorBody(message, errorTypeFor(status), code) };
+  const delay = details.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith('google.rpc.RetryInfo'))?.retryDelay;
+  const seconds = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay)?.[1] : undefined;
+  if (seconds !== undefined) out.retryAfter = String(Math.ceil(Number(seconds)));
+  return out;
+}

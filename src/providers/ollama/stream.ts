@@ -1,0 +1,158 @@
+/**
+ * Ollama's NDJSON chat stream → OpenAI chat.completion.chunk SSE text. Fed decoded text in any
+ * splits (`push`), then `end()`. Throws on an `{"error":...}` line, on a line that is not JSON, and
+ * on a stream that ends without its `done: true` line, so the gateway never mistakes a failure for
+ * a clean end. `ollamaToOpenAIStream` decides how a failure reaches the gateway.
+ */
+import type { Transform } from 'node:stream';
+import type { Usage } from '../../telemetry/usage.js';
+import { NdjsonParser, SSE_DONE, sseData, translateStream } from '../sse.js';
+import { createdFrom, finishReason, toUsage, toolCallsFrom, usageFrom, type IdSource, type OpenAIUsage } from './response.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A stream failure; `code` is what the gateway logs (never the provider's text or the prompt). */
+export class OllamaStreamError extends Error {
+  /** OpenAI SSE text produced by the same call before the failure (lines before the bad one). */
+  partial = '';
+
+  constructor(
+    message: string,
+    readonly code: 'OLLAMA_ERROR_EVENT' | 'OLLAMA_MALFORMED_LINE' | 'OLLAMA_STREAM_TRUNCATED',
+  ) {
+    super(message);
+    this.name = 'OllamaStreamError';
+  }
+}
+
+export interface StreamOptions {
+  /** The upstream model asked for (used until Ollama names one). */
+  model: string;
+  /** The client asked for `stream_options.include_usage`. */
+  includeUsage: boolean;
+  ids: IdSource;
+  now?: () => number;
+}
+
+export class OllamaStreamTranslator {
+  private readonly parser = new NdjsonParser();
+  private created: number | undefined;
+  private model: string;
+  private begun = false;
+  private done = false;
+  private toolCalls = 0;
+  private finalUsage: OpenAIUsage | undefined;
+
+  constructor(private readonly o: StreamOptions) {
+    this.model = o.model;
+  }
+
+  /** Whether any OpenAI chunk has been produced (the role chunk comes with the first line). */
+  get started(): boolean {
+    return this.begun;
+  }
+
+  /** Token usage, once the `done` line has arrived. */
+  get usage(): Usage | undefined {
+    return this.finalUsage ? toUsage(this.finalUsage) : undefined;
+  }
+
+  push(text: string): string {
+    return this.lines(() => this.parser.push(text));
+  }
+
+  end(): string {
+    const out = this.lines(() => this.parser.end());
+    if (!this.done) throw new OllamaStreamError('The Ollama stream ended before its final line.', 'OLLAMA_STREAM_TRUNCATED');
+    return out;
+  }
+
+  private lines(parse: () => unknown[]): string {
+    let parsed: unknown[];
+    try {
+      parsed = parse();
+    } catch {
+      // JSON.parse's message quotes the line (model output): keep it out of errors and logs.
+      throw new OllamaStreamError('Ollama sent a line that is not JSON.', 'OLLAMA_MALFORMED_LINE');
+    }
+    let out = '';
+    for (const line of parsed) {
+      try {
+        out += this.line(line);
+      } catch (err) {
+        if (err instanceof OllamaStreamError) err.partial = out;
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  private line(r: unknown): string {
+    if (this.done) return '';
+    if (!isObj(r)) throw new OllamaStreamError('Ollama sent a line that is not an object.', 'OLLAMA_MALFORMED_LINE');
+    if (r.error !== undefined) {
+      const msg = typeof r.error === 'string' ? r.error : isObj(r.error) && typeof r.error.message === 'string' ? r.error.message : 'error';
+      throw new OllamaStreamError(`Ollama reported an error mid-stream: ${msg}`, 'OLLAMA_ERROR_EVENT');
+    }
+    if (this.created === undefined) this.created = createdFrom(r.created_at, this.o.now);
+    if (typeof r.model === 'string' && r.model !== '') this.model = r.model;
+    let out = '';
+    if (!this.begun) {
+      this.begun = true;
+      out += this.chunk({ role: 'assistant', content: '' });
+    }
+    const m = isObj(r.message) ? r.message : {};
+    if (typeof m.thinking === 'string' && m.thinking !== '') out += this.chunk({ reasoning_content: m.thinking });
+    if (typeof m.content === 'string' && m.content !== '') out += this.chunk({ content: m.content });
+    // Ollama sends each tool call whole: one chunk per call, name and full arguments at once.
+    for (const call of toolCallsFrom(m, this.o.ids, this.toolCalls)) {
+      out += this.chunk({ tool_calls: [{ index: this.toolCalls++, ...call }] });
+    }
+    if (r.done === true) {
+      this.done = true;
+      this.finalUsage = usageFrom(r);
+      out += this.chunk({}, finishReason(r.done_reason, this.toolCalls > 0));
+      if (this.o.includeUsage) out += sseData({ ...this.head(), choices: [], usage: this.finalUsage });
+      out += SSE_DONE;
+    }
+    return out;
+  }
+
+  private head() {
+    return { id: this.o.ids.completion, object: 'chat.completion.chunk', created: this.created ?? createdFrom(undefined, this.o.now), model: this.model };
+  }
+
+  private chunk(delta: Obj, finish: string | null = null): string {
+    return sseData({
+      ...this.head(),
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(this.o.includeUsage ? { usage: null } : {}),
+    });
+  }
+}
+
+/**
+ * The Transform the adapter returns: Ollama NDJSON text in, OpenAI SSE out. A failure before any
+ * output is thrown, so the gateway fails over. A failure after output became visible is sent in
+ * band, in order after the chunks before it, as an OpenAI error event, and the stream then ends
+ * without `[DONE]` (so the gateway reports the stream as failed): an error thrown at that point would
+ * be emitted at once, possibly before the gateway has attached its listeners to the paused stream.
+ */
+export function ollamaToOpenAIStream(t: OllamaStreamTranslator): Transform {
+  let failed = false;
+  const guard = (step: () => string): string => {
+    if (failed) return '';
+    try {
+      return step();
+    } catch (err) {
+      if (!(err instanceof OllamaStreamError) || (!t.started && err.partial === '')) throw err;
+      failed = true;
+      return err.partial + sseData({ error: { message: err.message, type: 'server_error', param: null, code: 'upstream_stream_error' } });
+    }
+  };
+  return translateStream(
+    (text) => guard(() => t.push(text)),
+    () => guard(() => t.end()),
+  );
+}

@@ -1,0 +1,236 @@
+/**
+ * A fake Google Gemini API on loopback, speaking its real wire format: `models/{model}:generateContent`
+ * (JSON), `:streamGenerateContent?alt=sse` (SSE of whole GenerateContentResponse objects, CRLF-separated,
+ * no end marker; without `alt=sse` one JSON array), and Google's error envelope. Faults are queued per
+ * request like FakeUpstream's.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeCall {
+  name: string;
+  args: Record<string, unknown>;
+  thoughtSignature?: string;
+}
+
+export type GeminiFault =
+  /** A text answer (streamed one word per event). */
+  | { kind: 'ok'; text?: string; delayMs?: number; chunkDelayMs?: number; finishReason?: string; thoughtsTokens?: number; splitBytes?: number }
+  /** The model calls functions (after optional text); streamed as one event holding the whole calls. */
+  | { kind: 'tool_call'; calls: FakeCall[]; text?: string }
+  /** A Google error envelope (or `body` as it is); `reason` adds an ErrorInfo detail, `retryDelay` a RetryInfo. */
+  | { kind: 'status'; status: number; googleStatus?: string; reason?: string; retryDelay?: string; retryAfter?: string; body?: string; contentType?: string }
+  /** The prompt is blocked: no candidates, `promptFeedback.blockReason`. */
+  | { kind: 'blocked'; reason: string }
+  | { kind: 'reset' }
+  /** Stream: this many events, then the connection drops. */
+  | { kind: 'reset_after_chunks'; chunks: number }
+  /** Stream: this many events, then a clean end (no finishReason ever sent). */
+  | { kind: 'truncate_after_chunks'; chunks: number }
+  /** Stream: this many events, then `data: {"error": …}` and the end. */
+  | { kind: 'error_event_after_chunks'; chunks: number }
+  | { kind: 'hang' };
+
+export interface GeminiRequestRecord {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+export const FAKE_USAGE = { promptTokenCount: 11, candidatesTokenCount: 4 };
+
+export class FakeGemini {
+  readonly requests: GeminiRequestRecord[] = [];
+  private queue: GeminiFault[] = [];
+  private fallback: GeminiFault = { kind: 'ok' };
+  private readonly sockets = new Set<Socket>();
+  private seq = 0;
+
+  private constructor(
+    readonly name: string,
+    private readonly server: Server,
+    /** When set, any other `x-goog-api-key` gets Google's 400 API_KEY_INVALID. */
+    private readonly expectKey: string | undefined,
+  ) {
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  static async start(name = 'gemini', options: { expectKey?: string } = {}): Promise<FakeGemini> {
+    const server = createServer({ keepAliveTimeout: 60_000 });
+    const fake = new FakeGemini(name, server, options.expectKey);
+    server.on('request', (req, res) => fake.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Base URL as providers are configured with it (version included). */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1beta`;
+  }
+
+  enqueue(...faults: GeminiFault[]): this {
+    this.queue.push(...faults);
+    return this;
+  }
+
+  setDefault(fault: GeminiFault): this {
+    this.fallback = fault;
+    return this;
+  }
+
+  reset(): this {
+    this.queue = [];
+    this.fallback = { kind: 'ok' };
+    this.requests.length = 0;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        body = {};
+      }
+      const path = req.url ?? '/';
+      const m = /^\/v1beta\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(path);
+      this.requests.push({ path, headers: req.headers, body, model: m?.[1] ?? '', stream: m?.[2] === 'streamGenerateContent' });
+      if (!m || req.method !== 'POST') return sendJson(res, 404, googleError(404, `${this.name}: no route for ${req.method ?? ''} ${path.split('?')[0] ?? ''}`));
+      if (this.expectKey !== undefined && req.headers['x-goog-api-key'] !== this.expectKey) {
+        return sendJson(res, 400, googleError(400, 'API key not valid. Please pass a valid API key.', undefined, 'API_KEY_INVALID'));
+      }
+      const fault = this.queue.shift() ?? this.fallback;
+      const stream = m[2] === 'streamGenerateContent';
+      void this.respond(decodeURIComponent(m[1]!), stream, stream && /[?&]alt=sse(&|$)/.test(m[3] ?? ''), fault, req, res);
+    });
+  }
+
+  private async respond(model: string, stream: boolean, sse: boolean, fault: GeminiFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    switch (fault.kind) {
+      case 'hang':
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'status': {
+        const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json; charset=UTF-8' };
+        if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+        res.writeHead(fault.status, headers);
+        res.end(fault.body ?? JSON.stringify(googleError(fault.status, `${this.name} says ${fault.status}`, fault.googleStatus, fault.reason, fault.retryDelay)));
+        return;
+      }
+      default:
+        break;
+    }
+    if (fault.kind === 'ok' && fault.delayMs) await sleep(fault.delayMs);
+    const events = this.answer(model, fault, stream);
+    if (!stream) return sendJson(res, 200, events[0]);
+    if (!sse) return sendJson(res, 200, events);
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (fault.kind === 'ok' && fault.splitBytes) {
+      // The whole stream in small byte slices, cutting through events and multi-byte characters.
+      const bytes = Buffer.from(events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`).join(''));
+      for (let at = 0; at < bytes.length && !res.destroyed; at += fault.splitBytes) {
+        res.write(bytes.subarray(at, at + fault.splitBytes));
+        await sleep(1);
+      }
+      res.end();
+      return;
+    }
+    const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
+    for (let i = 0; i < events.length; i++) {
+      if (fault.kind === 'reset_after_chunks' && i === fault.chunks) {
+        if (i > 0) await sleep(30);
+        req.socket.destroy();
+        return;
+      }
+      if (fault.kind === 'truncate_after_chunks' && i === fault.chunks) {
+        res.end();
+        return;
+      }
+      if (fault.kind === 'error_event_after_chunks' && i === fault.chunks) {
+        res.end(`data: ${JSON.stringify(googleError(500, 'An internal error has occurred.'))}\r\n\r\n`);
+        return;
+      }
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify(events[i])}\r\n\r\n`);
+      if (chunkDelay && i < events.length - 1) await sleep(chunkDelay);
+    }
+    res.end();
+  }
+
+  /** The GenerateContentResponse objects of one answer: one whole object, or the stream's events. */
+  private answer(model: string, fault: GeminiFault, stream: boolean): Array<Record<string, unknown>> {
+    const responseId = `resp-${this.name}-${++this.seq}`;
+    const thoughts = fault.kind === 'ok' ? fault.thoughtsTokens : undefined;
+    const usage = {
+      ...FAKE_USAGE,
+      ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
+      totalTokenCount: FAKE_USAGE.promptTokenCount + FAKE_USAGE.candidatesTokenCount + (thoughts ?? 0),
+    };
+    const event = (parts: unknown[], finishReason?: string, last = false) => ({
+      candidates: [{ content: { role: 'model', parts }, ...(finishReason ? { finishReason } : {}), index: 0 }],
+      usageMetadata: last ? usage : { promptTokenCount: FAKE_USAGE.promptTokenCount, totalTokenCount: FAKE_USAGE.promptTokenCount },
+      modelVersion: model,
+      responseId,
+    });
+    if (fault.kind === 'blocked') {
+      return [{ promptFeedback: { blockReason: fault.reason }, usageMetadata: { promptTokenCount: 11, totalTokenCount: 11 }, modelVersion: model, responseId }];
+    }
+    if (fault.kind === 'tool_call') {
+      const calls = fault.calls.map((c) => ({ functionCall: { name: c.name, args: c.args }, ...(c.thoughtSignature ? { thoughtSignature: c.thoughtSignature } : {}) }));
+      const text = fault.text ? [{ text: fault.text }] : [];
+      if (!stream) return [event([...text, ...calls], 'STOP', true)];
+      return [...(fault.text ? [event(text)] : []), event(calls, 'STOP', true)];
+    }
+    const text = (fault.kind === 'ok' && fault.text) || `Hello from ${this.name}`;
+    const finishReason = (fault.kind === 'ok' && fault.finishReason) || 'STOP';
+    if (!stream) return [event([{ text }], finishReason, true)];
+    const words = text.split(/(?=\s)/);
+    return words.map((w, i) => (i === words.length - 1 ? event([{ text: w }], finishReason, true) : event([{ text: w }])));
+  }
+}
+
+export function googleError(code: number, message: string, status?: string, reason?: string, retryDelay?: string) {
+  const details: Array<Record<string, unknown>> = [];
+  if (reason) details.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } });
+  if (retryDelay) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay });
+  return { error: { code, message, status: status ?? STATUS_NAMES[code] ?? 'UNKNOWN', ...(details.length > 0 ? { details } : {}) } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
