@@ -39,6 +39,7 @@ export class RedisStore implements StateStore {
   private readonly lastAt = new Map<string, number>();
   private readonly leaseTimers = new Map<string, NodeJS.Timeout>();
   private applyingRemote = false;
+  private adjusting = false;
   private syncTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -56,10 +57,12 @@ export class RedisStore implements StateStore {
     private readonly onRedisError: (op: string, err: unknown) => void,
   ) {
     this.local.onBreakerChange((provider, next, previous) => {
-      if (next.state === 'open') this.scheduleLease(provider, next.openedAt);
-      if (this.applyingRemote) return;
-      const shared = next.state !== 'half_open' && (next.state !== previous.state || next.openedAt !== previous.openedAt);
-      if (shared) void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
+      if (this.adjusting) return; // this store's own lease holds, not transitions
+      if (!this.applyingRemote) {
+        const shared = next.state !== 'half_open' && (next.state !== previous.state || next.openedAt !== previous.openedAt);
+        if (shared) void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
+      }
+      if (next.state === 'open') this.holdForLease(provider, next.openedAt);
     });
   }
 
@@ -155,52 +158,54 @@ export class RedisStore implements StateStore {
     }
   }
 
-  /** Shortly before the cooldown of an open breaker ends, race the other instances for the probe. */
-  private scheduleLease(provider: string, openedAt: number): void {
-    clearTimeout(this.leaseTimers.get(provider));
-    const wait = Math.max(0, openedAt + this.settings.cooldownMs - LEASE_LEAD_MS - this.clock());
-    const timer = setTimeout(() => void this.tryLease(provider, openedAt), wait);
-    timer.unref();
-    this.leaseTimers.set(provider, timer);
+  /**
+   * An open breaker is held locally for one lease longer than its cooldown, so that no instance probes
+   * before it has won the lease; shortly before the real cooldown ends the instances race for it.
+   */
+  private holdForLease(provider: string, realOpenedAt: number): void {
+    this.adjust(provider, (s) => (s.state === 'open' && s.openedAt === realOpenedAt ? { ...s, openedAt: realOpenedAt + this.leaseMs } : s));
+    this.schedule(provider, realOpenedAt + this.settings.cooldownMs - LEASE_LEAD_MS, () => this.tryLease(provider, realOpenedAt));
   }
 
-  private async tryLease(provider: string, openedAt: number): Promise<void> {
+  private async tryLease(provider: string, realOpenedAt: number): Promise<void> {
+    const held = realOpenedAt + this.leaseMs;
     const s = this.local.getBreaker(provider);
-    if (this.closed || s.state !== 'open' || s.openedAt !== openedAt) return;
+    if (this.closed || s.state !== 'open' || s.openedAt !== held) return;
     let won: boolean;
     try {
       won = (await this.client.set(this.keys.probe(provider), this.instanceId, 'PX', this.leaseMs, 'NX')) === 'OK';
     } catch (err) {
       this.onRedisError('probe lease', err);
-      return; // Redis unreachable: this instance probes on its own
+      won = true; // Redis unreachable: this instance probes on its own
     }
-    const now = this.clock();
-    // Winner: keeps its cooldown and probes. Loser (or a winner that saw no traffic): stays open until the lease ends.
-    const holdUntil = now + this.leaseMs + (won ? this.settings.cooldownMs : 0);
-    if (won) {
-      this.logger.debug({ provider }, 'probe lease granted to this instance');
-      const timer = setTimeout(() => void this.retryIfUnprobed(provider, openedAt), holdUntil - now);
-      timer.unref();
-      this.leaseTimers.set(provider, timer);
+    if (!won) {
+      // Another instance probes. Stay open; if it never reports, race again when its lease has run out.
+      this.schedule(provider, held + this.settings.cooldownMs - LEASE_LEAD_MS, () => this.holdForLease(provider, held));
       return;
     }
-    this.applyingRemote = true; // a local hold, not a transition to share
-    try {
-      this.local.updateBreaker(provider, (cur) => (cur.state === 'open' && cur.openedAt === openedAt ? { ...cur, openedAt: holdUntil - this.settings.cooldownMs } : cur));
-    } finally {
-      this.applyingRemote = false;
-    }
+    this.logger.debug({ provider }, 'probe lease granted to this instance');
+    this.adjust(provider, (cur) => (cur.state === 'open' && cur.openedAt === held ? { ...cur, openedAt: realOpenedAt } : cur));
+    // No request came to probe while the lease lasted: hand the chance to whichever instance gets traffic.
+    this.schedule(provider, realOpenedAt + this.settings.cooldownMs + this.leaseMs, () => {
+      const cur = this.local.getBreaker(provider);
+      if (cur.state === 'open' && cur.openedAt === realOpenedAt) this.holdForLease(provider, realOpenedAt);
+    });
   }
 
-  private async retryIfUnprobed(provider: string, openedAt: number): Promise<void> {
-    const s = this.local.getBreaker(provider);
-    if (s.state === 'open' && s.openedAt === openedAt) {
-      this.applyingRemote = true;
-      try {
-        this.local.updateBreaker(provider, (cur) => ({ ...cur, openedAt: this.clock() + LEASE_LEAD_MS - this.settings.cooldownMs }));
-      } finally {
-        this.applyingRemote = false;
-      }
+  private schedule(provider: string, at: number, run: () => void | Promise<void>): void {
+    clearTimeout(this.leaseTimers.get(provider));
+    const timer = setTimeout(() => void run(), Math.max(0, at - this.clock()));
+    timer.unref();
+    this.leaseTimers.set(provider, timer);
+  }
+
+  /** A local-only change (a lease hold): not a transition, not published. */
+  private adjust(provider: string, update: (s: BreakerSnapshot) => BreakerSnapshot): void {
+    this.adjusting = true;
+    try {
+      this.local.updateBreaker(provider, update);
+    } finally {
+      this.adjusting = false;
     }
   }
 
