@@ -2,6 +2,8 @@ import { dirname } from 'node:path';
 import { providerKeys, type LoadedConfig } from './config/load.js';
 import { KeyRing } from './providers/key-ring.js';
 import { StatusPages } from './providers/status-pages.js';
+import { MemoryIdempotency, RedisIdempotency, type IdempotencyStore } from './state/idempotency-store.js';
+import { RateLimiter } from './state/rate-limiter.js';
 import type { ProviderConfig } from './config/schema.js';
 import { UpstreamAgents } from './providers/http-client.js';
 import { createAdapter } from './providers/registry.js';
@@ -34,6 +36,8 @@ interface Parts {
   measurements: Measurements;
   shared?: SharedState;
   sessions: SessionAffinity;
+  rateLimiter: RateLimiter;
+  idempotency: IdempotencyStore;
   runtime: RuntimeControls;
 }
 
@@ -60,6 +64,8 @@ export class Gateway {
   /** Set when state is shared through Redis. */
   readonly shared: SharedState | undefined;
   readonly runtime: RuntimeControls;
+  readonly rateLimiter: RateLimiter;
+  readonly idempotency: IdempotencyStore;
   readonly startedAt = Date.now();
   /** Proxied requests in flight on this gateway (streams until they end). */
   inFlight = 0;
@@ -73,7 +79,7 @@ export class Gateway {
     readonly clock: () => number,
     private readonly random: () => number,
   ) {
-    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime } = parts);
+    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime, rateLimiter: this.rateLimiter, idempotency: this.idempotency } = parts);
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
@@ -104,7 +110,8 @@ export class Gateway {
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
     if (previous) {
-      const { prices, metrics, store, measurements, shared, sessions } = previous;
+      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, idempotency } = previous;
+      rateLimiter.limits = limitsOf(loaded);
       prices.load(loaded.providers);
       metrics.addProviders(loaded.chain);
       measurements.addProviders(loaded.providers);
@@ -112,7 +119,7 @@ export class Gateway {
       if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
         options.logger.warn('redis settings changed: they take effect at the next restart');
       }
-      parts = { strategies, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, runtime: controls };
+      parts = { strategies, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls };
     } else {
       const prices = new PriceTable(loaded.providers);
       const metrics = new GatewayMetrics(loaded.chain);
@@ -120,9 +127,13 @@ export class Gateway {
       if (redisConfigured(loaded.config.redis)) {
         metrics.enableRedisMetrics();
         const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
-        parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, runtime: controls };
+        const rateLimiter = new RateLimiter(limitsOf(loaded), { client: shared.client, keys: shared.keys, onError: shared.onRedisError });
+        rateLimiter.start(loaded.config.rate_limits.sync_interval_ms);
+        const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
+        parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls };
       } else {
-        parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, runtime: controls };
+        const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), idempotency: new MemoryIdempotency() };
+        parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls };
       }
       watchBreakers(parts.store, metrics, options.logger);
     }
@@ -212,6 +223,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.agents.destroy();
     this.statusPages.stop();
+    this.rateLimiter.stop();
     if (this.shared) await this.shared.close();
     else {
       await this.measurements.close();
@@ -219,6 +231,11 @@ export class Gateway {
     }
   }
 }
+
+const limitsOf = (loaded: LoadedConfig) => {
+  const r = loaded.config.rate_limits;
+  return { ...(r.requests_per_minute ? { requestsPerMinute: r.requests_per_minute } : {}), ...(r.tokens_per_minute ? { tokensPerMinute: r.tokens_per_minute } : {}) };
+};
 
 /** Breaker transitions become metrics and log lines, once per store. */
 function watchBreakers(store: StateStore, metrics: GatewayMetrics, logger: Logger): void {

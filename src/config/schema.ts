@@ -123,6 +123,23 @@ export const configSchema = z.strictObject({
       public_metrics: z.boolean().default(true),
     })
     .prefault({}),
+  rate_limits: z
+    .strictObject({
+      /** Per client (its key with auth.keys, else its address); unset: no limit. */
+      requests_per_minute: num().pipe(z.number().int().positive()).optional(),
+      tokens_per_minute: num().pipe(z.number().int().positive()).optional(),
+      /** With Redis: how often instances pool their counts. */
+      sync_interval_ms: num().pipe(z.number().int().positive()).default(250),
+    })
+    .prefault({}),
+  idempotency: z
+    .strictObject({
+      /** How long a stored answer is replayed for a repeated Idempotency-Key. */
+      ttl_seconds: num().pipe(z.number().int().positive()).default(86_400),
+      /** Largest answer stored (streams included); larger ones are served but not stored. */
+      max_body_bytes: num().pipe(z.number().int().positive()).default(4 * 1024 * 1024),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -3,7 +3,7 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
-import { matchesAnyKey } from './auth.js';
+import { clientIdentity, matchesAnyKey } from './auth.js';
 import { errorJson, writeError, type ApiError } from './errors.js';
 import { requestIdFrom } from './request-id.js';
 import { mountAdmin } from './routes/admin.js';
@@ -88,7 +88,8 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
     }
     gateway.enter();
     res.once('close', () => gateway.leave());
-    handleProxy({ gateway, req, res, requestId, endpoint }).catch((err: Error) => {
+    const client = clientIdentity(req.headers.authorization, req.socket.remoteAddress, Boolean(keys && keys.length > 0));
+    handleProxy({ gateway, req, res, requestId, endpoint, client }).catch((err: Error) => {
       logInternalError(gateway, requestId, err);
       if (res.headersSent) res.end();
       else writeError(res, INTERNAL, { 'x-request-id': requestId });

@@ -15,3 +15,12 @@ export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
+
+/**
+ * Who a request comes from, for rate limits and idempotency scopes: a digest of its key (never the key
+ * itself) when clients authenticate, else its address.
+ */
+export function clientIdentity(authorization: string | undefined, address: string | undefined, keyed: boolean): string {
+  if (keyed && authorization?.startsWith('Bearer ')) return `key-${digest(authorization.slice(7).trim()).toString('base64url').slice(0, 16)}`;
+  return `ip-${address ?? 'unknown'}`;
+}

@@ -24,6 +24,8 @@ export function pipeStream(
   headers: Record<string, string | number>,
   requestId: string,
   onEnd: (end: StreamEnd) => void,
+  /** Sees every byte sent (idempotency keeps a copy to replay). */
+  tap?: (chunk: Buffer) => void,
 ): void {
   res.writeHead(200, {
     ...headers,
@@ -32,6 +34,7 @@ export function pipeStream(
     'x-accel-buffering': 'no',
   });
   res.write(first);
+  tap?.(first);
   const tail: Buffer[] = [first];
   let ended = false;
   const end = (e: StreamEnd) => {
@@ -43,6 +46,7 @@ export function pipeStream(
   const onData = (chunk: Buffer) => {
     tail.push(chunk);
     if (tail.length > TAIL_CHUNKS) tail.shift();
+    tap?.(chunk);
     if (!res.write(chunk)) {
       rest.pause();
       res.once('drain', () => rest.resume());

@@ -41,6 +41,17 @@ export class RedisKeys {
   get pricing(): string {
     return `${this.prefix}pricing`;
   }
+  /** Hash `<slice ms>:r|t` -> requests / tokens of one client (a key digest or an address). */
+  rateLimit(client: string): string {
+    return `${this.prefix}ratelimit:{${client}}`;
+  }
+  /** Idempotency record (JSON) of one client's key, and its lock. */
+  idempotency(client: string, key: string): string {
+    return `${this.prefix}idempotency:{${client}}:${key}`;
+  }
+  idempotencyLock(client: string, key: string): string {
+    return `${this.prefix}idempotency-lock:{${client}}:${key}`;
+  }
   /** Sorted set instance id -> last flush (ms). */
   get instances(): string {
     return `${this.prefix}instances`;

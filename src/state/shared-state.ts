@@ -5,13 +5,16 @@ import type { GatewayMetrics } from '../telemetry/metrics.js';
 import type { PriceTable } from '../telemetry/prices.js';
 import { RedisKeys } from './keys.js';
 import type { Measurements } from './measurements.js';
-import { createRedisClients, waitReady } from './redis-connection.js';
+import { createRedisClients, waitReady, type RedisClient } from './redis-connection.js';
 import { RedisMeasurements } from './redis-measurements.js';
 import { RedisStore } from './redis-store.js';
 import type { StateStore } from './store.js';
 
 export interface SharedState {
   store: StateStore;
+  client: RedisClient;
+  keys: RedisKeys;
+  onRedisError(op: string, err: unknown): void;
   measurements: Measurements;
   instanceId: string;
   /** After a config reload. */
@@ -65,6 +68,9 @@ export async function connectSharedState(
   await measurements.start(cfg.flush_interval_ms);
   return {
     store,
+    client,
+    keys,
+    onRedisError,
     measurements,
     instanceId,
     flush: () => measurements.flush(),

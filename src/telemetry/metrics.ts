@@ -103,6 +103,11 @@ export class GatewayMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
+  readonly idempotencyHits = new Counter({
+    name: 'switchyard_idempotency_replays_total',
+    help: 'Requests answered from a stored answer of an earlier request with the same Idempotency-Key',
+    registers: [this.registry],
+  });
   readonly configReloads = new Counter({
     name: 'switchyard_config_reloads_total',
     help: 'Config reloads by result (success, failure: refused, the previous config kept serving)',

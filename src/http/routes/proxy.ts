@@ -2,17 +2,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
-import { runAttempts, type AttemptRecord, type LoopResult } from '../../routing/attempt-loop.js';
+import { runAttempts, type LoopResult } from '../../routing/attempt-loop.js';
 import { planRequest } from '../../routing/plan-request.js';
 import { capabilitiesOf } from '../../routing/capabilities.js';
-import type { KeyRing } from '../../providers/key-ring.js';
 import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
 import { costOf, type Usage } from '../../telemetry/usage.js';
 import { validateRequest } from '../../validate/validate.js';
-import { badRequest, errorJson, writeError, type ApiError } from '../errors.js';
+import { badRequest, writeError, type ApiError } from '../errors.js';
 import { readBody } from '../read-body.js';
+import { idempotencyGate, type IdempotentRequest } from '../idempotency.js';
+import { estimatePromptTokens } from '../../routing/estimate.js';
+import { asErrorEnvelope, exhaustedError } from '../../respond/upstream-errors.js';
 
 export interface ProxyContext {
   gateway: Gateway;
@@ -20,6 +22,8 @@ export interface ProxyContext {
   res: ServerResponse;
   requestId: string;
   endpoint: Endpoint;
+  /** Who is asking, for rate limits and idempotency scopes: a key digest, or the address. */
+  client: string;
 }
 
 /**
@@ -29,10 +33,14 @@ export interface ProxyContext {
 export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const { gateway, req, res, requestId, endpoint } = ctx;
   const started = performance.now();
+  /** Headers every answer carries (request id; rate-limit state when limits are on). */
+  const base: Record<string, string | number> = { 'x-request-id': requestId };
+  let idem: IdempotentRequest | undefined;
   const log = (status: number, extra: Record<string, unknown>) =>
     gateway.logger.info({ requestId, method: 'POST', path: `/v1/${endpoint}`, status, ms: round(performance.now() - started), ...extra }, 'request');
   const fail = (e: ApiError, headers: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) => {
-    writeError(res, e, { 'x-request-id': requestId, ...headers });
+    idem?.abandon();
+    writeError(res, e, { ...base, ...headers });
     gateway.metrics.recordHttp(endpoint, e.status);
     log(e.status, { error: e.code ?? e.type, ...extra });
   };
@@ -60,6 +68,23 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const plan = planRequest(gateway, endpoint, v.body, v.model, v.stream, req.headers);
   if (!plan.ok) return fail({ ...plan.error, type: 'invalid_request_error' });
   const ordered = plan.candidates;
+
+  const estimate = gateway.rateLimiter.enabled ? estimatePromptTokens(v.body) : 0;
+  if (gateway.rateLimiter.enabled) {
+    const admission = gateway.rateLimiter.admit(ctx.client, estimate, gateway.clock());
+    Object.assign(base, admission.headers);
+    if (!admission.ok) {
+      gateway.metrics.rejected.labels('rate_limited').inc();
+      return fail(
+        { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', message: `Rate limit reached on ${admission.which} per minute; try again in ${admission.retryAfterS}s.` },
+        { 'retry-after': admission.retryAfterS },
+      );
+    }
+  }
+  const idemKey = req.headers['idempotency-key'];
+  const gate = await idempotencyGate(gateway, ctx.client, Array.isArray(idemKey) ? idemKey[0] : idemKey, read.body, res, base, gateway.config.routing.request_timeout_ms);
+  if (gate.kind === 'answered') return log(res.statusCode, { idempotent: 'replayed' });
+  idem = gate.request;
 
   const clientGone = new Cancel();
   const onClose = () => {
@@ -116,6 +141,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
 
   const attemptsMade = result.attempts.filter((a) => a.result !== 'skipped').length;
   if (result.kind === 'aborted') {
+    idem?.abandon();
     log(499, { attempts: attemptsMade, error: 'client_closed_request' });
     return;
   }
@@ -130,7 +156,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const provider = result.candidate.provider;
   if (plan.session && result.kind === 'served') gateway.sessions.set(plan.session, provider, gateway.clock());
   const headers: Record<string, string | number> = {
-    'x-request-id': requestId,
+    ...base,
     'x-switchyard-provider': provider,
     'x-switchyard-model': result.candidate.model,
     'x-switchyard-attempts': attemptsMade,
@@ -141,6 +167,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     if (served.retryAfter) headers['retry-after'] = served.retryAfter;
     const body = asErrorEnvelope(served.body, served.status, gateway.keyRings.get(provider)!);
     sendJson(res, served.status, body, headers);
+    idem?.store(served.status, headers, body);
     gateway.metrics.recordHttp(endpoint, served.status);
     log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
     return;
@@ -153,6 +180,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     const cost = costOf(usage, price);
     gateway.measurements.recordUsage(provider, result.candidate.model, usage, cost, gateway.clock());
     const m = result.candidate.model;
+    if (gateway.rateLimiter.enabled) gateway.rateLimiter.addTokens(ctx.client, usage.promptTokens + usage.completionTokens - estimate, gateway.clock());
     gateway.metrics.tokens.labels(provider, m, 'prompt').inc(usage.promptTokens);
     gateway.metrics.tokens.labels(provider, m, 'completion').inc(usage.completionTokens);
     if (cost > 0) gateway.metrics.cost.labels(provider, m).inc(cost);
@@ -161,6 +189,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   if (served.kind === 'json') {
     gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
     sendJson(res, served.status, served.body, headers);
+    idem?.store(served.status, headers, served.body);
     result.finish('success');
     account(served.usage);
     gateway.metrics.recordHttp(endpoint, served.status);
@@ -174,12 +203,15 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     gateway.measurements.recordFirstChunk(provider, result.candidate.model, ttft, gateway.clock());
     pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
       if (end.kind === 'complete') {
+        idem?.store(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' });
         result.finish('success');
         account(end.usage ?? served.streamUsage?.());
       } else if (end.kind === 'upstream_error') {
+        idem?.abandon();
         result.finish('failure');
         gateway.metrics.streamErrors.labels(provider).inc();
       } else {
+        idem?.abandon();
         result.finish('neutral');
       }
       gateway.metrics.recordHttp(endpoint, 200);
@@ -191,41 +223,8 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
         ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
         ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
       });
-    });
+    }, idem?.tap);
   }
-}
-
-function exhaustedError(model: string, r: Extract<LoopResult<Served>, { kind: 'exhausted' }>): ApiError {
-  const tried = r.attempts.map(describeAttempt).join('; ');
-  const made = r.attempts.some((a) => a.result !== 'skipped');
-  if (!made) {
-    return { status: 503, type: 'service_unavailable', code: 'providers_unavailable', message: `No provider is available for model \`${model}\`: ${tried}.` };
-  }
-  if (r.allRateLimited) {
-    return { status: 429, type: 'rate_limit_error', code: 'upstream_rate_limited', message: `Every provider for model \`${model}\` is rate limiting: ${tried}.` };
-  }
-  if (r.allTimedOut) {
-    return { status: 504, type: 'timeout_error', code: 'upstream_timeout', message: `Every provider for model \`${model}\` timed out: ${tried}.` };
-  }
-  return { status: 502, type: 'server_error', code: 'all_providers_failed', message: `All providers failed for model \`${model}\`: ${tried}.` };
-}
-
-function describeAttempt(a: AttemptRecord): string {
-  return `${a.provider} (${a.model}): ${a.result === 'skipped' ? `skipped, ${a.detail}` : (a.detail ?? a.result)}`;
-}
-
-/** An upstream error passed back as the client's own: kept when it is already the OpenAI envelope. */
-function asErrorEnvelope(body: Buffer, status: number, keys: KeyRing): Buffer {
-  const text = keys.redact(body.toString('utf8'));
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
-    if (parsed.error && typeof parsed.error.message === 'string') return Buffer.from(text);
-  } catch {
-    // not JSON: wrapped below
-  }
-  return Buffer.from(
-    errorJson({ status, type: 'invalid_request_error', code: 'upstream_error', message: `The provider rejected the request (HTTP ${status}).` }),
-  );
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

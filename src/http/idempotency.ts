@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Gateway } from '../gateway.js';
+import type { StoredAnswer } from '../state/idempotency-store.js';
+import { writeError, type ApiError } from './errors.js';
+
+/** Headers of an answer worth replaying (not hop-by-hop ones, not the request id). */
+const KEPT = /^(content-type|x-switchyard-|x-ratelimit-|retry-after)/;
+
+/** A request that holds an Idempotency-Key lock: it must end in `store` or `abandon`. */
+export class IdempotentRequest {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly scope: string,
+    private readonly key: string,
+    private readonly fingerprint: string,
+  ) {}
+
+  /** Keeps a copy of a streamed chunk (up to the configured size; beyond, the answer is not stored). */
+  tap = (chunk: Buffer | string): void => {
+    if (this.size > this.gateway.config.idempotency.max_body_bytes) return;
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.size += b.length;
+    this.chunks.push(b);
+  };
+
+  store(status: number, headers: Record<string, string | number>, body?: Buffer): void {
+    if (this.settled) return;
+    this.settled = true;
+    const all = body ?? Buffer.concat(this.chunks);
+    if (all.length > this.gateway.config.idempotency.max_body_bytes) return void this.release();
+    const kept: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (KEPT.test(k)) kept[k] = String(v);
+    const answer: StoredAnswer = { status, headers: kept, body: all.toString('utf8'), fingerprint: this.fingerprint };
+    void this.gateway.idempotency.complete(this.scope, this.key, answer, this.gateway.config.idempotency.ttl_seconds * 1000);
+  }
+
+  abandon(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release();
+  }
+
+  private release(): void {
+    void this.gateway.idempotency.abandon(this.scope, this.key);
+  }
+}
+
+export type Gate = { kind: 'answered' } | { kind: 'proceed'; request?: IdempotentRequest };
+
+const REUSED: ApiError = {
+  status: 422,
+  type: 'invalid_request_error',
+  code: 'idempotency_key_reused',
+  param: 'Idempotency-Key',
+  message: 'This Idempotency-Key was used with a different request body.',
+};
+
+/**
+ * Idempotency-Key: a repeat within the TTL gets the stored answer (streams replayed), a concurrent
+ * duplicate waits for the first to finish, and a key reused with another body is refused.
+ */
+export async function idempotencyGate(
+  gateway: Gateway,
+  scope: string,
+  key: string | undefined,
+  raw: Buffer,
+  res: ServerResponse,
+  headers: Record<string, string | number>,
+  deadlineMs: number,
+): Promise<Gate> {
+  if (key === undefined) return { kind: 'proceed' };
+  if (key.length === 0 || key.length > 255) {
+    writeError(res, { status: 400, type: 'invalid_request_error', code: 'invalid_idempotency_key', param: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 characters.' }, headers);
+    return { kind: 'answered' };
+  }
+  const fingerprint = createHash('sha256').update(raw).digest('base64url');
+  for (let round = 0; round < 2; round++) {
+    const begin = await gateway.idempotency.begin(scope, key, deadlineMs);
+    if (begin.kind === 'new') return { kind: 'proceed', request: new IdempotentRequest(gateway, scope, key, fingerprint) };
+    const answer = begin.kind === 'stored' ? begin.answer : await gateway.idempotency.wait(scope, key, deadlineMs);
+    if (answer) {
+      if (answer.fingerprint !== fingerprint) writeError(res, REUSED, headers);
+      else replay(res, answer, headers, gateway);
+      return { kind: 'answered' };
+    }
+  }
+  writeError(res, { status: 409, type: 'invalid_request_error', code: 'idempotency_key_in_use', param: 'Idempotency-Key', message: 'A request with this Idempotency-Key is still in progress.' }, { ...headers, 'retry-after': 1 });
+  return { kind: 'answered' };
+}
+
+function replay(res: ServerResponse, a: StoredAnswer, headers: Record<string, string | number>, gateway: Gateway): void {
+  gateway.metrics.idempotencyHits.inc();
+  const body = Buffer.from(a.body);
+  res.writeHead(a.status, { ...a.headers, ...headers, 'idempotent-replayed': 'true', 'content-length': body.length });
+  res.end(body);
+}
