@@ -81,6 +81,11 @@ export async function forkReady(entry: string, args: string[], timeoutMs = 10_00
   return { child, port };
 }
 
+/** Spawns any command with all stdio ignored, tracked like the other children (killAll, killAllNow). */
+export function spawnQuiet(command: string, args: string[]): ChildProcess {
+  return track(spawn(command, args, { stdio: 'ignore' }));
+}
+
 /** Spawns `node <script> ...args` with stdout discarded and stderr shown. */
 export function spawnNode(script: string, args: string[]): ChildProcess {
   return track(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] }));

@@ -1,4 +1,4 @@
-/** Figures per target, the gateway's ratios to the bare proxy, the table and the BENCH_JSON line. */
+/** Figures per target, the gateway's ratios to the bare proxy, what Redis state adds, the tables. */
 import { median, type Latency } from './load.js';
 
 export interface RoundResult {
@@ -8,6 +8,9 @@ export interface RoundResult {
   cpuPct: number;
   upstreamCpuPct: number;
   benchCpuPct: number;
+  /** Only for the gateway+redis target: redis-server CPU during the throughput phase (% of one core, µs per request). */
+  redisCpuPct?: number;
+  redisCpuUsPerReq?: number;
   seq: Latency;
   open: Latency & { achievedRate: number };
   stream: Latency;
@@ -19,6 +22,8 @@ export interface TargetFigures {
   cpuPct: number;
   upstreamCpuPct: number;
   benchCpuPct: number;
+  redisCpuPct?: number;
+  redisCpuUsPerReq?: number;
   seqP50: number;
   seqP99: number;
   openP50: number;
@@ -35,12 +40,16 @@ export interface TargetFigures {
 /** Each figure is the median of that figure over the rounds. */
 export function aggregate(rounds: RoundResult[], peakRssKb: number, requests: number, errors: number, errorSummary: string): TargetFigures {
   const m = (f: (r: RoundResult) => number): number => median(rounds.map(f));
+  const redis = rounds.every((r) => r.redisCpuPct !== undefined && r.redisCpuUsPerReq !== undefined)
+    ? { redisCpuPct: m((r) => r.redisCpuPct ?? Number.NaN), redisCpuUsPerReq: m((r) => r.redisCpuUsPerReq ?? Number.NaN) }
+    : {};
   return {
     rps: m((r) => r.rps),
     cpuUsPerReq: m((r) => r.cpuUsPerReq),
     cpuPct: m((r) => r.cpuPct),
     upstreamCpuPct: m((r) => r.upstreamCpuPct),
     benchCpuPct: m((r) => r.benchCpuPct),
+    ...redis,
     seqP50: m((r) => r.seq.p50),
     seqP99: m((r) => r.seq.p99),
     openP50: m((r) => r.open.p50),
@@ -90,33 +99,47 @@ const lpad = (s: string, w: number): string => s.padStart(w);
 
 export function roundLine(round: number, name: string, r: RoundResult): string {
   return (
-    `round ${round} ${pad(name, 10)} ${lpad(f(r.rps, 0), 6)} req/s  cpu ${lpad(f(r.cpuUsPerReq, 0), 4)} µs/req (${f(r.cpuPct, 0)}% core; upstream ${f(r.upstreamCpuPct, 0)}%, loadgen ${f(r.benchCpuPct, 0)}%)` +
+    `round ${round} ${pad(name, 13)} ${lpad(f(r.rps, 0), 6)} req/s  cpu ${lpad(f(r.cpuUsPerReq, 0), 4)} µs/req (${f(r.cpuPct, 0)}% core; upstream ${f(r.upstreamCpuPct, 0)}%, ` +
+    `${r.redisCpuPct !== undefined ? `redis ${f(r.redisCpuPct, 0)}%, ` : ''}loadgen ${f(r.benchCpuPct, 0)}%)` +
     `  seq p50/p99 ${f(r.seq.p50, 3)}/${f(r.seq.p99, 3)} ms  open ${f(r.open.achievedRate, 0)}/s p50/p99 ${f(r.open.p50, 3)}/${f(r.open.p99, 3)} ms` +
     `  stream 1st p50/p99 ${f(r.stream.p50, 3)}/${f(r.stream.p99, 3)} ms`
   );
 }
 
-export function table(bare: TargetFigures, gw: TargetFigures, rate: number, concurrency: number): string {
+export interface Column {
+  name: string;
+  fig: TargetFigures;
+}
+
+export function table(cols: readonly Column[], rate: number, concurrency: number): string {
   const W = 44;
   const C = 16;
-  const row = (label: string, a: string, b: string): string => `${pad(label, W)}${lpad(a, C)}${lpad(b, C)}`;
+  const row = (label: string, cell: (x: TargetFigures) => string): string => `${pad(label, W)}${cols.map((c) => lpad(cell(c.fig), C)).join('')}`;
   const pair = (x: number, y: number, d = 3): string => `${f(x, d)} / ${f(y, d)}`;
+  const opt = (v: number | undefined, d: number): string => (v === undefined ? '-' : f(v, d));
   const lines = [
-    row('', 'bare proxy', 'gateway'),
-    row(`throughput, ${concurrency} in flight (req/s)`, f(bare.rps, 0), f(gw.rps, 0)),
-    row('proxy CPU per request (µs)', f(bare.cpuUsPerReq, 1), f(gw.cpuUsPerReq, 1)),
-    row('  proxy CPU during throughput (% core)', f(bare.cpuPct, 0), f(gw.cpuPct, 0)),
-    row('  upstream CPU during throughput (% core)', f(bare.upstreamCpuPct, 0), f(gw.upstreamCpuPct, 0)),
-    row('  load generator CPU (% core)', f(bare.benchCpuPct, 0), f(gw.benchCpuPct, 0)),
-    row('sequential latency p50 / p99 (ms)', pair(bare.seqP50, bare.seqP99), pair(gw.seqP50, gw.seqP99)),
-    row(`open loop ${rate}/s latency p50 / p99 (ms)`, pair(bare.openP50, bare.openP99), pair(gw.openP50, gw.openP99)),
-    row('  open loop achieved rate (req/s)', f(bare.openAchievedRate, 0), f(gw.openAchievedRate, 0)),
-    row('stream first chunk p50 / p99 (ms)', pair(bare.streamP50, bare.streamP99), pair(gw.streamP50, gw.streamP99)),
-    row('peak RSS, VmHWM (MB)', f(bare.peakRssMb, 1), f(gw.peakRssMb, 1)),
-    row('requests sent / errors', `${bare.requests} / ${bare.errors}`, `${gw.requests} / ${gw.errors}`),
+    `${pad('', W)}${cols.map((c) => lpad(c.name, C)).join('')}`,
+    row(`throughput, ${concurrency} in flight (req/s)`, (x) => f(x.rps, 0)),
+    row('proxy CPU per request (µs)', (x) => f(x.cpuUsPerReq, 1)),
+    row('  proxy CPU during throughput (% core)', (x) => f(x.cpuPct, 0)),
+    row('  upstream CPU during throughput (% core)', (x) => f(x.upstreamCpuPct, 0)),
   ];
-  if (bare.errors > 0) lines.push(`  bare proxy errors: ${bare.errorSummary}`);
-  if (gw.errors > 0) lines.push(`  gateway errors: ${gw.errorSummary}`);
+  if (cols.some((c) => c.fig.redisCpuPct !== undefined)) {
+    lines.push(
+      row('  redis-server CPU during throughput (% core)', (x) => opt(x.redisCpuPct, 0)),
+      row('  redis-server CPU per request (µs)', (x) => opt(x.redisCpuUsPerReq, 1)),
+    );
+  }
+  lines.push(
+    row('  load generator CPU (% core)', (x) => f(x.benchCpuPct, 0)),
+    row('sequential latency p50 / p99 (ms)', (x) => pair(x.seqP50, x.seqP99)),
+    row(`open loop ${rate}/s latency p50 / p99 (ms)`, (x) => pair(x.openP50, x.openP99)),
+    row('  open loop achieved rate (req/s)', (x) => f(x.openAchievedRate, 0)),
+    row('stream first chunk p50 / p99 (ms)', (x) => pair(x.streamP50, x.streamP99)),
+    row('peak RSS, VmHWM (MB)', (x) => f(x.peakRssMb, 1)),
+    row('requests sent / errors', (x) => `${x.requests} / ${x.errors}`),
+  );
+  for (const c of cols) if (c.fig.errors > 0) lines.push(`  ${c.name} errors: ${c.fig.errorSummary}`);
   return lines.join('\n');
 }
 
@@ -131,5 +154,38 @@ export function checkTable(list: Check[], bare: TargetFigures, gw: TargetFigures
     `${pad('(info) open loop p50 / p99 delta', 34)}${lpad(d(gw.openP50 - bare.openP50), 14)} / ${d(gw.openP99 - bare.openP99)}`,
     `${pad('(info) stream first-chunk p99 delta', 34)}${lpad(d(gw.streamP99 - bare.streamP99), 14)}`,
   );
+  return lines.join('\n');
+}
+
+export interface Delta {
+  name: string;
+  key: string;
+  value: number;
+  unit: 'x' | 'ms';
+}
+
+/** What the Redis-backed state costs: gateway+redis against the same gateway with in-process state. Information, no targets. */
+export function redisDeltas(gw: TargetFigures, gr: TargetFigures): Delta[] {
+  const list: Delta[] = [
+    { name: 'sequential latency p50 delta', key: 'sequential_p50_delta_ms', value: gr.seqP50 - gw.seqP50, unit: 'ms' },
+    { name: 'sequential latency p99 delta', key: 'sequential_p99_delta_ms', value: gr.seqP99 - gw.seqP99, unit: 'ms' },
+    { name: 'open loop p50 delta', key: 'open_loop_p50_delta_ms', value: gr.openP50 - gw.openP50, unit: 'ms' },
+    { name: 'open loop p99 delta', key: 'open_loop_p99_delta_ms', value: gr.openP99 - gw.openP99, unit: 'ms' },
+    { name: 'stream first-chunk p50 delta', key: 'stream_first_chunk_p50_delta_ms', value: gr.streamP50 - gw.streamP50, unit: 'ms' },
+    { name: 'stream first-chunk p99 delta', key: 'stream_first_chunk_p99_delta_ms', value: gr.streamP99 - gw.streamP99, unit: 'ms' },
+    { name: 'throughput ratio', key: 'throughput_ratio', value: gr.rps / gw.rps, unit: 'x' },
+    { name: 'gateway CPU per request ratio', key: 'cpu_per_request_ratio', value: gr.cpuUsPerReq / gw.cpuUsPerReq, unit: 'x' },
+  ];
+  if (gr.redisCpuUsPerReq !== undefined) {
+    list.push({ name: '  incl. redis-server CPU', key: 'cpu_per_request_ratio_incl_redis_server', value: (gr.cpuUsPerReq + gr.redisCpuUsPerReq) / gw.cpuUsPerReq, unit: 'x' });
+  }
+  list.push({ name: 'peak RSS ratio', key: 'peak_rss_ratio', value: gr.peakRssMb / gw.peakRssMb, unit: 'x' });
+  return list;
+}
+
+export function deltaTable(list: readonly Delta[]): string {
+  const show = (d: Delta): string => (d.unit === 'x' ? `${f(d.value)}x` : `${d.value >= 0 ? '+' : ''}${f(d.value, 3)} ms`);
+  const lines = ['gateway+redis vs gateway (in-process state): added by Redis state'];
+  for (const d of list) lines.push(`${pad(d.name, 34)}${lpad(show(d), 14)}`);
   return lines.join('\n');
 }

@@ -1,13 +1,18 @@
 /**
  * switchyard bench: the gateway against a bare Node pass-through proxy, both in front of the same fake
- * upstream, each in its own process on 127.0.0.1 so /proc gives each one's CPU and peak RSS.
+ * upstream, each in its own process on 127.0.0.1 so /proc gives each one's CPU and peak RSS; plus the
+ * same gateway with its state in Redis ("gateway+redis", against a redis-server the bench starts on a
+ * free port), and at the end a breaker propagation phase: two more gateways sharing that Redis, how
+ * long a breaker opened on one takes to show open on the other. Without redis-server on PATH both
+ * Redis parts are skipped with a note.
  *
- *   npm run bench                      (≈ 2 minutes)
- *   BENCH_SECONDS=2 node dist/bench/run.js
+ *   npm run bench                      (≈ 3 minutes)
+ *   BENCH_SECONDS=1 BENCH_ROUNDS=1 node dist/bench/run.js     (smoke run)
  *
- * Env: BENCH_SECONDS (throughput round length, default 10; every other phase scales with it),
- * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/bare/...), BENCH_RATE (open-loop
- * requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests, default 64).
+ * Env: BENCH_SECONDS (throughput round length, default 8; every other phase scales with it),
+ * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/gateway+redis/bare/...),
+ * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
+ * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 import { availableParallelism } from 'node:os';
@@ -18,7 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
-import { aggregate, checks, checkTable, roundLine, table, type RoundResult } from './report.js';
+import { aggregate, checks, checkTable, deltaTable, redisDeltas, roundLine, table, type RoundResult, type TargetFigures } from './report.js';
+import { describeErrors, onPath, redisView, startRedis, type RedisProcess, type RedisView } from './redis.js';
+import { BREAKER_CHANNEL, BREAKER_PREFIX, breakerPropagation, spread, type BreakerResult } from './breaker.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -28,7 +35,7 @@ function envNumber(name: string, fallback: number, min: number): number {
   return n;
 }
 
-const SECONDS = envNumber('BENCH_SECONDS', 10, 0.5);
+const SECONDS = envNumber('BENCH_SECONDS', 8, 0.5);
 const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 3, 1));
 const RATE = envNumber('BENCH_RATE', 500, 1);
 const CONCURRENCY = Math.round(envNumber('BENCH_CONCURRENCY', 64, 1));
@@ -36,6 +43,9 @@ const OPEN_SECONDS = Math.max(1, SECONDS / 2);
 const SEQ_COUNT = Math.max(200, Math.round(200 * SECONDS));
 const STREAM_COUNT = Math.max(100, Math.round(100 * SECONDS));
 const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
+const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
+const BREAKER_TIMEOUT_MS = 5_000;
+const BREAKER_BUDGET_MS = 60_000;
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -60,15 +70,18 @@ async function warmUp(t: Target, errors: Errors): Promise<void> {
   await firstChunk(t.client, 100, errors);
 }
 
-async function measure(t: Target, upstreamPid: number): Promise<RoundResult> {
+/** `redisPid`: the redis-server this target uses, whose CPU is then reported next to the target's own. */
+async function measure(t: Target, upstreamPid: number, redisPid?: number): Promise<RoundResult> {
   const ticks0 = cpuTicks(t.pid);
   const upTicks0 = cpuTicks(upstreamPid);
+  const redisTicks0 = redisPid === undefined ? 0 : cpuTicks(redisPid);
   const self0 = process.cpuUsage();
   const tp = await closedLoop(t.pool, CONCURRENCY, SECONDS, t.errors);
   const self = process.cpuUsage(self0);
   const wallUs = tp.seconds * 1e6;
   const cpuUs = ticksToMicros(cpuTicks(t.pid) - ticks0);
   const upCpuUs = ticksToMicros(cpuTicks(upstreamPid) - upTicks0);
+  const redisCpuUs = redisPid === undefined ? undefined : ticksToMicros(cpuTicks(redisPid) - redisTicks0);
   await sleep(250);
 
   const scratch = new Errors(); // per-phase warm-up; errors still count
@@ -89,6 +102,7 @@ async function measure(t: Target, upstreamPid: number): Promise<RoundResult> {
     cpuPct: (cpuUs / wallUs) * 100,
     upstreamCpuPct: (upCpuUs / wallUs) * 100,
     benchCpuPct: ((self.user + self.system) / wallUs) * 100,
+    ...(redisCpuUs === undefined ? {} : { redisCpuPct: (redisCpuUs / wallUs) * 100, redisCpuUsPerReq: redisCpuUs / tp.completed }),
     seq,
     open: { ...summarize(open.samples), achievedRate: open.sent / open.seconds },
     stream,
@@ -101,11 +115,38 @@ let cleaning: Promise<void> | undefined;
 async function cleanup(targets: Target[]): Promise<void> {
   cleaning ??= (async () => {
     await Promise.allSettled(targets.flatMap((t) => [t.pool.destroy(), t.client.destroy()]));
-    await killAll();
+    await killAll(); // gateways, upstream, bare proxy and redis-server alike
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   })();
   return cleaning;
 }
+
+function gatewayConfig(upstreamPort: number, redisUrl?: string): string {
+  return [
+    'server:',
+    '  host: 127.0.0.1',
+    'providers:',
+    '  - name: bench',
+    '    type: openai_compatible',
+    `    base_url: http://127.0.0.1:${upstreamPort}/v1`,
+    '    api_key: sk-bench',
+    ...(redisUrl === undefined ? [] : ['redis:', `  url: ${redisUrl}`, '  key_prefix: "bench:"']),
+    'logging:',
+    '  level: info',
+    '',
+  ].join('\n');
+}
+
+async function startGateway(configFile: string): Promise<{ pid: number; port: number; origin: string }> {
+  const port = await freePort();
+  const child = spawnNode(here('../src/cli.js'), ['serve', '--config', configFile, '--port', String(port)]);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitHealthy(origin, child);
+  if (child.pid === undefined) throw new Error('gateway has no pid');
+  return { pid: child.pid, port, origin };
+}
+
+const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)} ms` : 'n/a');
 
 async function main(): Promise<number> {
   const targets: Target[] = [];
@@ -119,7 +160,7 @@ async function main(): Promise<number> {
   stopOn('SIGTERM');
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
-  const watchdogMs = (60 + 4 * perRound * 2 * ROUNDS) * 1000;
+  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + 2 * BREAKER_TIMEOUT_MS / 1000 + 30) * 1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -129,38 +170,45 @@ async function main(): Promise<number> {
   try {
     const upstream = await forkReady(here('./upstream.js'), ['0']);
     const bare = await forkReady(here('./bare-proxy.js'), [String(upstream.port), '0']);
+    if (bare.child.pid === undefined || upstream.child.pid === undefined) throw new Error('a child has no pid');
 
     tempDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
     const configFile = join(tempDir, 'bench.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'server:',
-        '  host: 127.0.0.1',
-        'providers:',
-        '  - name: bench',
-        '    type: openai_compatible',
-        `    base_url: http://127.0.0.1:${upstream.port}/v1`,
-        '    api_key: sk-bench',
-        'logging:',
-        '  level: info',
-        '',
-      ].join('\n'),
-    );
-    const gwPort = await freePort();
-    const gwChild = spawnNode(here('../src/cli.js'), ['serve', '--config', configFile, '--port', String(gwPort)]);
-    const gwOrigin = `http://127.0.0.1:${gwPort}`;
-    await waitHealthy(gwOrigin, gwChild);
-    if (gwChild.pid === undefined || bare.child.pid === undefined || upstream.child.pid === undefined) throw new Error('a child has no pid');
+    writeFileSync(configFile, gatewayConfig(upstream.port));
+    const gw = await startGateway(configFile);
 
-    targets.push(connect('bare proxy', bare.child.pid, `http://127.0.0.1:${bare.port}`), connect('gateway', gwChild.pid, gwOrigin));
+    let redis: RedisProcess | undefined;
+    let redisSkipped: string | undefined;
+    let gwRedis: { pid: number; port: number; origin: string } | undefined;
+    const redisBinary = onPath('redis-server');
+    if (redisBinary === undefined) {
+      redisSkipped = 'redis-server not found on PATH';
+      console.log(`redis-server is not installed (not on PATH): skipping the gateway+redis target and the breaker propagation phase (apt-get install -y redis-server)`);
+    } else {
+      try {
+        redis = await startRedis(redisBinary);
+      } catch (err) {
+        redisSkipped = (err as Error).message;
+        console.log(`${redisSkipped}: skipping the gateway+redis target and the breaker propagation phase`);
+      }
+      if (redis) {
+        const redisConfigFile = join(tempDir, 'bench-redis.yaml');
+        writeFileSync(redisConfigFile, gatewayConfig(upstream.port, redis.url));
+        gwRedis = await startGateway(redisConfigFile);
+      }
+    }
+    const redisPid = redis?.child.pid;
+
+    targets.push(connect('bare proxy', bare.child.pid, `http://127.0.0.1:${bare.port}`), connect('gateway', gw.pid, gw.origin));
+    if (gwRedis) targets.push(connect('gateway+redis', gwRedis.pid, gwRedis.origin));
     console.log(
       `switchyard bench: node ${process.version}, ${availableParallelism()} CPUs, CLK_TCK ${CLK_TCK}; upstream :${upstream.port} (pid ${upstream.child.pid}), ` +
-        `bare proxy :${bare.port} (pid ${bare.child.pid}), gateway :${gwPort} (pid ${gwChild.pid})`,
+        `bare proxy :${bare.port} (pid ${bare.child.pid}), gateway :${gw.port} (pid ${gw.pid})` +
+        (gwRedis && redis ? `, gateway+redis :${gwRedis.port} (pid ${gwRedis.pid}) on redis-server :${redis.port} (pid ${redisPid}, key prefix bench:)` : ''),
     );
     console.log(
       `per round: ${SECONDS} s closed loop at ${CONCURRENCY} in flight, ${SEQ_COUNT} sequential, ${OPEN_SECONDS} s open loop at ${RATE}/s, ` +
-        `${STREAM_COUNT} sequential streams; ${ROUNDS} rounds per target interleaved (bare, gateway, bare, ...); figures = median of rounds`,
+        `${STREAM_COUNT} sequential streams; ${ROUNDS} rounds per target interleaved (${targets.map((t) => t.name).join(', ')}, ${targets[0]?.name}, ...); figures = median of rounds`,
     );
 
     const warmErrors = new Errors();
@@ -169,37 +217,127 @@ async function main(): Promise<number> {
 
     for (let r = 1; r <= ROUNDS; r++) {
       for (const t of targets) {
-        const result = await measure(t, upstream.child.pid);
+        const result = await measure(t, upstream.child.pid, t.name === 'gateway+redis' ? redisPid : undefined);
         t.rounds.push(result);
         console.log(roundLine(r, t.name, result));
       }
     }
 
-    const [b, g] = targets as [Target, Target];
-    const bareFig = aggregate(b.rounds, statusKb(b.pid, 'VmHWM'), b.errors.requests, b.errors.total, b.errors.summary());
-    const gwFig = aggregate(g.rounds, statusKb(g.pid, 'VmHWM'), g.errors.requests, g.errors.total, g.errors.summary());
+    const figuresOf = (t: Target): TargetFigures => aggregate(t.rounds, statusKb(t.pid, 'VmHWM'), t.errors.requests, t.errors.total, t.errors.summary());
+    const [b, g, gr] = targets as [Target, Target, Target | undefined];
+    const bareFig = figuresOf(b);
+    const gwFig = figuresOf(g);
+    const grFig = gr ? figuresOf(gr) : undefined;
     const upstreamHwmMb = statusKb(upstream.child.pid, 'VmHWM') / 1024;
+    const redisHwmMb = redisPid === undefined ? undefined : statusKb(redisPid, 'VmHWM') / 1024;
     const list = checks(bareFig, gwFig);
-    const elapsed = (performance.now() - started) / 1000;
+    const deltas = grFig ? redisDeltas(gwFig, grFig) : [];
+    const health = gwRedis ? await redisView(gwRedis.origin) : undefined;
 
-    console.log(`\n${table(bareFig, gwFig, RATE, CONCURRENCY)}`);
-    console.log(`(upstream peak RSS ${upstreamHwmMb.toFixed(1)} MB; warm-up errors: ${warmErrors.summary()}; run took ${elapsed.toFixed(1)} s)\n`);
+    const columns = [
+      { name: 'bare proxy', fig: bareFig },
+      { name: 'gateway', fig: gwFig },
+      ...(grFig ? [{ name: 'gateway+redis', fig: grFig }] : []),
+    ];
+    console.log(`\n${table(columns, RATE, CONCURRENCY)}`);
+    console.log(
+      `(upstream peak RSS ${upstreamHwmMb.toFixed(1)} MB` +
+        (redisHwmMb === undefined ? '' : `; redis-server peak RSS ${redisHwmMb.toFixed(1)} MB`) +
+        `; warm-up errors: ${warmErrors.summary()})`,
+    );
+    if (health) {
+      console.log(`(gateway+redis after the rounds: /stats source ${health.statsSource}, switchyard_redis_up ${health.redisUp}, switchyard_redis_errors_total ${describeErrors(health.errorsByOp)})`);
+    } else {
+      console.log(`(gateway+redis skipped: ${redisSkipped ?? 'unknown reason'})`);
+    }
+    console.log('');
     console.log(checkTable(list, bareFig, gwFig));
+    if (deltas.length > 0) console.log(`\n${deltaTable(deltas)}`);
     const cpus = availableParallelism();
-    for (const fig of [bareFig, gwFig]) {
-      const used = (fig.cpuPct + fig.upstreamCpuPct + fig.benchCpuPct) / 100;
+    for (const c of columns) {
+      const used = (c.fig.cpuPct + c.fig.upstreamCpuPct + c.fig.benchCpuPct + (c.fig.redisCpuPct ?? 0)) / 100;
       if (used > 0.85 * cpus) {
-        const who = fig === bareFig ? 'bare proxy' : 'gateway';
-        console.log(`note: during the ${who} throughput rounds proxy + upstream + load generator used ${used.toFixed(2)} of ${cpus} CPUs; that figure is bounded by the machine, not only by the ${who}.`);
+        const also = c.fig.redisCpuPct === undefined ? '' : ' + redis-server';
+        console.log(`note: during the ${c.name} throughput rounds proxy + upstream${also} + load generator used ${used.toFixed(2)} of ${cpus} CPUs; that figure is bounded by the machine, not only by the ${c.name}.`);
       }
     }
-    const totalErrors = bareFig.errors + gwFig.errors + warmErrors.total;
-    console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}`);
+
+    let breaker: BreakerResult | undefined;
+    if (redis && BREAKER_TRIALS > 0) {
+      console.log(`\nbreaker propagation: 2 gateways (A, B) on redis-server :${redis.port}, key prefix ${BREAKER_PREFIX}, failure_threshold 1, sync_interval_ms default; ${BREAKER_TRIALS} trials`);
+      breaker = await breakerPropagation({
+        cli: here('../src/cli.js'),
+        tempDir,
+        upstreamPort: upstream.port,
+        redisUrl: redis.url,
+        redisPort: redis.port,
+        trials: BREAKER_TRIALS,
+        trialTimeoutMs: BREAKER_TIMEOUT_MS,
+        phaseBudgetMs: BREAKER_BUDGET_MS,
+      });
+      const fr = spread(breaker.fromResponse);
+      const fs = spread(breaker.fromSend);
+      const polls = spread(breaker.polls);
+      console.log(`  provider "dead" -> 127.0.0.1:${breaker.deadPort} (nothing listens), then "bench" on the fake upstream; A pid ${breaker.pids.a}, B pid ${breaker.pids.b}`);
+      console.log(`  per trial: reset through A, wait until B /health shows closed, one request through A, poll B /health every 1 ms until open (give up after ${BREAKER_TIMEOUT_MS / 1000} s)`);
+      console.log(`  A's response -> B shows open   p50 ${ms(fr.p50)}  p95 ${ms(fr.p95)}  max ${ms(fr.max)}  (n ${fr.n})`);
+      console.log(`  (info) request sent to A -> B  p50 ${ms(fs.p50)}  p95 ${ms(fs.p95)}  max ${ms(fs.max)}`);
+      console.log(`  (info) B /health polls per trial p50 ${polls.p50}  max ${polls.max}; figures include one /health round trip and up to ~1 ms poll spacing`);
+      const reasons = Object.entries(breaker.timeoutReasons).map(([k, v]) => `${v} x ${k}`).join('; ');
+      const failures = Object.entries(breaker.failureReasons).map(([k, v]) => `${v} x ${k}`).join('; ');
+      const notRun = breaker.trials - breaker.run;
+      console.log(
+        `  measured ${fr.n}/${breaker.trials}, timeouts ${breaker.timeouts}${reasons ? ` (${reasons})` : ''}` +
+          `${notRun > 0 ? `, not run ${notRun} (phase budget ${BREAKER_BUDGET_MS / 1000} s spent)` : ''}, failed requests through A ${breaker.failedRequests}${failures ? ` (${failures})` : ''}`,
+      );
+      const side = (v: RedisView | string): string => (typeof v === 'string' ? v : `redis_up ${v.redisUp}, redis errors ${describeErrors(v.errorsByOp)}`);
+      console.log(`  after the trials: A ${side(breaker.views.a)}; B ${side(breaker.views.b)}`);
+      const subs = (n: number | undefined): string => (n === undefined ? 'unknown' : String(n));
+      console.log(`  subscribers of ${BREAKER_CHANNEL} (PUBSUB NUMSUB; 2 = A and B): ${subs(breaker.subscribers.before)} once both answered /health, ${subs(breaker.subscribers.after)} after the trials`);
+      if (fr.n > 0 && fr.p50 > 1000) {
+        console.log('  note: propagation near redis.sync_interval_ms (5000 ms) means B saw the change through its periodic re-read, not through pub/sub.');
+      }
+    } else if (!redis) {
+      console.log(`\nbreaker propagation: skipped (${redisSkipped ?? 'no redis-server'})`);
+    } else {
+      console.log('\nbreaker propagation: skipped (BENCH_BREAKER_TRIALS=0)');
+    }
+
+    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0);
+    const elapsed = (performance.now() - started) / 1000;
+    console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
+    const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
+      p50: Number.isFinite(x.p50) ? x.p50 : null,
+      p95: Number.isFinite(x.p95) ? x.p95 : null,
+      max: Number.isFinite(x.max) ? x.max : null,
+      n: x.n,
+    });
     const json = {
-      config: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, concurrency: CONCURRENCY, open_seconds: OPEN_SECONDS, sequential: SEQ_COUNT, streams: STREAM_COUNT, aggregate: 'median_of_rounds', cpus: availableParallelism(), node: process.version, clk_tck: CLK_TCK },
+      config: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, concurrency: CONCURRENCY, open_seconds: OPEN_SECONDS, sequential: SEQ_COUNT, streams: STREAM_COUNT, breaker_trials: BREAKER_TRIALS, aggregate: 'median_of_rounds', cpus: availableParallelism(), node: process.version, clk_tck: CLK_TCK },
       bare: { ...bareFig, rounds: b.rounds },
       gateway: { ...gwFig, rounds: g.rounds },
+      gateway_redis: grFig && gr ? { ...grFig, rounds: gr.rounds } : null,
       checks: Object.fromEntries(list.map((c) => [c.key, { value: c.value, op: c.op, limit: c.limit, pass: c.pass }])),
+      redis_vs_gateway: deltas.length > 0 ? Object.fromEntries(deltas.map((d) => [d.key, d.value])) : null,
+      redis: redis
+        ? { available: true, port: redis.port, peak_rss_mb: redisHwmMb, stats_source: health?.statsSource, redis_up: health?.redisUp, redis_errors: health?.errorsByOp }
+        : { available: false, reason: redisSkipped },
+      breaker_propagation: breaker
+        ? {
+            trials: breaker.trials,
+            run: breaker.run,
+            measured: breaker.fromResponse.length,
+            timeouts: breaker.timeouts,
+            timeout_reasons: breaker.timeoutReasons,
+            failed_requests: breaker.failedRequests,
+            poll_interval_ms: 1,
+            from_response_ms: spreadJson(spread(breaker.fromResponse)),
+            from_send_ms: spreadJson(spread(breaker.fromSend)),
+            samples_ms: breaker.fromResponse,
+            subscribers: { before: breaker.subscribers.before ?? null, after: breaker.subscribers.after ?? null },
+            redis_errors: { a: typeof breaker.views.a === 'string' ? breaker.views.a : breaker.views.a.errorsByOp, b: typeof breaker.views.b === 'string' ? breaker.views.b : breaker.views.b.errorsByOp },
+          }
+        : null,
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,

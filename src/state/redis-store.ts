@@ -70,7 +70,12 @@ export class RedisStore implements StateStore {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.keys.breakerChannel) this.onMessage(message);
     });
-    await this.subscriber.subscribe(this.keys.breakerChannel).catch((err: unknown) => this.onRedisError('subscribe', err));
+    const subscribe = () => this.subscriber.subscribe(this.keys.breakerChannel).catch((err: unknown) => this.onRedisError('subscribe', err));
+    await subscribe();
+    // ioredis re-subscribes after a reconnect; this covers a subscription that failed outright.
+    this.subscriber.on('ready', () => {
+      if (!this.closed) void subscribe();
+    });
     await this.sync();
     this.syncTimer = setInterval(() => void this.sync(), syncIntervalMs);
     this.syncTimer.unref();
