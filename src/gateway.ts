@@ -67,6 +67,8 @@ export class Gateway {
   readonly rateLimiter: RateLimiter;
   readonly idempotency: IdempotencyStore;
   readonly startedAt = Date.now();
+  /** Whether any provider declares capabilities (else the planner skips the capability filter). */
+  readonly declaresCapabilities: boolean;
   /** Proxied requests in flight on this gateway (streams until they end). */
   inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -82,6 +84,7 @@ export class Gateway {
     ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime, rateLimiter: this.rateLimiter, idempotency: this.idempotency } = parts);
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
+    this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
     this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
     this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
     const sp = loaded.config.status_pages;

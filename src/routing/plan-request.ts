@@ -47,7 +47,9 @@ export function planRequest(gateway: Gateway, endpoint: Endpoint, body: Record<s
   }
   const estimatedPromptTokens = estimatePromptTokens(body);
   const maxTokens = requestedMaxTokens(body);
-  const { kept: candidates, missing } = filterByCapabilities(resolved, gateway.providers, needsOf(body, estimatedPromptTokens, maxTokens));
+  const { kept: candidates, missing } = gateway.declaresCapabilities
+    ? filterByCapabilities(resolved, gateway.providers, needsOf(body, estimatedPromptTokens, maxTokens))
+    : { kept: resolved, missing: [] };
   if (candidates.length === 0) {
     return fail(400, `No provider for \`${model}\` can serve this request: it needs ${missing.join(' and ')}.`, null, 'unsupported_by_providers');
   }

@@ -77,6 +77,11 @@ routing: { max_retry_after_ms: 300 }
     expect(JSON.stringify([...response.headers])).not.toContain(KEY);
   });
 
+  it('escapes the model name in the path, dot segments included', async () => {
+    await gw.client().chat.completions.create({ ...ask, model: '../../admin' }).catch(() => undefined);
+    expect(gem.requests[0]!.path).toBe('/v1beta/models/%2E%2E/%2E%2E/admin:generateContent');
+  });
+
   it('sends system messages as systemInstruction and parameters as generationConfig', async () => {
     await gw.client().chat.completions.create({
       model: MODEL,

@@ -82,9 +82,11 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     }
   }
   const idemKey = req.headers['idempotency-key'];
-  const gate = await idempotencyGate(gateway, ctx.client, Array.isArray(idemKey) ? idemKey[0] : idemKey, read.body, res, base, gateway.config.routing.request_timeout_ms);
-  if (gate.kind === 'answered') return log(res.statusCode, { idempotent: 'replayed' });
-  idem = gate.request;
+  if (idemKey !== undefined) {
+    const gate = await idempotencyGate(gateway, ctx.client, Array.isArray(idemKey) ? idemKey[0] : idemKey, read.body, res, base, gateway.config.routing.request_timeout_ms);
+    if (gate.kind === 'answered') return log(res.statusCode, { idempotent: 'replayed' });
+    idem = gate.request;
+  }
 
   const clientGone = new Cancel();
   const onClose = () => {

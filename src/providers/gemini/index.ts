@@ -94,7 +94,11 @@ export class GeminiAdapter implements ProviderAdapter {
 /** `gemini-2.5-flash` → `models/gemini-2.5-flash`; `models/…` and `tunedModels/…` names stay as they are. */
 function modelPath(model: string): string {
   const name = model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
-  return name.split('/').map(encodeURIComponent).join('/');
+  // Dot segments are escaped too: a model name must never walk the request to another path.
+  return name
+    .split('/')
+    .map((seg) => (/^\.+$/.test(seg) ? seg.replaceAll('.', '%2E') : encodeURIComponent(seg)))
+    .join('/');
 }
 
 function redact(text: string, key: string | undefined): string {
