@@ -4,7 +4,7 @@ import { KeyRing } from './providers/key-ring.js';
 import { StatusPages } from './providers/status-pages.js';
 import { MemoryIdempotency, RedisIdempotency, type IdempotencyStore } from './state/idempotency-store.js';
 import { RateLimiter } from './state/rate-limiter.js';
-import type { ProviderConfig } from './config/schema.js';
+import { redisConfigured, type ProviderConfig } from './config/schema.js';
 import { UpstreamAgents } from './providers/http-client.js';
 import { createAdapter } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
@@ -15,8 +15,7 @@ import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy
 import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/store.js';
-import { redisConfigured } from './state/redis-connection.js';
-import { connectSharedState, type SharedState } from './state/shared-state.js';
+import type { SharedState } from './state/shared-state.js';
 import type { Logger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { PriceTable } from './telemetry/prices.js';
@@ -129,6 +128,8 @@ export class Gateway {
       const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
       if (redisConfigured(loaded.config.redis)) {
         metrics.enableRedisMetrics();
+        // Loaded only when used: an instance without Redis does not carry the client's memory.
+        const { connectSharedState } = await import('./state/shared-state.js');
         const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
         const rateLimiter = new RateLimiter(limitsOf(loaded), { client: shared.client, keys: shared.keys, onError: shared.onRedisError });
         rateLimiter.start(loaded.config.rate_limits.sync_interval_ms);

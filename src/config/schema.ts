@@ -158,3 +158,8 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type Capabilities = z.infer<typeof capabilities>;
+
+/** Whether the config asks for state shared through Redis. */
+export function redisConfigured(cfg: Config['redis']): boolean {
+  return Boolean(cfg.url || cfg.sentinels?.length || cfg.cluster?.length);
+}

@@ -14,11 +14,6 @@ const hostPort = (s: string) => {
   return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
 };
 
-/** Whether the config asks for shared state. */
-export function redisConfigured(cfg: Config['redis']): boolean {
-  return Boolean(cfg.url || cfg.sentinels?.length || cfg.cluster?.length);
-}
-
 /**
  * One client for commands and one for pub/sub, standalone (url), Sentinel or Cluster. Commands never
  * queue while disconnected (enableOfflineQueue: false): a caller gets an error at once and keeps its
