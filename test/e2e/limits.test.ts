@@ -171,3 +171,43 @@ describe('Idempotency-Key', () => {
     }
   });
 });
+
+describe('concurrency limit and private operations endpoints', () => {
+  it('answers 503 gateway_saturated past max_concurrent_requests, and serves again once requests finish', async () => {
+    const up = await FakeUpstream.start('alpha');
+    const gw = await startTestGateway(providersYaml([{ name: 'alpha', url: up.url }]) + 'limits: { max_concurrent_requests: 2 }\n');
+    try {
+      up.setDefault({ kind: 'ok', delayMs: 300 });
+      const slow = [post(gw, hi), post(gw, hi)];
+      await new Promise((r) => setTimeout(r, 100));
+      const third = await post(gw, hi);
+      expect(third.status).toBe(503);
+      expect(third.headers.get('retry-after')).toBe('1');
+      expect(((await third.json()) as { error: { code: string } }).error.code).toBe('gateway_saturated');
+      expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
+      up.setDefault({ kind: 'ok' });
+      expect((await post(gw, hi)).status).toBe(200);
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toContain('switchyard_rejected_requests_total{reason="saturated"} 1');
+      expect(metrics).toContain('switchyard_in_flight_requests 0');
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+
+  it('requires a key on /health and /metrics when they are not public', async () => {
+    const up = await FakeUpstream.start('alpha');
+    const gw = await startTestGateway(providersYaml([{ name: 'alpha', url: up.url }]) + 'auth: { keys: [client-1], admin_keys: [admin-1], public_health: false, public_metrics: false }\n');
+    try {
+      for (const path of ['/health', '/metrics']) {
+        expect((await fetch(`${gw.url}${path}`)).status).toBe(401);
+        expect((await fetch(`${gw.url}${path}`, { headers: { authorization: 'Bearer client-1' } })).status).toBe(200);
+        expect((await fetch(`${gw.url}${path}`, { headers: { authorization: 'Bearer admin-1' } })).status).toBe(200);
+      }
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+});
