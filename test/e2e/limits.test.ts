@@ -120,7 +120,7 @@ describe('Idempotency-Key', () => {
     expect(first.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(up.requests).toHaveLength(1);
     // The SDK reads the replay like any stream.
-    const s = await gw.client().chat.completions.create({ ...body }, { headers: { 'idempotency-key': key } });
+    const s = await gw.client().chat.completions.create({ ...hi, stream: true }, { headers: { 'idempotency-key': key } });
     let text = '';
     for await (const c of s) text += c.choices[0]?.delta.content ?? '';
     expect(text).toBe('Hello from alpha');

@@ -3,8 +3,10 @@
  * `x-api-key` and `anthropic-version`, `type: "message"` JSON, named SSE events ending in
  * `message_stop`, and the `{"type":"error","error":{...}}` envelope. Faults are queued per request.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServerBase, sendJson, sendStatus, writeStream } from './fake-server.js';
+
+export type { ReceivedRequest } from './fake-server.js';
 
 export interface FakeUsage {
   input?: number;
@@ -35,12 +37,6 @@ export type AnthropicFault =
   /** Stream: end cleanly after this many events, without `message_stop`. */
   | { kind: 'truncate_after_events'; events: number };
 
-export interface ReceivedRequest {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
-
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -54,65 +50,25 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-export class FakeAnthropic {
-  readonly requests: ReceivedRequest[] = [];
-  private queue: AnthropicFault[] = [];
-  private readonly sockets = new Set<Socket>();
+export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
   private seq = 0;
 
-  private constructor(
-    readonly name: string,
-    private readonly server: Server,
-  ) {
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+  private constructor(name: string) {
+    super(name, { kind: 'ok' });
   }
 
   static async start(name = 'claude'): Promise<FakeAnthropic> {
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    const fake = new FakeAnthropic(name, server);
-    server.on('request', (req, res) => fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+    return new FakeAnthropic(name).listen();
   }
 
   /** Base URL as configured for `type: anthropic` (the version is part of it). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return `${this.origin}/v1`;
   }
 
-  enqueue(...faults: AnthropicFault[]): this {
-    this.queue.push(...faults);
-    return this;
-  }
-
-  reset(): this {
-    this.queue = [];
-    this.requests.length = 0;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = {};
-      }
-      const path = req.url ?? '/';
-      this.requests.push({ path, headers: req.headers, body });
-      void this.respond(path, body, req, res);
-    });
+  protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
+    this.requests.push({ path, headers: req.headers, body });
+    void this.respond(path, body, req, res);
   }
 
   private async respond(path: string, body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -121,18 +77,15 @@ export class FakeAnthropic {
     if (req.headers['anthropic-version'] !== '2023-06-01') return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
     const invalid = validate(body);
     if (invalid) return sendError(res, 400, 'invalid_request_error', invalid);
-    const fault: AnthropicFault = this.queue.shift() ?? { kind: 'ok' };
+    const fault = this.nextFault();
     if (fault.kind === 'reset') {
       req.socket.destroy();
       return;
     }
     if (fault.kind === 'status') {
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': `req_fake${this.seq}` };
-      if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-      const type = fault.errorType ?? ERROR_TYPES[fault.status] ?? 'api_error';
-      res.writeHead(fault.status, headers);
-      res.end(fault.body ?? JSON.stringify({ type: 'error', error: { type, message: fault.message ?? `${this.name} says ${fault.status}` }, request_id: `req_fake${this.seq}` }));
-      return;
+      const requestId = `req_fake${this.seq}`;
+      const error = { type: fault.errorType ?? ERROR_TYPES[fault.status] ?? 'api_error', message: fault.message ?? `${this.name} says ${fault.status}` };
+      return sendStatus(res, fault.status, { 'content-type': 'application/json', 'request-id': requestId }, fault.retryAfter, fault.body ?? JSON.stringify({ type: 'error', error, request_id: requestId }));
     }
     const id = `msg_${this.name}_${++this.seq}`;
     const model = String(body.model);
@@ -150,29 +103,16 @@ export class FakeAnthropic {
 
     const events = streamEvents(id, model, text, calls, stopReason, u);
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
-    for (let i = 0; i < events.length; i++) {
-      if (fault.kind === 'reset_after_events' && i === fault.events) {
-        await sleep(30); // let what was written reach the peer before the connection drops
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'truncate_after_events' && i === fault.events) {
-        res.end();
-        return;
-      }
-      // message_start, ping, content_block_start, then the text deltas.
-      if (fault.kind === 'stream_error' && i === 3 + fault.textEvents) {
-        if (fault.textEvents > 0) await sleep(30);
-        const error = { type: 'error', error: { type: fault.errorType ?? 'overloaded_error', message: fault.message ?? 'Overloaded' } };
-        res.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
-        return;
-      }
-      if (res.destroyed) return;
-      res.write(events[i]);
-      if (chunkDelay && i < events.length - 1) await sleep(chunkDelay);
-    }
-    res.end();
+    const errorEvent = (errorType = 'overloaded_error', message = 'Overloaded') => `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: errorType, message } })}\n\n`;
+    const stop =
+      fault.kind === 'reset_after_events'
+        ? { at: fault.events, reset: true as const, pause: true }
+        : fault.kind === 'truncate_after_events'
+          ? { at: fault.events }
+          : fault.kind === 'stream_error' // after message_start, ping, content_block_start and the text deltas
+            ? { at: 3 + fault.textEvents, last: errorEvent(fault.errorType, fault.message), pause: fault.textEvents > 0 }
+            : undefined;
+    await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
 }
 
@@ -231,11 +171,3 @@ function streamEvents(id: string, model: string, text: string, calls: Array<Requ
 function sendError(res: ServerResponse, status: number, type: string, message: string): void {
   sendJson(res, status, { type: 'error', error: { type, message } });
 }
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

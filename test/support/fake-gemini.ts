@@ -4,8 +4,8 @@
  * no end marker; without `alt=sse` one JSON array), and Google's error envelope. Faults are queued per
  * request like FakeUpstream's.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeStream, type ReceivedRequest } from './fake-server.js';
 
 export interface FakeCall {
   name: string;
@@ -31,10 +31,7 @@ export type GeminiFault =
   | { kind: 'error_event_after_chunks'; chunks: number }
   | { kind: 'hang' };
 
-export interface GeminiRequestRecord {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
+export interface GeminiRequestRecord extends ReceivedRequest {
   model: string;
   stream: boolean;
 }
@@ -50,115 +47,58 @@ const STATUS_NAMES: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+const GOOGLE_JSON = 'application/json; charset=UTF-8';
+
 export const FAKE_USAGE = { promptTokenCount: 11, candidatesTokenCount: 4 };
 
-export class FakeGemini {
-  readonly requests: GeminiRequestRecord[] = [];
-  private queue: GeminiFault[] = [];
-  private fallback: GeminiFault = { kind: 'ok' };
-  private readonly sockets = new Set<Socket>();
+export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
   private seq = 0;
 
   private constructor(
-    readonly name: string,
-    private readonly server: Server,
+    name: string,
     /** When set, any other `x-goog-api-key` gets Google's 400 API_KEY_INVALID. */
     private readonly expectKey: string | undefined,
   ) {
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    super(name, { kind: 'ok' });
   }
 
   static async start(name = 'gemini', options: { expectKey?: string } = {}): Promise<FakeGemini> {
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    const fake = new FakeGemini(name, server, options.expectKey);
-    server.on('request', (req, res) => fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return new FakeGemini(name, options.expectKey).listen();
   }
 
   /** Base URL as providers are configured with it (version included). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}/v1beta`;
+    return `${this.origin}/v1beta`;
   }
 
-  enqueue(...faults: GeminiFault[]): this {
-    this.queue.push(...faults);
-    return this;
-  }
-
-  setDefault(fault: GeminiFault): this {
-    this.fallback = fault;
-    return this;
-  }
-
-  reset(): this {
-    this.queue = [];
-    this.fallback = { kind: 'ok' };
-    this.requests.length = 0;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = {};
-      }
-      const path = req.url ?? '/';
-      const m = /^\/v1beta\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(path);
-      this.requests.push({ path, headers: req.headers, body, model: m?.[1] ?? '', stream: m?.[2] === 'streamGenerateContent' });
-      if (!m || req.method !== 'POST') return sendJson(res, 404, googleError(404, `${this.name}: no route for ${req.method ?? ''} ${path.split('?')[0] ?? ''}`));
-      if (this.expectKey !== undefined && req.headers['x-goog-api-key'] !== this.expectKey) {
-        return sendJson(res, 400, googleError(400, 'API key not valid. Please pass a valid API key.', undefined, 'API_KEY_INVALID'));
-      }
-      const fault = this.queue.shift() ?? this.fallback;
-      const stream = m[2] === 'streamGenerateContent';
-      void this.respond(decodeURIComponent(m[1]!), stream, stream && /[?&]alt=sse(&|$)/.test(m[3] ?? ''), fault, req, res);
-    });
+  protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
+    const m = /^\/v1beta\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(path);
+    this.requests.push({ path, headers: req.headers, body, model: m?.[1] ?? '', stream: m?.[2] === 'streamGenerateContent' });
+    if (!m || req.method !== 'POST') return sendGoogleJson(res, 404, googleError(404, `${this.name}: no route for ${req.method ?? ''} ${path.split('?')[0] ?? ''}`));
+    if (this.expectKey !== undefined && req.headers['x-goog-api-key'] !== this.expectKey) {
+      return sendGoogleJson(res, 400, googleError(400, 'API key not valid. Please pass a valid API key.', undefined, 'API_KEY_INVALID'));
+    }
+    const fault = this.nextFault();
+    const stream = m[2] === 'streamGenerateContent';
+    void this.respond(decodeURIComponent(m[1]!), stream, stream && /[?&]alt=sse(&|$)/.test(m[3] ?? ''), fault, req, res);
   }
 
   private async respond(model: string, stream: boolean, sse: boolean, fault: GeminiFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    switch (fault.kind) {
-      case 'hang':
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'status': {
-        const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json; charset=UTF-8' };
-        if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-        res.writeHead(fault.status, headers);
-        res.end(fault.body ?? JSON.stringify(googleError(fault.status, `${this.name} says ${fault.status}`, fault.googleStatus, fault.reason, fault.retryDelay)));
-        return;
-      }
-      default:
-        break;
+    if (answerCommonFault(fault, req, res)) return;
+    if (fault.kind === 'status') {
+      const error = googleError(fault.status, `${this.name} says ${fault.status}`, fault.googleStatus, fault.reason, fault.retryDelay);
+      return sendStatus(res, fault.status, { 'content-type': fault.contentType ?? GOOGLE_JSON }, fault.retryAfter, fault.body ?? JSON.stringify(error));
     }
     if (fault.kind === 'ok' && fault.delayMs) await sleep(fault.delayMs);
     const events = this.answer(model, fault, stream);
-    if (!stream) return sendJson(res, 200, events[0]);
-    if (!sse) return sendJson(res, 200, events);
+    if (!stream) return sendGoogleJson(res, 200, events[0]);
+    if (!sse) return sendGoogleJson(res, 200, events);
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunks = events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`);
     if (fault.kind === 'ok' && fault.splitBytes) {
       // The whole stream in small byte slices, cutting through events and multi-byte characters.
-      const bytes = Buffer.from(events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`).join(''));
+      const bytes = Buffer.from(chunks.join(''));
       for (let at = 0; at < bytes.length && !res.destroyed; at += fault.splitBytes) {
         res.write(bytes.subarray(at, at + fault.splitBytes));
         await sleep(1);
@@ -166,26 +106,15 @@ export class FakeGemini {
       res.end();
       return;
     }
-    const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
-    for (let i = 0; i < events.length; i++) {
-      if (fault.kind === 'reset_after_chunks' && i === fault.chunks) {
-        if (i > 0) await sleep(30);
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'truncate_after_chunks' && i === fault.chunks) {
-        res.end();
-        return;
-      }
-      if (fault.kind === 'error_event_after_chunks' && i === fault.chunks) {
-        res.end(`data: ${JSON.stringify(googleError(500, 'An internal error has occurred.'))}\r\n\r\n`);
-        return;
-      }
-      if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(events[i])}\r\n\r\n`);
-      if (chunkDelay && i < events.length - 1) await sleep(chunkDelay);
-    }
-    res.end();
+    const stop =
+      fault.kind === 'reset_after_chunks'
+        ? { at: fault.chunks, reset: true as const }
+        : fault.kind === 'truncate_after_chunks'
+          ? { at: fault.chunks }
+          : fault.kind === 'error_event_after_chunks'
+            ? { at: fault.chunks, last: `data: ${JSON.stringify(googleError(500, 'An internal error has occurred.'))}\r\n\r\n` }
+            : undefined;
+    await writeStream(req, res, chunks, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
 
   /** The GenerateContentResponse objects of one answer: one whole object, or the stream's events. */
@@ -227,10 +156,6 @@ export function googleError(code: number, message: string, status?: string, reas
   return { error: { code, message, status: status ?? STATUS_NAMES[code] ?? 'UNKNOWN', ...(details.length > 0 ? { details } : {}) } };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function sendGoogleJson(res: ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, body, {}, GOOGLE_JSON);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

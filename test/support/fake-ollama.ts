@@ -4,8 +4,8 @@
  * counters, no `[DONE]`), errors as `{"error": "..."}` with Ollama's statuses, and gin's plain-text
  * 404 for other paths. Faults are queued per request, like FakeUpstream.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeStream, type ReceivedRequest } from './fake-server.js';
 
 export interface FakeToolCall {
   name: string;
@@ -40,85 +40,30 @@ export type OllamaFault =
   /** Never answer. */
   | { kind: 'hang' };
 
-export interface ReceivedOllamaRequest {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
+export type ReceivedOllamaRequest = ReceivedRequest;
+
+const OLLAMA_JSON = 'application/json; charset=utf-8';
 
 export const PROMPT_EVAL_COUNT = 26;
 export const EVAL_COUNT = 7;
 
-export class FakeOllama {
-  readonly requests: ReceivedOllamaRequest[] = [];
-  private queue: OllamaFault[] = [];
-  private fallback: OllamaFault = { kind: 'ok' };
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    readonly name: string,
-    private readonly server: Server,
-  ) {
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+export class FakeOllama extends FakeServer<OllamaFault, ReceivedOllamaRequest> {
+  private constructor(name: string) {
+    super(name, { kind: 'ok' });
   }
 
   static async start(name = 'ollama'): Promise<FakeOllama> {
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    const fake = new FakeOllama(name, server);
-    server.on('request', (req, res) => fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return new FakeOllama(name).listen();
   }
 
   /** The server root, as Ollama providers are configured. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.origin;
   }
 
-  enqueue(...faults: OllamaFault[]): this {
-    this.queue.push(...faults);
-    return this;
-  }
-
-  setDefault(fault: OllamaFault): this {
-    this.fallback = fault;
-    return this;
-  }
-
-  reset(): this {
-    this.queue = [];
-    this.fallback = { kind: 'ok' };
-    this.requests.length = 0;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = {};
-      }
-      const path = req.url ?? '/';
-      this.requests.push({ path, headers: req.headers, body });
-      const fault = this.queue.shift() ?? this.fallback;
-      void this.respond(path, body, fault, req, res);
-    });
+  protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
+    this.requests.push({ path, headers: req.headers, body });
+    void this.respond(path, body, this.nextFault(), req, res);
   }
 
   private async respond(path: string, body: Record<string, unknown>, fault: OllamaFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -130,25 +75,9 @@ export class FakeOllama {
     const model = typeof body.model === 'string' ? body.model : '';
     // Ollama streams unless told otherwise.
     const stream = body.stream !== false;
-    switch (fault.kind) {
-      case 'hang':
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'malformed':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('<html>bad gateway</html>');
-        return;
-      case 'status': {
-        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-        if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-        res.writeHead(fault.status, headers);
-        res.end(fault.body ?? JSON.stringify({ error: fault.error ?? `${this.name} says ${fault.status}` }));
-        return;
-      }
-      default:
-        break;
+    if (answerCommonFault(fault, req, res, '<html>bad gateway</html>')) return;
+    if (fault.kind === 'status') {
+      return sendStatus(res, fault.status, { 'content-type': OLLAMA_JSON }, fault.retryAfter, fault.body ?? JSON.stringify({ error: fault.error ?? `${this.name} says ${fault.status}` }));
     }
     const ok = fault.kind === 'ok' ? fault : undefined;
     if (ok?.delayMs) await sleep(ok.delayMs);
@@ -162,10 +91,7 @@ export class FakeOllama {
       const message: Record<string, unknown> = { role: 'assistant', content: calls.length > 0 && !ok?.text ? '' : text };
       if (ok?.thinking) message.thinking = ok.thinking;
       if (calls.length > 0) message.tool_calls = calls;
-      const payload = JSON.stringify({ model, created_at: createdAt, message, done: true, done_reason: doneReason, ...counters });
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
-      res.end(payload);
-      return;
+      return sendJson(res, 200, { model, created_at: createdAt, message, done: true, done_reason: doneReason, ...counters }, {}, OLLAMA_JSON);
     }
 
     const line = (message: Record<string, unknown>, extra: Record<string, unknown> = { done: false }) =>
@@ -177,37 +103,25 @@ export class FakeOllama {
     lines.push(line({ content: '' }, { done: true, done_reason: doneReason, ...counters }));
 
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (let i = 0; i < lines.length; i++) {
-      if (fault.kind === 'error_mid_stream' && i === fault.afterLines) {
-        res.end(`${JSON.stringify({ error: fault.error ?? 'an error was encountered while running the model' })}\n`);
-        return;
-      }
-      if (fault.kind === 'reset_after_lines' && i === fault.lines) {
-        if (i > 0) await sleep(30);
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'truncate_after_lines' && i === fault.lines) {
-        res.end();
-        return;
-      }
-      if (res.destroyed) return;
-      const bytes = Buffer.from(lines[i]!);
-      if (ok?.splitLines) {
-        // Cut inside the first multi-byte character when there is one, else in the middle.
-        const wide = bytes.findIndex((b) => b >= 0x80);
-        const cut = wide >= 0 ? wide + 1 : Math.floor(bytes.length / 2);
-        res.write(bytes.subarray(0, cut));
-        await sleep(5);
-        res.write(bytes.subarray(cut));
-        await sleep(5);
-      } else {
-        res.write(bytes);
-      }
-      if (ok?.chunkDelayMs && i < lines.length - 1) await sleep(ok.chunkDelayMs);
-    }
-    res.end();
+    const stop =
+      fault.kind === 'error_mid_stream'
+        ? { at: fault.afterLines, last: `${JSON.stringify({ error: fault.error ?? 'an error was encountered while running the model' })}\n` }
+        : fault.kind === 'reset_after_lines'
+          ? { at: fault.lines, reset: true as const }
+          : fault.kind === 'truncate_after_lines'
+            ? { at: fault.lines }
+            : undefined;
+    await writeStream(req, res, lines, stop, { chunkDelayMs: ok?.chunkDelayMs, write: ok?.splitLines ? (line) => writeSplit(res, line) : undefined });
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Writes a line in two pieces, cut inside its first multi-byte character when it has one, else in the middle. */
+async function writeSplit(res: ServerResponse, line: string): Promise<void> {
+  const bytes = Buffer.from(line);
+  const wide = bytes.findIndex((b) => b >= 0x80);
+  const cut = wide >= 0 ? wide + 1 : Math.floor(bytes.length / 2);
+  res.write(bytes.subarray(0, cut));
+  await sleep(5);
+  res.write(bytes.subarray(cut));
+  await sleep(5);
+}

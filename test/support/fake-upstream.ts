@@ -2,8 +2,10 @@
  * A fake OpenAI-compatible upstream on loopback, speaking the real wire format (JSON and SSE), with
  * faults injected per request (a queue) or per scenario (the default behaviour).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeStream } from './fake-server.js';
+
+export type { ReceivedRequest } from './fake-server.js';
 
 export type Fault =
   /** A normal answer; optionally slow before headers or between stream chunks. */
@@ -20,85 +22,25 @@ export type Fault =
   /** Never answer (until the client gives up). */
   | { kind: 'hang' };
 
-export interface ReceivedRequest {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
-
-export class FakeUpstream {
-  readonly requests: ReceivedRequest[] = [];
-  private queue: Fault[] = [];
-  private fallback: Fault = { kind: 'ok' };
-  private readonly sockets = new Set<Socket>();
+export class FakeUpstream extends FakeServer<Fault> {
   private seq = 0;
 
-  private constructor(
-    readonly name: string,
-    private readonly server: Server,
-  ) {
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+  private constructor(name: string) {
+    super(name, { kind: 'ok' });
   }
 
   static async start(name = 'fake', port = 0): Promise<FakeUpstream> {
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    const fake = new FakeUpstream(name, server);
-    server.on('request', (req, res) => fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    return fake;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return new FakeUpstream(name).listen(port);
   }
 
   /** Base URL in the form providers are configured with. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}/v1`;
+    return `${this.origin}/v1`;
   }
 
-  /** Faults for the next requests, in order; then the default applies again. */
-  enqueue(...faults: Fault[]): this {
-    this.queue.push(...faults);
-    return this;
-  }
-
-  /** The behaviour for every request that finds the queue empty. */
-  setDefault(fault: Fault): this {
-    this.fallback = fault;
-    return this;
-  }
-
-  reset(): this {
-    this.queue = [];
-    this.fallback = { kind: 'ok' };
-    this.requests.length = 0;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = {};
-      }
-      const path = req.url ?? '/';
-      this.requests.push({ path, headers: req.headers, body });
-      const fault = this.queue.shift() ?? this.fallback;
-      void this.respond(path, body, fault, req, res);
-    });
+  protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
+    this.requests.push({ path, headers: req.headers, body });
+    void this.respond(path, body, this.nextFault(), req, res);
   }
 
   private async respond(path: string, body: Record<string, unknown>, fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -107,26 +49,11 @@ export class FakeUpstream {
     }
     const chat = path === '/v1/chat/completions';
     const model = typeof body.model === 'string' ? body.model : 'unknown';
-    switch (fault.kind) {
-      case 'hang':
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'malformed':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"id": "chatcmpl-broken", "choices": [');
-        return;
-      case 'status': {
-        if (fault.delayMs) await sleep(fault.delayMs);
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-        res.writeHead(fault.status, headers);
-        res.end(fault.body ?? JSON.stringify({ error: { message: `${this.name} says ${fault.status}`, type: fault.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null } }));
-        return;
-      }
-      default:
-        break;
+    if (answerCommonFault(fault, req, res, '{"id": "chatcmpl-broken", "choices": [')) return;
+    if (fault.kind === 'status') {
+      if (fault.delayMs) await sleep(fault.delayMs);
+      const error = { message: `${this.name} says ${fault.status}`, type: fault.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null };
+      return sendStatus(res, fault.status, { 'content-type': 'application/json' }, fault.retryAfter, fault.body ?? JSON.stringify({ error }));
     }
     const delay = fault.kind === 'ok' ? fault.delayMs : undefined;
     if (delay) await sleep(delay);
@@ -141,23 +68,8 @@ export class FakeUpstream {
 
     const events = streamEvents(id, model, text, chat, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true ? usage : undefined);
     res.writeHead(200, { ...extra, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const chunkDelay = fault.kind === 'ok' ? fault.chunkDelayMs : undefined;
-    for (let i = 0; i < events.length; i++) {
-      if (fault.kind === 'reset_after_chunks' && i === fault.chunks) {
-        // Let the chunks already written reach the peer before the connection drops.
-        if (i > 0) await sleep(30);
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'truncate_after_chunks' && i === fault.chunks) {
-        res.end();
-        return;
-      }
-      if (res.destroyed) return;
-      res.write(events[i]);
-      if (chunkDelay && i < events.length - 1) await sleep(chunkDelay);
-    }
-    res.end();
+    const stop = fault.kind === 'reset_after_chunks' ? { at: fault.chunks, reset: true as const } : fault.kind === 'truncate_after_chunks' ? { at: fault.chunks } : undefined;
+    await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
 }
 
@@ -199,11 +111,3 @@ function streamEvents(id: string, model: string, text: string, chat: boolean, us
   out.push('data: [DONE]\n\n');
   return out;
 }
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,7 @@ import priority from '../../strategies/priority.js';
 
 const p = (name: string, extra: Partial<ProviderConfig> = {}): [string, ProviderConfig] => [
   name,
-  { name, type: 'openai', base_url: 'http://x/v1', timeout_ms: 1000, ...extra },
+  { name, type: 'openai', base_url: 'http://x/v1', timeout_ms: 1000, weight: 1, ...extra },
 ];
 
 describe('planning candidates', () => {
@@ -38,7 +38,7 @@ describe('strategies', () => {
       { provider: 'a', model: 'm', chainIndex: 0 },
       { provider: 'b', model: 'm', chainIndex: 1 },
     ];
-    const out = priority({ candidates, request: { model: 'm', stream: false }, snapshot: { now: 0, providers: new Map() } });
+    const out = priority({ candidates, request: { model: 'm', stream: false, estimatedPromptTokens: 1 }, snapshot: { now: 0, providers: new Map(), price: () => undefined, random: () => 0.5 } });
     expect(out.map((c) => c.provider)).toEqual(['a', 'b', 'c']);
     expect(candidates[0]!.provider).toBe('c'); // input untouched
   });
@@ -50,7 +50,7 @@ describe('strategies', () => {
     writeFileSync(join(dir, 'named.mjs'), 'export function order({ candidates }) { return candidates; }\n');
     writeFileSync(join(dir, 'wrong.mjs'), 'export const nothing = 1;\n');
     const reverse = await loadStrategy('./reverse.mjs', dir);
-    expect(reverse({ candidates: [{ provider: 'a', model: 'm', chainIndex: 0 }, { provider: 'b', model: 'm', chainIndex: 1 }], request: { model: 'm', stream: false }, snapshot: { now: 0, providers: new Map() } })[0]!.provider).toBe('b');
+    expect(reverse({ candidates: [{ provider: 'a', model: 'm', chainIndex: 0 }, { provider: 'b', model: 'm', chainIndex: 1 }], request: { model: 'm', stream: false, estimatedPromptTokens: 1 }, snapshot: { now: 0, providers: new Map(), price: () => undefined, random: () => 0.5 } })[0]!.provider).toBe('b');
     expect(typeof (await loadStrategy(join(dir, 'named.mjs'), '/'))).toBe('function');
     await expect(loadStrategy('./wrong.mjs', dir)).rejects.toThrow(/must export a function/);
     await expect(loadStrategy('./absent.mjs', dir)).rejects.toThrow(/not found/);
