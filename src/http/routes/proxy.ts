@@ -3,9 +3,9 @@ import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
 import { runAttempts, type LoopResult } from '../../routing/attempt-loop.js';
+import { attemptPlan } from '../../routing/attempt-plan.js';
 import { planRequest } from '../../routing/plan-request.js';
-import { capabilitiesOf } from '../../routing/capabilities.js';
-import { attemptUpstream, type Served } from '../../routing/upstream-attempt.js';
+import type { Served } from '../../routing/upstream-attempt.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
 import { costOf, type Usage } from '../../telemetry/usage.js';
@@ -94,52 +94,9 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   };
   res.once('close', onClose);
 
-  const routing = gateway.config.routing;
-  const keysTried = new Map<string, number>();
-  const lastKey = new Map<string, string | undefined>();
-  const result: LoopResult<Served> = await runAttempts<Served>({
-    candidates: ordered,
-    breakers: gateway.breakers,
-    deadline: Date.now() + routing.request_timeout_ms,
-    maxAttempts: routing.max_attempts ?? ordered.length * 2,
-    maxRetryAfterMs: routing.max_retry_after_ms,
-    signal: clientGone,
-    timeoutMs: (c) => gateway.providers.get(c.provider)!.timeout_ms,
-    retrySameProvider: (c, f) => {
-      if (f.kind !== 'status' || (f.status !== 401 && f.status !== 403 && f.status !== 429)) return false;
-      const tried = (keysTried.get(c.provider) ?? 0) + 1;
-      keysTried.set(c.provider, tried);
-      const ring = gateway.keyRings.get(c.provider)!;
-      return tried < ring.size && ring.hasAlternative(lastKey.get(c.provider), gateway.clock());
-    },
-    contextWindow: (c) => capabilitiesOf(gateway.providers.get(c.provider)!, c.model).context_window,
-    attempt: (c, cancel) => {
-      const ring = gateway.keyRings.get(c.provider)!;
-      const rate = gateway.measurements.local.get(c.provider)?.rate;
-      const apiKey = ring.pick(gateway.clock());
-      lastKey.set(c.provider, apiKey);
-      rate?.recordRequest(gateway.clock());
-      return attemptUpstream(gateway.adapters.get(c.provider)!, {
-        endpoint,
-        ...(c.model === v.model ? { body: v.body, raw: read.body } : { body: { ...v.body, model: c.model } }),
-        stream: v.stream,
-        requestId,
-        cancel,
-        idleTimeoutMs: gateway.providers.get(c.provider)!.timeout_ms,
-        apiKey,
-      }, {
-        onResponse: (status, headers, retryAfterMs) => {
-          rate?.recordHeaders(headers, gateway.clock());
-          ring.report(apiKey, status, gateway.clock(), retryAfterMs);
-        },
-        redact: (text) => ring.redact(text),
-      });
-    },
-    onAttempt: (c, outcome, ms, failedOver) => {
-      gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
-      gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
-    },
-  });
+  const result: LoopResult<Served> = await runAttempts<Served>(
+    attemptPlan(gateway, { endpoint, requestId, body: v.body, raw: read.body, model: v.model, stream: v.stream }, ordered, clientGone),
+  );
 
   const attemptsMade = result.attempts.filter((a) => a.result !== 'skipped').length;
   if (result.kind === 'aborted') {
