@@ -1,34 +1,18 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeUpstream, type Fault } from '../support/fake-upstream.js';
-import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
+import { providersYaml } from '../support/harness.js';
+import { useGateway } from '../support/scenario.js';
 
 const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe('failover across providers', () => {
-  let a: FakeUpstream;
-  let b: FakeUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    a = await FakeUpstream.start('alpha');
-    b = await FakeUpstream.start('beta');
-    gw = await startTestGateway(
-      providersYaml([
-        { name: 'alpha', url: a.url, extra: '    timeout_ms: 300\n' },
-        { name: 'beta', url: b.url, extra: '    timeout_ms: 300\n' },
-      ]) + 'circuit_breaker: { failure_threshold: 1000 }\nrouting: { max_retry_after_ms: 300 }\n',
-    );
-  });
-  afterAll(async () => {
-    await gw.close();
-    await a.close();
-    await b.close();
-  });
-  beforeEach(() => {
-    a.reset();
-    b.reset();
-  });
+  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
+    providersYaml([
+      { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 300\n' },
+      { name: 'beta', url: beta.url, extra: '    timeout_ms: 300\n' },
+    ]) + 'circuit_breaker: { failure_threshold: 1000 }\nrouting: { max_retry_after_ms: 300 }\n',
+  );
 
   const faults: Array<[string, Fault]> = [
     ['500', { kind: 'status', status: 500 }],
@@ -48,59 +32,51 @@ describe('failover across providers', () => {
   ];
 
   it.each(faults)('fails over on %s', async (_label, fault) => {
-    a.enqueue(fault);
-    const { data, response } = await gw.client().chat.completions.create(ask).withResponse();
+    ctx.alpha.enqueue(fault);
+    const { data, response } = await ctx.client().chat.completions.create(ask).withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from beta');
     expect(response.headers.get('x-switchyard-provider')).toBe('beta');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
-    expect(a.requests).toHaveLength(1);
+    expect(ctx.alpha.requests).toHaveLength(1);
   });
 
   it('fails over on a refused connection', async () => {
     const dead = await FakeUpstream.start('dead');
     const url = dead.url;
     await dead.close();
-    const g = await startTestGateway(providersYaml([{ name: 'dead', url }, { name: 'beta', url: b.url }]));
-    try {
-      const { data, response } = await g.client().chat.completions.create(ask).withResponse();
-      expect(data.choices[0]?.message.content).toBe('Hello from beta');
-      expect(response.headers.get('x-switchyard-attempts')).toBe('2');
-    } finally {
-      await g.close();
-    }
+    const g = await ctx.startGateway(({ beta }) => providersYaml([{ name: 'dead', url }, { name: 'beta', url: beta.url }]));
+    const { data, response } = await g.client().chat.completions.create(ask).withResponse();
+    expect(data.choices[0]?.message.content).toBe('Hello from beta');
+    expect(response.headers.get('x-switchyard-attempts')).toBe('2');
   });
 
   it.each([
     [400, 'BadRequestError'],
     [422, 'UnprocessableEntityError'],
   ])('does not fail over on %i: the client gets the provider’s answer', async (status, errorClass) => {
-    a.enqueue({ kind: 'status', status, body: JSON.stringify({ error: { message: 'Invalid value for temperature', type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } }) });
-    const err = await gw.client().chat.completions.create(ask).catch((e: unknown) => e);
+    ctx.alpha.enqueue({ kind: 'status', status, body: JSON.stringify({ error: { message: 'Invalid value for temperature', type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } }) });
+    const err = await ctx.client().chat.completions.create(ask).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).constructor.name).toBe(errorClass);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('invalid_value');
     expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-switchyard-provider')).toBe('alpha');
-    expect(b.requests).toHaveLength(0);
+    expect(ctx.beta.requests).toHaveLength(0);
   });
 
   it('waits for a short Retry-After and tries the same provider again', async () => {
-    const solo = await startTestGateway(providersYaml([{ name: 'alpha', url: a.url }]) + 'routing: { max_retry_after_ms: 1000 }\n');
-    try {
-      a.enqueue({ kind: 'status', status: 429, retryAfter: '0.1' });
-      const { data, response } = await solo.client().chat.completions.create(ask).withResponse();
-      expect(data.choices[0]?.message.content).toBe('Hello from alpha');
-      expect(response.headers.get('x-switchyard-attempts')).toBe('2');
-      expect(a.requests).toHaveLength(2);
-    } finally {
-      await solo.close();
-    }
+    const solo = await ctx.startGateway(({ alpha }) => providersYaml([{ name: 'alpha', url: alpha.url }]) + 'routing: { max_retry_after_ms: 1000 }\n');
+    ctx.alpha.enqueue({ kind: 'status', status: 429, retryAfter: '0.1' });
+    const { data, response } = await solo.client().chat.completions.create(ask).withResponse();
+    expect(data.choices[0]?.message.content).toBe('Hello from alpha');
+    expect(response.headers.get('x-switchyard-attempts')).toBe('2');
+    expect(ctx.alpha.requests).toHaveLength(2);
   });
 
   it('says what was tried when every provider fails (502)', async () => {
-    a.setDefault({ kind: 'status', status: 500 });
-    b.setDefault({ kind: 'reset' });
-    const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    ctx.alpha.setDefault({ kind: 'status', status: 500 });
+    ctx.beta.setDefault({ kind: 'reset' });
+    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.constructor.name).toBe('InternalServerError');
     expect(err.status).toBe(502);
     expect(err.code).toBe('all_providers_failed');
@@ -111,37 +87,34 @@ describe('failover across providers', () => {
   });
 
   it('answers 429 with Retry-After when every provider is rate limiting', async () => {
-    a.setDefault({ kind: 'status', status: 429, retryAfter: '20' });
-    b.setDefault({ kind: 'status', status: 429, retryAfter: '7' });
-    const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    ctx.alpha.setDefault({ kind: 'status', status: 429, retryAfter: '20' });
+    ctx.beta.setDefault({ kind: 'status', status: 429, retryAfter: '7' });
+    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.constructor.name).toBe('RateLimitError');
     expect(err.headers?.get('retry-after')).toBe('7');
   });
 
   it('answers 504 when every provider times out', async () => {
-    a.setDefault({ kind: 'hang' });
-    b.setDefault({ kind: 'ok', delayMs: 1000 });
-    const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    ctx.alpha.setDefault({ kind: 'hang' });
+    ctx.beta.setDefault({ kind: 'ok', delayMs: 1000 });
+    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(504);
     expect(err.message).toMatch(/timed out/);
   });
 
   it('stops at the overall request deadline', async () => {
-    const g = await startTestGateway(
-      providersYaml([
-        { name: 'alpha', url: a.url, extra: '    timeout_ms: 5000\n' },
-        { name: 'beta', url: b.url, extra: '    timeout_ms: 5000\n' },
-      ]) + 'routing: { request_timeout_ms: 200 }\n',
+    const g = await ctx.startGateway(
+      ({ alpha, beta }) =>
+        providersYaml([
+          { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 5000\n' },
+          { name: 'beta', url: beta.url, extra: '    timeout_ms: 5000\n' },
+        ]) + 'routing: { request_timeout_ms: 200 }\n',
     );
-    try {
-      a.setDefault({ kind: 'hang' });
-      const err = (await g.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
-      expect(err.status).toBe(504);
-      expect(err.message).toMatch(/beta \(gpt-4o-mini\): skipped, request deadline passed/);
-      expect(b.requests).toHaveLength(0);
-    } finally {
-      await g.close();
-    }
+    ctx.alpha.setDefault({ kind: 'hang' });
+    const err = (await g.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(504);
+    expect(err.message).toMatch(/beta \(gpt-4o-mini\): skipped, request deadline passed/);
+    expect(ctx.beta.requests).toHaveLength(0);
   });
 
   describe('streams', () => {
@@ -160,8 +133,8 @@ describe('failover across providers', () => {
       ['a stream that ends before any data', { kind: 'truncate_after_chunks', chunks: 0 }],
       ['a first chunk later than timeout_ms', { kind: 'ok', delayMs: 2000 }],
     ])('fail over on %s', async (_label, fault) => {
-      a.enqueue(fault);
-      expect(await collect(gw.client())).toBe('Hello from beta');
+      ctx.alpha.enqueue(fault);
+      expect(await collect(ctx.client())).toBe('Hello from beta');
     });
 
     it.each<[string, Fault, string]>([
@@ -169,9 +142,9 @@ describe('failover across providers', () => {
       ['a clean end without [DONE]', { kind: 'truncate_after_chunks', chunks: 2 }, 'Hello'],
       ['silence between chunks past timeout_ms', { kind: 'ok', chunkDelayMs: 1500 }, ''],
     ])('end with an error event on %s, never silently', async (_label, fault, received) => {
-      a.enqueue(fault);
-      const before = gw.gateway.measurements.local.get('alpha')!.totals.failures;
-      const s = await gw.client().chat.completions.create(streamAsk);
+      ctx.alpha.enqueue(fault);
+      const before = ctx.gw.gateway.measurements.local.get('alpha')!.totals.failures;
+      const s = await ctx.client().chat.completions.create(streamAsk);
       let text = '';
       const err = await (async () => {
         for await (const c of s) text += c.choices[0]?.delta.content ?? '';
@@ -179,8 +152,8 @@ describe('failover across providers', () => {
       expect(err).toBeInstanceOf(OpenAI.APIError);
       expect((err as Error).message).toMatch(/upstream/i);
       expect(text).toBe(received);
-      expect(b.requests).toHaveLength(0);
-      expect(gw.gateway.measurements.local.get('alpha')!.totals.failures).toBe(before + 1);
+      expect(ctx.beta.requests).toHaveLength(0);
+      expect(ctx.gw.gateway.measurements.local.get('alpha')!.totals.failures).toBe(before + 1);
     });
   });
 });

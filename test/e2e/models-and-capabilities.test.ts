@@ -1,54 +1,37 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providersYaml } from '../support/harness.js';
 import { eventually } from '../support/redis-server.js';
+import { useGateway } from '../support/scenario.js';
 
 type ApiError = InstanceType<typeof OpenAI.APIError>;
 const hi = [{ role: 'user' as const, content: 'hi' }];
 
 describe('model aliases, capabilities and context-length failover', () => {
-  let a: FakeUpstream;
-  let b: FakeUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    a = await FakeUpstream.start('alpha');
-    b = await FakeUpstream.start('beta');
-    gw = await startTestGateway(
-      providersYaml([
-        { name: 'alpha', url: a.url, extra: '    models: [claude-opus, claude-sonnet, small-*]\n    capabilities: { vision: false, context_window: 1000 }\n    model_capabilities: { claude-opus: { vision: true } }\n' },
-        { name: 'beta', url: b.url, extra: '    models: [gpt-4o, small-*]\n    capabilities: { tools: false, context_window: 100000 }\n' },
-      ]) +
-        'models:\n  claude-best:\n    - { provider: alpha, model: claude-opus }\n    - { provider: alpha, model: claude-sonnet }\n    - { provider: beta, model: gpt-4o }\n  fast: [ { provider: beta, model: gpt-4o } ]\n' +
-        'circuit_breaker: { failure_threshold: 100 }\n',
-    );
-  });
-  afterAll(async () => {
-    await gw.close();
-    await a.close();
-    await b.close();
-  });
-  beforeEach(() => {
-    a.reset();
-    b.reset();
-  });
+  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
+    providersYaml([
+      { name: 'alpha', url: alpha.url, extra: '    models: [claude-opus, claude-sonnet, small-*]\n    capabilities: { vision: false, context_window: 1000 }\n    model_capabilities: { claude-opus: { vision: true } }\n' },
+      { name: 'beta', url: beta.url, extra: '    models: [gpt-4o, small-*]\n    capabilities: { tools: false, context_window: 100000 }\n' },
+    ]) +
+      'models:\n  claude-best:\n    - { provider: alpha, model: claude-opus }\n    - { provider: alpha, model: claude-sonnet }\n    - { provider: beta, model: gpt-4o }\n  fast: [ { provider: beta, model: gpt-4o } ]\n' +
+      'circuit_breaker: { failure_threshold: 100 }\n',
+  );
 
   it('serves an alias from its first target and says so', async () => {
-    const { data, response } = await gw.client().chat.completions.create({ model: 'claude-best', messages: hi }).withResponse();
+    const { data, response } = await ctx.client().chat.completions.create({ model: 'claude-best', messages: hi }).withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from alpha');
-    expect(a.requests[0]!.body.model).toBe('claude-opus');
+    expect(ctx.alpha.requests[0]!.body.model).toBe('claude-opus');
     expect(response.headers.get('x-switchyard-model')).toBe('claude-opus');
     expect(response.headers.get('x-switchyard-model-fallback')).toBeNull();
   });
 
   it('falls back through the alias targets in order: model, then provider', async () => {
-    a.enqueue({ kind: 'status', status: 404 }, { kind: 'status', status: 503 });
-    const { response } = await gw.client().chat.completions.create({ model: 'claude-best', messages: hi }).withResponse();
-    expect(a.requests.map((r) => r.body.model)).toEqual(['claude-opus', 'claude-sonnet']);
-    expect(b.requests[0]!.body.model).toBe('gpt-4o');
+    ctx.alpha.enqueue({ kind: 'status', status: 404 }, { kind: 'status', status: 503 });
+    const { response } = await ctx.client().chat.completions.create({ model: 'claude-best', messages: hi }).withResponse();
+    expect(ctx.alpha.requests.map((r) => r.body.model)).toEqual(['claude-opus', 'claude-sonnet']);
+    expect(ctx.beta.requests[0]!.body.model).toBe('gpt-4o');
     expect(response.headers.get('x-switchyard-provider')).toBe('beta');
     expect(response.headers.get('x-switchyard-model')).toBe('gpt-4o');
     expect(response.headers.get('x-switchyard-model-fallback')).toBe('true');
@@ -57,29 +40,29 @@ describe('model aliases, capabilities and context-length failover', () => {
 
   it('lists aliases and real models, not patterns', async () => {
     const ids: string[] = [];
-    for await (const m of gw.client().models.list()) ids.push(m.id);
+    for await (const m of ctx.client().models.list()) ids.push(m.id);
     expect(ids).toEqual(expect.arrayContaining(['claude-best', 'fast', 'claude-opus', 'gpt-4o']));
     expect(ids.some((i) => i.includes('*'))).toBe(false);
   });
 
   it('matches model globs', async () => {
-    const { response } = await gw.client().chat.completions.create({ model: 'small-3', messages: hi }).withResponse();
+    const { response } = await ctx.client().chat.completions.create({ model: 'small-3', messages: hi }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('alpha');
-    expect(a.requests[0]!.body.model).toBe('small-3');
+    expect(ctx.alpha.requests[0]!.body.model).toBe('small-3');
   });
 
   it('skips candidates that cannot take images or tools instead of failing on them', async () => {
     const image = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'what?' }, { type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } }] }];
-    const { response } = await gw.client().chat.completions.create({ model: 'small-1', messages: image }).withResponse();
+    const { response } = await ctx.client().chat.completions.create({ model: 'small-1', messages: image }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('beta'); // alpha declares vision: false
-    expect(a.requests).toHaveLength(0);
-    const viaOpus = await gw.client().chat.completions.create({ model: 'claude-best', messages: image }).withResponse();
+    expect(ctx.alpha.requests).toHaveLength(0);
+    const viaOpus = await ctx.client().chat.completions.create({ model: 'claude-best', messages: image }).withResponse();
     expect(viaOpus.response.headers.get('x-switchyard-model')).toBe('claude-opus'); // the model entry says vision: true
 
     const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: {} } } }];
-    const t = await gw.client().chat.completions.create({ model: 'small-1', messages: hi, tools }).withResponse();
+    const t = await ctx.client().chat.completions.create({ model: 'small-1', messages: hi, tools }).withResponse();
     expect(t.response.headers.get('x-switchyard-provider')).toBe('alpha'); // beta declares tools: false
-    const err = (await gw.client().chat.completions.create({ model: 'small-1', messages: image, tools }).catch((e: unknown) => e)) as ApiError;
+    const err = (await ctx.client().chat.completions.create({ model: 'small-1', messages: image, tools }).catch((e: unknown) => e)) as ApiError;
     expect(err.status).toBe(400);
     expect(err.code).toBe('unsupported_by_providers');
     expect(err.message).toMatch(/image input and tools|tools and image input/);
@@ -87,27 +70,25 @@ describe('model aliases, capabilities and context-length failover', () => {
 
   it('skips a model whose context window the prompt cannot fit', async () => {
     const long = [{ role: 'user' as const, content: 'x'.repeat(8000) }]; // ~2000 tokens > alpha's 1000
-    const { response } = await gw.client().chat.completions.create({ model: 'small-1', messages: long }).withResponse();
+    const { response } = await ctx.client().chat.completions.create({ model: 'small-1', messages: long }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('beta');
-    expect(a.requests).toHaveLength(0);
+    expect(ctx.alpha.requests).toHaveLength(0);
   });
 
   it('fails over to a larger window on a context-length error', async () => {
-    a.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { message: "This model's maximum context length is 1000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }) });
-    const { response } = await gw.client().chat.completions.create({ model: 'small-1', messages: hi }).withResponse();
+    ctx.alpha.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { message: "This model's maximum context length is 1000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }) });
+    const { response } = await ctx.client().chat.completions.create({ model: 'small-1', messages: hi }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('beta');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
-    const health = (await (await fetch(`${gw.url}/health`)).json()) as { providers: Record<string, { circuit: string }> };
+    const health = (await (await fetch(`${ctx.gw.url}/health`)).json()) as { providers: Record<string, { circuit: string }> };
     expect(health.providers.alpha!.circuit).toBe('closed');
   });
 });
 
 describe('status pages', () => {
   let page: Server;
+  let pageUrl: string;
   let indicator = 'none';
-  let a: FakeUpstream;
-  let b: FakeUpstream;
-  let gw: TestGateway;
 
   beforeAll(async () => {
     page = createServer((req, res) => {
@@ -120,23 +101,23 @@ describe('status pages', () => {
       res.end(JSON.stringify({ page: { id: 'x', name: 'Alpha' }, status: { indicator, description: 'whatever' } }));
     });
     await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/api/v2/status.json`;
-    a = await FakeUpstream.start('alpha');
-    b = await FakeUpstream.start('beta');
-    gw = await startTestGateway(
-      providersYaml([{ name: 'alpha', url: a.url, extra: `    status_page: ${url}\n` }, { name: 'beta', url: b.url }]) +
-        'routing: { strategy: health }\nstatus_pages: { interval_seconds: 0.05 }\n',
-    );
+    pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/api/v2/status.json`;
   });
+  // Registered first, so it runs last: after the gateway and the fakes are closed.
   afterAll(async () => {
-    await gw.close();
-    await a.close();
-    await b.close();
     await new Promise((r) => page.close(r));
   });
 
-  const health = async () => (await (await fetch(`${gw.url}/health`)).json()) as { status: string; providers: Record<string, { status_page?: string }> };
-  const servedBy = async () => (await gw.client().chat.completions.create({ model: 'm', messages: hi }).withResponse()).response.headers.get('x-switchyard-provider');
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    ({ alpha, beta }) =>
+      providersYaml([{ name: 'alpha', url: alpha.url, extra: `    status_page: ${pageUrl}\n` }, { name: 'beta', url: beta.url }]) +
+      'routing: { strategy: health }\nstatus_pages: { interval_seconds: 0.05 }\n',
+    { reset: false },
+  );
+
+  const health = async () => (await (await fetch(`${ctx.gw.url}/health`)).json()) as { status: string; providers: Record<string, { status_page?: string }> };
+  const servedBy = async () => (await ctx.client().chat.completions.create({ model: 'm', messages: hi }).withResponse()).response.headers.get('x-switchyard-provider');
 
   it('moves a provider back while its status page reports a major outage', async () => {
     expect(await eventually(async () => (await health()).providers.alpha!.status_page === 'none')).toBe(true);
@@ -145,7 +126,7 @@ describe('status pages', () => {
     expect(await eventually(async () => (await health()).providers.alpha!.status_page === 'major')).toBe(true);
     expect((await health()).status).toBe('degraded');
     expect(await servedBy()).toBe('beta');
-    expect(gw.logs.some((l) => l.includes('status page reports an outage'))).toBe(true);
+    expect(ctx.gw.logs.some((l) => l.includes('status page reports an outage'))).toBe(true);
     indicator = 'html'; // unreadable: unknown, not an outage
     expect(await eventually(async () => (await health()).providers.alpha!.status_page === 'unknown')).toBe(true);
     expect(await servedBy()).toBe('alpha');

@@ -1,34 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { providersYaml } from '../support/harness.js';
+import { useGateway } from '../support/scenario.js';
 
 describe('proxying through the gateway with the openai SDK', () => {
-  let a: FakeUpstream;
-  let b: FakeUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    a = await FakeUpstream.start('alpha');
-    b = await FakeUpstream.start('beta');
-    gw = await startTestGateway(
-      providersYaml([
-        { name: 'alpha', url: a.url, extra: '    models: [gpt-4o-mini, gpt-4o]\n    pricing: { gpt-4o-mini: { input: 0.15, output: 0.6 } }\n' },
-        { name: 'beta', url: b.url, extra: '    default_model: beta-large\n    models: [beta-large]\n' },
-      ]) + 'routing: { fallback_chain: [alpha, beta] }\n',
-    );
-  });
-  afterAll(async () => {
-    await gw.close();
-    await a.close();
-    await b.close();
-  });
-  beforeEach(() => {
-    a.reset();
-    b.reset();
-  });
+  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
+    providersYaml([
+      { name: 'alpha', url: alpha.url, extra: '    models: [gpt-4o-mini, gpt-4o]\n    pricing: { gpt-4o-mini: { input: 0.15, output: 0.6 } }\n' },
+      { name: 'beta', url: beta.url, extra: '    default_model: beta-large\n    models: [beta-large]\n' },
+    ]) + 'routing: { fallback_chain: [alpha, beta] }\n',
+  );
 
   it('serves a chat completion and says who served it', async () => {
-    const { data, response } = await gw
+    const { data, response } = await ctx
       .client()
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
@@ -41,14 +24,14 @@ describe('proxying through the gateway with the openai SDK', () => {
   });
 
   it('forwards unknown fields untouched, sends the provider key and never the client key', async () => {
-    await gw.client({ apiKey: 'client-secret-xyz' }).chat.completions.create({
+    await ctx.client({ apiKey: 'client-secret-xyz' }).chat.completions.create({
       model: 'gpt-4o',
       messages: [{ role: 'user', content: 'hi' }],
       // @ts-expect-error: a field the gateway does not know
       vendor_extension: { keep: [1, 2, 3] },
       temperature: 0.3,
     });
-    const got = a.requests[0]!;
+    const got = ctx.alpha.requests[0]!;
     expect(got.body.vendor_extension).toEqual({ keep: [1, 2, 3] });
     expect(got.body.temperature).toBe(0.3);
     expect(got.body.model).toBe('gpt-4o');
@@ -57,28 +40,28 @@ describe('proxying through the gateway with the openai SDK', () => {
   });
 
   it('keeps the caller’s x-request-id and passes it upstream', async () => {
-    const { response } = await gw
+    const { response } = await ctx
       .client()
       .chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'trace-abc-123' } })
       .withResponse();
     expect(response.headers.get('x-request-id')).toBe('trace-abc-123');
-    expect(a.requests[0]!.headers['x-request-id']).toBe('trace-abc-123');
+    expect(ctx.alpha.requests[0]!.headers['x-request-id']).toBe('trace-abc-123');
   });
 
   it('sends default_model to a provider that does not serve the requested model', async () => {
-    a.setDefault({ kind: 'status', status: 503 });
-    const { data, response } = await gw
+    ctx.alpha.setDefault({ kind: 'status', status: 503 });
+    const { data, response } = await ctx
       .client()
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from beta');
-    expect(b.requests[0]!.body.model).toBe('beta-large');
+    expect(ctx.beta.requests[0]!.body.model).toBe('beta-large');
     expect(response.headers.get('x-switchyard-model')).toBe('beta-large');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
   });
 
   it('streams chunk by chunk and ends cleanly', async () => {
-    const stream = await gw.client().chat.completions.create({
+    const stream = await ctx.client().chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'hi' }],
       stream: true,
@@ -98,8 +81,8 @@ describe('proxying through the gateway with the openai SDK', () => {
   });
 
   it('delivers each chunk as it arrives, not at the end', async () => {
-    a.setDefault({ kind: 'ok', chunkDelayMs: 150, text: 'one two three' });
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    ctx.alpha.setDefault({ kind: 'ok', chunkDelayMs: 150, text: 'one two three' });
+    const res = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }),
@@ -122,10 +105,10 @@ describe('proxying through the gateway with the openai SDK', () => {
   });
 
   it('serves legacy completions, streaming and not', async () => {
-    const c = await gw.client().completions.create({ model: 'gpt-4o-mini', prompt: 'Say hi' });
+    const c = await ctx.client().completions.create({ model: 'gpt-4o-mini', prompt: 'Say hi' });
     expect(c.choices[0]?.text).toBe('Hello from alpha');
-    expect(a.requests[0]!.path).toBe('/v1/completions');
-    const s = await gw.client().completions.create({ model: 'gpt-4o-mini', prompt: 'Say hi', stream: true });
+    expect(ctx.alpha.requests[0]!.path).toBe('/v1/completions');
+    const s = await ctx.client().completions.create({ model: 'gpt-4o-mini', prompt: 'Say hi', stream: true });
     let text = '';
     for await (const chunk of s) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe('Hello from alpha');
@@ -133,20 +116,16 @@ describe('proxying through the gateway with the openai SDK', () => {
 
   it('lists the models it can serve', async () => {
     const models = [];
-    for await (const m of gw.client().models.list()) models.push(m.id);
+    for await (const m of ctx.client().models.list()) models.push(m.id);
     expect(models.sort()).toEqual(['beta-large', 'gpt-4o', 'gpt-4o-mini']);
   });
 
   it('answers a model no provider serves with 404 model_not_found', async () => {
-    const onlyListed = await startTestGateway(providersYaml([{ name: 'alpha', url: a.url, extra: '    models: [gpt-4o]\n' }]));
-    try {
-      const err = await onlyListed.client().chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
-      expect(err.constructor.name).toBe('NotFoundError');
-      expect(err.status).toBe(404);
-      expect(err.code).toBe('model_not_found');
-      expect(a.requests).toHaveLength(0);
-    } finally {
-      await onlyListed.close();
-    }
+    const onlyListed = await ctx.startGateway(({ alpha }) => providersYaml([{ name: 'alpha', url: alpha.url, extra: '    models: [gpt-4o]\n' }]));
+    const err = await onlyListed.client().chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(err.constructor.name).toBe('NotFoundError');
+    expect(err.status).toBe(404);
+    expect(err.code).toBe('model_not_found');
+    expect(ctx.alpha.requests).toHaveLength(0);
   });
 });
