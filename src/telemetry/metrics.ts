@@ -187,6 +187,21 @@ export class GatewayMetrics {
     child.inc();
   }
 
+  private readonly usageChildren = new Map<string, { prompt: Counter.Internal; completion: Counter.Internal; cost: Counter.Internal }>();
+
+  /** Tokens and cost of one answer; children per provider and model are cached. */
+  recordUsage(provider: string, model: string, promptTokens: number, completionTokens: number, costUsd: number): void {
+    const key = `${provider}\0${model}`;
+    let c = this.usageChildren.get(key);
+    if (!c) {
+      c = { prompt: this.tokens.labels(provider, model, 'prompt'), completion: this.tokens.labels(provider, model, 'completion'), cost: this.cost.labels(provider, model) };
+      this.usageChildren.set(key, c);
+    }
+    c.prompt.inc(promptTokens);
+    c.completion.inc(completionTokens);
+    if (costUsd > 0) c.cost.inc(costUsd);
+  }
+
   recordFirstChunk(provider: string, ms: number): void {
     this.children.get(provider)?.firstChunk.observe(ms / 1000);
   }

@@ -11,8 +11,16 @@ export type GroupBy = 'provider' | 'model';
 export const PERIODS: readonly Period[] = ['today', 'week', 'month', 'all'];
 export const GROUPS: readonly GroupBy[] = ['provider', 'model'];
 
-/** UTC day, `YYYY-MM-DD`. */
-export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+let lastDay = { start: 0, end: 0, text: '' };
+
+/** UTC day, `YYYY-MM-DD` (the current day's text is kept: this runs on every answer). */
+export function dayOf(ms: number): string {
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.text;
+  const start = ms - (ms % 86_400_000);
+  const text = new Date(ms).toISOString().slice(0, 10);
+  if (ms >= Date.now() - 86_400_000) lastDay = { start, end: start + 86_400_000, text };
+  return text;
+}
 
 /** The days a period covers, newest first; undefined for `all`. Weeks and months are the last 7 and 30 days. */
 export function daysOf(period: Period, now: number): string[] | undefined {

@@ -140,9 +140,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     gateway.measurements.recordUsage(provider, result.candidate.model, usage, cost, gateway.clock());
     const m = result.candidate.model;
     if (gateway.rateLimiter.enabled) gateway.rateLimiter.addTokens(ctx.client, usage.promptTokens + usage.completionTokens - estimate, gateway.clock());
-    gateway.metrics.tokens.labels(provider, m, 'prompt').inc(usage.promptTokens);
-    gateway.metrics.tokens.labels(provider, m, 'completion').inc(usage.completionTokens);
-    if (cost > 0) gateway.metrics.cost.labels(provider, m).inc(cost);
+    gateway.metrics.recordUsage(provider, m, usage.promptTokens, usage.completionTokens, cost);
   };
 
   if (served.kind === 'json') {
