@@ -6,7 +6,7 @@ import { MemoryIdempotency, RedisIdempotency, type IdempotencyStore } from './st
 import { RateLimiter } from './state/rate-limiter.js';
 import { redisConfigured, type ProviderConfig } from './config/schema.js';
 import { UpstreamAgents } from './providers/http-client.js';
-import { createAdapter } from './providers/registry.js';
+import { createAdapter, loadAdapters, type AdapterClasses } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
 import { SessionAffinity } from './routing/sessions.js';
@@ -29,6 +29,7 @@ export interface GatewayOptions {
 /** What outlives a config reload: state, telemetry and the runtime's controls. */
 interface Parts {
   strategies: ReadonlyMap<string, Strategy>;
+  adapterClasses: AdapterClasses;
   prices: PriceTable;
   metrics: GatewayMetrics;
   store: StateStore;
@@ -84,7 +85,7 @@ export class Gateway {
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
-    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents)]));
+    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents, parts.adapterClasses)]));
     this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
     const sp = loaded.config.status_pages;
     this.statusPages = new StatusPages(
@@ -108,6 +109,7 @@ export class Gateway {
     const names = new Set([...builtInStrategyNames(), routing.strategy, ...Object.values(routing.routes).map((r) => r.strategy)]);
     const strategies = new Map<string, Strategy>();
     for (const name of names) strategies.set(name, await loadStrategy(name, baseDir));
+    const adapterClasses = await loadAdapters(loaded.providers);
     const clock = options.clock ?? Date.now;
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
@@ -121,7 +123,7 @@ export class Gateway {
       if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
         options.logger.warn('redis settings changed: they take effect at the next restart');
       }
-      parts = { strategies, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls };
+      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls };
     } else {
       const prices = new PriceTable(loaded.providers);
       const metrics = new GatewayMetrics(loaded.chain);
@@ -134,10 +136,10 @@ export class Gateway {
         const rateLimiter = new RateLimiter(limitsOf(loaded), { client: shared.client, keys: shared.keys, onError: shared.onRedisError });
         rateLimiter.start(loaded.config.rate_limits.sync_interval_ms);
         const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
-        parts = { strategies, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls };
+        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls };
       } else {
         const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), idempotency: new MemoryIdempotency() };
-        parts = { strategies, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls };
+        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls };
       }
       watchBreakers(parts.store, metrics, options.logger);
     }
