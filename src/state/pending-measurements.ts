@@ -1,7 +1,7 @@
 import { bucketOf } from '../telemetry/histogram.js';
 import { ProviderStats } from '../telemetry/stats.js';
 import type { UsageRow } from '../telemetry/usage-ledger.js';
-import type { RedisClient } from './redis-connection.js';
+import type { Batch } from './redis-batch.js';
 
 export const SLICE_MS = 10_000;
 export const WINDOW_MS = ProviderStats.windowSeconds * 1000;
@@ -10,7 +10,7 @@ export type Kind = 'latency' | 'ttft';
 export const COUNT_FIELDS = ['requests', 'successes', 'failures', 'rejected', 'prompt_tokens', 'completion_tokens', 'cost_usd'] as const;
 export type Counts = Record<(typeof COUNT_FIELDS)[number], number>;
 /** Results of a pipeline, or the first command error thrown (a pipeline reports errors per command). */
-export async function run(p: ReturnType<RedisClient['pipeline']>): Promise<Array<[Error | null, unknown]>> {
+export async function run(p: Batch): Promise<Array<[Error | null, unknown]>> {
   const results = (await p.exec()) ?? [];
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0];

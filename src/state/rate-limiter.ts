@@ -1,4 +1,5 @@
 import type { RedisKeys } from './keys.js';
+import { Batch } from './redis-batch.js';
 import type { RedisClient } from './redis-connection.js';
 
 const SLICE_MS = 5_000;
@@ -125,7 +126,7 @@ export class RateLimiter {
     const active = [...this.clients].filter(([, s]) => now - s.lastUsed < WINDOW_MS + SLICE_MS);
     for (const [id, s] of this.clients) if (now - s.lastUsed >= WINDOW_MS + SLICE_MS) this.clients.delete(id);
     if (active.length === 0) return;
-    const p = client.pipeline();
+    const p = new Batch(client);
     const flushed = new Map<string, Map<number, [number, number]>>();
     for (const [id, s] of active) {
       const key = keys.rateLimit(id);

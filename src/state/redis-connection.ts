@@ -31,7 +31,14 @@ export function createRedisClients(cfg: Config['redis'], logger: Logger): { clie
     // The pub/sub connection skips the INFO ready check: a SUBSCRIBE queued while connecting must not
     // meet it (Redis refuses INFO on a subscribed connection and the subscription was silently lost).
     const opts: RedisOptions = { ...common, enableOfflineQueue: offlineQueue, ...(offlineQueue ? { enableReadyCheck: false } : {}) };
-    if (cfg.cluster?.length) return new Cluster(cfg.cluster.map(hostPort), { redisOptions: opts, enableOfflineQueue: offlineQueue, clusterRetryStrategy: (t) => Math.min(100 * t, 1000) });
+    if (cfg.cluster?.length) {
+      return new Cluster(cfg.cluster.map(hostPort), {
+        redisOptions: opts,
+        enableOfflineQueue: offlineQueue,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: (t) => Math.min(100 * t, 1000),
+      });
+    }
     if (cfg.sentinels?.length) return new Redis({ ...opts, sentinels: cfg.sentinels.map(hostPort), name: cfg.sentinel_name ?? 'mymaster' });
     return new Redis(cfg.url!, opts);
   };

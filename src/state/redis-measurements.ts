@@ -6,6 +6,7 @@ import { dayOf, daysOf, lineKey, type GroupBy, type Period, type UsageRow } from
 import type { Usage } from '../telemetry/usage.js';
 import type { RedisKeys } from './keys.js';
 import { LocalMeasurements, percentiles, usageReport, type Measurements, type StatsReport, type UsageReport } from './measurements.js';
+import { Batch } from './redis-batch.js';
 import type { RedisClient } from './redis-connection.js';
 
 /**
@@ -90,7 +91,7 @@ export class RedisMeasurements implements Measurements {
     this.pending = new Pending();
     const started = performance.now();
     const now = Date.now();
-    const p = this.client.pipeline();
+    const p = new Batch(this.client);
     for (const [provider, c] of batch.counts) {
       const key = this.keys.stats(provider);
       for (const f of COUNT_FIELDS) if (c[f] !== 0) f === 'cost_usd' ? p.hincrbyfloat(key, f, c[f]) : p.hincrby(key, f, c[f]);
@@ -142,12 +143,12 @@ export class RedisMeasurements implements Measurements {
   async stats(now: number): Promise<StatsReport> {
     try {
       const names = this.providers.map((p) => p.name);
-      const head = this.client.pipeline();
+      const head = new Batch(this.client);
       for (const n of names) head.hgetall(this.keys.stats(n)).smembers(this.keys.latencyModels(n));
       const res = await run(head);
       const slices: number[] = [];
       for (let t = now - (now % SLICE_MS); t > now - WINDOW_MS; t -= SLICE_MS) slices.push(t);
-      const reads = this.client.pipeline();
+      const reads = new Batch(this.client);
       const plan: Array<{ provider: string; kind: Kind }> = [];
       names.forEach((n, i) => {
         for (const model of (res[i * 2 + 1]?.[1] as string[] | undefined) ?? []) {
@@ -211,7 +212,7 @@ export class RedisMeasurements implements Measurements {
     try {
       const window = daysOf(period, now);
       const days = window ?? (await this.client.smembers(this.keys.usageDays));
-      const p = this.client.pipeline();
+      const p = new Batch(this.client);
       for (const d of days) p.hgetall(this.keys.usage(d));
       const res = await run(p);
       const lines = new Map<string, UsageRow>();

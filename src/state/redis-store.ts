@@ -2,6 +2,7 @@ import type { BreakerSettings, BreakerSnapshot, CircuitState } from '../routing/
 import type { Logger } from '../telemetry/logger.js';
 import type { RedisKeys } from './keys.js';
 import { MemoryStore } from './memory-store.js';
+import { Batch } from './redis-batch.js';
 import type { RedisClient } from './redis-connection.js';
 import type { StateStore } from './store.js';
 
@@ -103,7 +104,7 @@ export class RedisStore implements StateStore {
   async sync(): Promise<void> {
     if (this.closed) return;
     try {
-      const pipeline = this.client.pipeline();
+      const pipeline = new Batch(this.client);
       for (const p of this.providers) pipeline.hgetall(this.keys.breaker(p));
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([err]) => err);
