@@ -1,35 +1,12 @@
 /** Anthropic Messages response → OpenAI chat.completion (protocols.md 4.2). Pure: no I/O. */
+import type { ChatCompletion, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
+
+export type { ChatCompletion, OpenAIToolCall, OpenAIUsage };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number; cache_write_tokens?: number };
-}
-
-export interface OpenAIToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: 0;
-    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[] };
-    logprobs: null;
-    finish_reason: string;
-  }>;
-  usage?: OpenAIUsage;
-}
 
 /** Anthropic `stop_reason` → OpenAI `finish_reason`. */
 export function finishReason(stopReason: unknown): string {

@@ -1,3 +1,4 @@
+import type { OpenAIErrorBody, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
 import { errorTypeFor } from '../respond-as-openai.js';
 import {
   isRecord,
@@ -8,6 +9,8 @@ import {
   type GoogleError,
 } from './wire.js';
 
+export type { OpenAIErrorBody, OpenAIToolCall, OpenAIUsage };
+
 /** What a translated response needs besides Gemini's answer. */
 export interface ResponseContext {
   /** `chatcmpl-...`, one per response (also for every chunk of a stream). */
@@ -17,24 +20,6 @@ export interface ResponseContext {
   model: string;
   /** A fresh OpenAI tool-call id, for calls Gemini sent without one. */
   newToolCallId: () => string;
-}
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details?: { cached_tokens: number };
-  completion_tokens_details?: { reasoning_tokens: number };
-}
-
-export interface OpenAIToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);

@@ -5,7 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../../telemetry/usage.js';
+import type { ChatCompletion, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
 import { errorTypeFor } from '../respond-as-openai.js';
+
+export type { ChatCompletion, OpenAIToolCall, OpenAIUsage };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,19 +25,7 @@ export function randomIds(): IdSource {
   return { completion: `chatcmpl-${tag}`, toolCall: (n) => `call_${tag}_${n}` };
 }
 
-export interface OpenAIToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
 export type FinishReason = 'stop' | 'length' | 'tool_calls';
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
 
 /** Ollama's tool calls (arguments as an object) → OpenAI's (arguments as JSON text), numbered from `start`. */
 export function toolCallsFrom(message: unknown, ids: IdSource, start = 0): OpenAIToolCall[] {
@@ -69,20 +60,6 @@ export const toUsage = (u: OpenAIUsage): Usage => ({ promptTokens: u.prompt_toke
 export function createdFrom(createdAt: unknown, now: () => number = Date.now): number {
   const ms = typeof createdAt === 'string' ? Date.parse(createdAt) : NaN;
   return Math.floor((Number.isNaN(ms) ? now() : ms) / 1000);
-}
-
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: 0;
-    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[]; reasoning_content?: string };
-    logprobs: null;
-    finish_reason: FinishReason;
-  }>;
-  usage: OpenAIUsage;
 }
 
 /** A whole Ollama answer → chat.completion; undefined when it has no `message` (not an answer). */
