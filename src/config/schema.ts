@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { PRESETS } from '../providers/presets.js';
 
-/** Wire protocols this build can speak. Other types are refused at load time with a clear message. */
+/** Wire protocols this build can speak; other types are refused at load time, naming these. */
 export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible', 'anthropic', 'gemini', 'ollama'] as const;
-const PLANNED_PROVIDER_TYPES: string[] = [];
 
 /** A number, also when it arrived as the text of an interpolated `${VAR}`. */
 const num = () =>
@@ -28,14 +27,8 @@ export const providerSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
   /** A vendor preset (src/providers/presets.ts): fills type, base_url and the key variable when they are not set. */
   preset: z.string().refine((p) => p in PRESETS, { error: `unknown preset (known: ${Object.keys(PRESETS).join(', ')})` }).optional(),
-  type: z.string().superRefine((t, ctx) => {
-    if ((SUPPORTED_PROVIDER_TYPES as readonly string[]).includes(t)) return;
-    ctx.addIssue({
-      code: 'custom',
-      message: PLANNED_PROVIDER_TYPES.includes(t)
-        ? `provider type "${t}" is not available in this version (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`
-        : `unknown provider type "${t}" (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`,
-    });
+  type: z.string().refine((t) => (SUPPORTED_PROVIDER_TYPES as readonly string[]).includes(t), {
+    error: (issue) => `unknown provider type "${String(issue.input)}" (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`,
   }),
   base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   /** Absent: no Authorization header is sent (local servers). Present but empty: provider is skipped. */

@@ -14,7 +14,9 @@ export interface PlanError {
   code: string;
 }
 
-export type Plan = { ok: true; candidates: Candidate[]; strategy: string; session?: string } | { ok: false; error: PlanError };
+export type Plan =
+  | { ok: true; candidates: Candidate[]; strategy: string; estimatedPromptTokens: number; session?: string }
+  | { ok: false; error: PlanError };
 
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name];
@@ -69,6 +71,7 @@ export function planRequest(gateway: Gateway, endpoint: Endpoint, body: Record<s
     ok: true,
     candidates: applyPreferences(ordered, { fallback, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}) }, snapshot),
     strategy: strategyName,
+    estimatedPromptTokens,
     ...(session ? { session } : {}),
   };
 }

@@ -13,7 +13,6 @@ import { validateRequest } from '../../validate/validate.js';
 import { badRequest, writeError, type ApiError } from '../errors.js';
 import { readBody } from '../read-body.js';
 import { idempotencyGate, type IdempotentRequest } from '../idempotency.js';
-import { estimatePromptTokens } from '../../routing/estimate.js';
 import { asErrorEnvelope, exhaustedError } from '../../respond/upstream-errors.js';
 
 export interface ProxyContext {
@@ -69,7 +68,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   if (!plan.ok) return fail({ ...plan.error, type: 'invalid_request_error' });
   const ordered = plan.candidates;
 
-  const estimate = gateway.rateLimiter.enabled ? estimatePromptTokens(v.body) : 0;
+  const estimate = plan.estimatedPromptTokens;
   if (gateway.rateLimiter.enabled) {
     const admission = gateway.rateLimiter.admit(ctx.client, estimate, gateway.clock());
     Object.assign(base, admission.headers);
