@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
 import { Gateway, type RuntimeControls } from './gateway.js';
 import { createRequestListener } from './http/app.js';
+import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 
@@ -77,14 +78,26 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
+  const limits = loaded.config.server;
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (draining) {
       req.resume();
       active.metrics.rejected.labels('draining').inc();
       return writeError(res, { status: 503, type: 'service_unavailable', code: 'shutting_down', message: 'The gateway is shutting down.' }, { connection: 'close', 'retry-after': 1 });
     }
     listener(req, res);
-  });
+  };
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // Slow clients: headers, then the whole request, must arrive in time (408); checked every second.
+      headersTimeout: Math.min(limits.header_timeout_ms, limits.body_timeout_ms),
+      requestTimeout: limits.body_timeout_ms,
+      connectionsCheckingInterval: 1000,
+    },
+    onRequest,
+  );
+  server.on('clientError', answerClientError);
   const host = options.host ?? loaded.config.server.host;
   const port = options.port ?? loaded.config.server.port;
   await new Promise<void>((resolve, reject) => {

@@ -60,7 +60,6 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
 }
 
 const INTERNAL: ApiError = { status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' };
-const SATURATED: ApiError = { status: 503, type: 'service_unavailable', code: 'gateway_saturated', message: 'The gateway is at its limit of concurrent requests; retry shortly.' };
 const PROXY_ROUTES: Record<string, Endpoint> = { '/v1/chat/completions': 'chat/completions', '/v1/completions': 'completions' };
 
 /**
@@ -81,13 +80,6 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
       gateway.metrics.rejected.labels('unauthorized').inc();
       return writeError(res, UNAUTHORIZED, { 'x-request-id': requestId });
     }
-    if (gateway.inFlight >= gateway.config.limits.max_concurrent_requests) {
-      req.resume();
-      gateway.metrics.rejected.labels('saturated').inc();
-      return writeError(res, SATURATED, { 'x-request-id': requestId, 'retry-after': 1 });
-    }
-    gateway.enter();
-    res.once('close', () => gateway.leave());
     const client = clientIdentity(req.headers.authorization, req.socket.remoteAddress, Boolean(keys && keys.length > 0));
     handleProxy({ gateway, req, res, requestId, endpoint, client }).catch((err: Error) => {
       logInternalError(gateway, requestId, err);

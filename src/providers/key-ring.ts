@@ -1,3 +1,5 @@
+import { REDACTED, secretPattern } from './secret-pattern.js';
+
 /**
  * A provider's API keys, used round-robin. A key the provider refuses (401/403) rests for a long
  * while; a key that gets repeated 429s rests for a short while; the next key takes over. Keys never
@@ -7,6 +9,7 @@ export class KeyRing {
   private next = 0;
   private readonly restUntil: number[];
   private readonly rateLimited: number[];
+  private readonly pattern: RegExp | undefined;
 
   static readonly REFUSED_REST_MS = 5 * 60_000;
   static readonly RATE_LIMIT_REST_MS = 30_000;
@@ -14,6 +17,7 @@ export class KeyRing {
   static readonly RATE_LIMIT_STRIKES = 2;
 
   constructor(readonly keys: readonly string[]) {
+    this.pattern = secretPattern(keys);
     this.restUntil = keys.map(() => 0);
     this.rateLimited = keys.map(() => 0);
   }
@@ -65,9 +69,10 @@ export class KeyRing {
     return this.restUntil.filter((t) => t <= now).length;
   }
 
-  /** The text with every key replaced. */
+  /** The text with every key replaced, in every encoding an echo may use (see `secretPattern`). */
   redact(text: string): string {
-    for (const key of this.keys) if (key) text = text.split(key).join('[redacted]');
-    return text;
+    if (!this.pattern) return text;
+    this.pattern.lastIndex = 0;
+    return text.replace(this.pattern, REDACTED);
   }
 }

@@ -1,26 +1,22 @@
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { usageFromStreamTail, type Usage } from '../telemetry/usage.js';
+import type { StreamOutcome, UpstreamStream } from '../routing/upstream-stream.js';
 
 export type StreamEnd =
-  | { kind: 'complete'; usage?: Usage }
-  /** The upstream broke after bytes were sent: the client got an error event. */
+  | Extract<StreamOutcome, { kind: 'complete' }>
+  /** The upstream broke after bytes were sent: the client got one error event. */
   | { kind: 'upstream_error'; detail: string }
   /** The client went away first. */
   | { kind: 'client_gone' };
 
-const TAIL_CHUNKS = 3;
-
 /**
- * Pipes an SSE stream to the client chunk by chunk as it arrives (with backpressure, no buffering).
- * Only references to the last few chunks are kept, to find `[DONE]` and the usage chunk at the end.
- * A stream that breaks, or ends without `[DONE]`, is closed with an OpenAI-style error event so the
- * client never mistakes a cut for a clean end.
+ * Streams a judged upstream stream to the client as its events arrive (with backpressure, never
+ * buffered beyond one event). The response ends exactly when the upstream's answer does: after
+ * `[DONE]` (added when the upstream ended cleanly without it), or with exactly one error event when
+ * it broke or reported an error, so the client never mistakes a cut for a clean end.
  */
 export function pipeStream(
   res: ServerResponse,
-  first: Buffer,
-  rest: Readable,
+  upstream: UpstreamStream,
   headers: Record<string, string | number>,
   requestId: string,
   onEnd: (end: StreamEnd) => void,
@@ -33,56 +29,43 @@ export function pipeStream(
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
-  res.write(first);
-  tap?.(first);
-  const tail: Buffer[] = [first];
   let ended = false;
-  const end = (e: StreamEnd) => {
+  const onClose = () => {
     if (ended) return;
     ended = true;
-    rest.off('data', onData);
-    onEnd(e);
+    upstream.destroy();
+    onEnd({ kind: 'client_gone' });
   };
-  const onData = (chunk: Buffer) => {
-    tail.push(chunk);
-    if (tail.length > TAIL_CHUNKS) tail.shift();
-    tap?.(chunk);
-    if (!res.write(chunk)) {
-      rest.pause();
-      res.once('drain', () => rest.resume());
-    }
-  };
-  rest.on('data', onData);
-  rest.once('end', () => {
-    const text = Buffer.concat(tail).toString('utf8');
-    if (/data:\s*\[DONE\]\s*$/.test(text)) {
-      res.end();
-      const usage = usageFromStreamTail(text);
-      end({ kind: 'complete', ...(usage ? { usage } : {}) });
-      return;
-    }
-    res.end(errorEvent('The upstream stream ended before it was complete.', requestId));
-    end({ kind: 'upstream_error', detail: 'stream ended without [DONE]' });
+  res.once('close', onClose);
+  upstream.pipe({
+    write(bytes) {
+      tap?.(bytes);
+      if (res.write(bytes)) return true;
+      res.once('drain', () => upstream.resume());
+      return false;
+    },
+    end(outcome) {
+      if (ended) return;
+      ended = true;
+      res.off('close', onClose);
+      if (outcome.kind === 'complete') {
+        res.end();
+        onEnd(outcome);
+        return;
+      }
+      if (!outcome.errorSent && !res.destroyed) {
+        const event = errorEvent(outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.', requestId);
+        tap?.(event);
+        res.end(event);
+      } else res.end();
+      onEnd({ kind: 'upstream_error', detail: outcome.detail });
+    },
   });
-  const onError = (err: Error & { code?: string }) => {
-    if (ended) return;
-    if (!res.destroyed) res.end(errorEvent('The upstream connection failed mid-stream.', requestId));
-    end({ kind: 'upstream_error', detail: err.code ?? err.name });
-  };
-  rest.once('error', onError);
-  res.once('close', () => {
-    if (ended) return;
-    rest.destroy();
-    end({ kind: 'client_gone' });
-  });
-  // It may have failed between its first chunk and now (e.g. a translator's final check).
-  if (rest.errored) return onError(rest.errored as Error);
-  rest.resume();
 }
 
-function errorEvent(message: string, requestId: string): string {
+function errorEvent(message: string, requestId: string): Buffer {
   const body = JSON.stringify({
     error: { message: `${message} (request ${requestId})`, type: 'server_error', param: null, code: 'upstream_stream_error' },
   });
-  return `data: ${body}\n\n`;
+  return Buffer.from(`data: ${body}\n\n`);
 }

@@ -1,22 +1,22 @@
 import type { Readable } from 'node:stream';
+import { OpenAISseRelay } from '../providers/openai-sse-relay.js';
 import type { ProviderAdapter, UpstreamCall } from '../providers/types.js';
 import { readUsage, type Usage } from '../telemetry/usage.js';
 import type { AttemptResult } from './attempt-loop.js';
 import { parseRetryAfter } from './classify.js';
+import { UpstreamStream } from './upstream-stream.js';
 
 /** What a decided attempt hands to the responder. */
 export type Served =
   | { kind: 'json'; status: number; body: Buffer; usage?: Usage }
-  | { kind: 'stream'; status: number; first: Buffer; rest: Readable; streamUsage?: () => Usage | undefined }
+  | { kind: 'stream'; status: number; stream: UpstreamStream; streamUsage?: () => Usage | undefined }
   /** An upstream error the client gets as its own (not failed over). */
   | { kind: 'error'; status: number; body: Buffer; retryAfter?: string };
 
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
- * Runs one upstream call far enough to judge it: a JSON answer is read whole (it is small and must
- * parse); a stream is judged at its first chunk, so a stream that dies before sending anything is
- * failed over like any other failure, and nothing is buffered beyond that first chunk.
+ * What an attempt reports back to the provider's key ring and rate tracking.
  */
 export interface AttemptHooks {
   /** Every answer's status and headers (key ring, rate-limit tracking). */
@@ -25,6 +25,12 @@ export interface AttemptHooks {
   redact(text: string): string;
 }
 
+/**
+ * Runs one upstream call far enough to judge it: a JSON answer is read whole (it is small and must
+ * parse); a stream is judged at its first whole event, so a stream that dies, sends an error event or
+ * a broken event before anything reached the client is failed over like any other failure, and
+ * nothing is buffered beyond that first event.
+ */
 export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCall, hooks: AttemptHooks): Promise<AttemptResult<Served>> {
   const res = await adapter.send(call);
   const ok = res.status >= 200 && res.status < 300;
@@ -52,9 +58,20 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
     };
   }
   if (call.stream) {
-    const first = await firstChunk(res.body);
-    if (first === null) return { kind: 'failure', failure: { kind: 'malformed', detail: 'stream ended before any data' } };
-    return { kind: 'success', value: { kind: 'stream', status: res.status, first, rest: res.body, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}) } };
+    const n = call.body.n;
+    const stream = new UpstreamStream(res.body, new OpenAISseRelay({ choices: typeof n === 'number' && n > 1 ? n : 1, redact: hooks.redact }));
+    let first;
+    try {
+      first = await stream.firstEvent();
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+    if (!first.ok) {
+      stream.destroy();
+      return { kind: 'failure', failure: { kind: 'malformed', detail: first.detail } };
+    }
+    return { kind: 'success', value: { kind: 'stream', status: res.status, stream, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}) } };
   }
   const body = await readAll(res.body, Infinity);
   let parsed: unknown;
@@ -68,37 +85,6 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
   }
   const usage = readUsage(parsed);
   return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(usage ? { usage } : {}) } };
-}
-
-const keep = (): void => undefined;
-
-function firstChunk(body: Readable): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      cleanup();
-      body.pause();
-      // Until the responder attaches its own listeners, an error is kept on the stream (body.errored)
-      // instead of going unheard: the responder checks for it.
-      body.on('error', keep);
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-  });
 }
 
 /** Collects a body with plain listeners (an async iterator costs more than the body is worth here). */

@@ -35,7 +35,9 @@ const message = z
 
 const stop = z.union([z.string(), z.array(z.string()).max(4), z.null()]).optional();
 const common = {
-  model: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty'),
+  // Model names are short (the longest real ones, fine-tune ids and ARNs, are far below this); one
+  // that is not would only come back in a header no client can read.
+  model: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
   stream: z.boolean().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),

@@ -33,7 +33,7 @@ describe('several keys per provider', () => {
     up.reset();
     for (let i = 0; i < 6; i++) await gw.client().chat.completions.create(hi);
     expect(keysSeen()).not.toContain(refused);
-    const health = (await (await fetch(`${gw.url}/health`)).json()) as { providers: { alpha: { circuit: string; keys_available: number } } };
+    const health = (await (await fetch(`${gw.url}/admin/health`)).json()) as { providers: { alpha: { circuit: string; keys_available: number } } };
     expect(health.providers.alpha).toEqual({ circuit: 'closed', keys_available: 2 });
   });
 

@@ -116,7 +116,7 @@ describe('status pages', () => {
     { reset: false },
   );
 
-  const health = async () => (await (await fetch(`${ctx.gw.url}/health`)).json()) as { status: string; providers: Record<string, { status_page?: string }> };
+  const health = async () => (await (await fetch(`${ctx.gw.url}/admin/health`)).json()) as { status: string; providers: Record<string, { status_page?: string }> };
   const servedBy = async () => (await ctx.client().chat.completions.create({ model: 'm', messages: hi }).withResponse()).response.headers.get('x-switchyard-provider');
 
   it('moves a provider back while its status page reports a major outage', async () => {

@@ -24,7 +24,7 @@ describe('hot reload', () => {
   const logs: string[] = [];
   const client = () => new OpenAI({ baseURL: `${running.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const servedBy = async () => (await client().chat.completions.create(hi).withResponse()).response.headers.get('x-switchyard-provider');
-  const health = async () => (await (await fetch(`${running.url}/health`)).json()) as { providers: Record<string, { circuit: string }>; config: { last_reload?: { ok: boolean; error?: string; at: string } } };
+  const health = async () => (await (await fetch(`${running.url}/admin/health`)).json()) as { providers: Record<string, { circuit: string }>; config: { last_reload?: { ok: boolean; error?: string; at: string } } };
   const reload = () => fetch(`${running.url}/admin/reload`, { method: 'POST' });
 
   beforeAll(async () => {

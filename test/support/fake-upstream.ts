@@ -20,7 +20,12 @@ export type Fault =
   /** 200 with a body that is not JSON. */
   | { kind: 'malformed' }
   /** Never answer (until the client gives up). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /**
+   * Exactly these bytes, in these writes (each flushed before the next, `gapMs` apart when given), with
+   * this status and content type; then the end (or, with `reset`, a dropped connection).
+   */
+  | { kind: 'raw'; writes: ReadonlyArray<string | Buffer>; status?: number; contentType?: string; gapMs?: number; reset?: boolean };
 
 export class FakeUpstream extends FakeServer<Fault> {
   private seq = 0;
@@ -50,6 +55,7 @@ export class FakeUpstream extends FakeServer<Fault> {
     const chat = path === '/v1/chat/completions';
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     if (answerCommonFault(fault, req, res, '{"id": "chatcmpl-broken", "choices": [')) return;
+    if (fault.kind === 'raw') return writeRaw(res, req, fault);
     if (fault.kind === 'status') {
       if (fault.delayMs) await sleep(fault.delayMs);
       const error = { message: `${this.name} says ${fault.status}`, type: fault.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null };
@@ -110,4 +116,17 @@ function streamEvents(id: string, model: string, text: string, chat: boolean, us
   if (usage) out.push(`data: ${JSON.stringify({ id, object, created, model, choices: [], usage })}\n\n`);
   out.push('data: [DONE]\n\n');
   return out;
+}
+
+/** The `raw` fault: each write goes out on its own (awaited, then an optional pause). */
+async function writeRaw(res: ServerResponse, req: IncomingMessage, f: Extract<Fault, { kind: 'raw' }>): Promise<void> {
+  res.writeHead(f.status ?? 200, { 'content-type': f.contentType ?? 'text/event-stream' });
+  res.flushHeaders();
+  for (const piece of f.writes) {
+    if (res.destroyed) return;
+    await new Promise<void>((resolve) => res.write(piece, () => resolve()));
+    await (f.gapMs ? sleep(f.gapMs) : new Promise((r) => setImmediate(r)));
+  }
+  if (f.reset) req.socket.destroy();
+  else res.end();
 }

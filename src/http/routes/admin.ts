@@ -3,6 +3,7 @@ import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isLoopback, matchesAnyKey } from '../auth.js';
 import { errorJson } from '../errors.js';
+import { healthReport } from './ops.js';
 
 /**
  * /admin/*: with `auth.admin_keys` set, a Bearer admin key is required; without, only loopback
@@ -19,6 +20,11 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
       return c.body(errorJson({ status: 403, type: 'permission_error', code: 'admin_loopback_only', message: 'Admin endpoints answer only loopback clients when no admin key is configured.' }), 403, { 'content-type': 'application/json' });
     }
     await next();
+  });
+
+  app.get('/admin/health', (c) => {
+    const report = healthReport(gateway, true);
+    return c.json(report, report.status === 'unavailable' ? 503 : 200);
   });
 
   app.post('/admin/reload', async (c) => {

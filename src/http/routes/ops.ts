@@ -3,30 +3,20 @@ import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isOutage } from '../../providers/status-pages.js';
 import { badRequest, errorJson } from '../errors.js';
+import { matchesAnyKey } from '../auth.js';
 import { GROUPS, PERIODS, type GroupBy, type Period } from '../../telemetry/usage-ledger.js';
 
 const json = { 'content-type': 'application/json' };
 
 /** GET /health, /stats, /metrics: what operators and load balancers read. */
 export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
+  // Public: what a load balancer needs (status, and each provider's circuit). Details (status pages,
+  // keys available, the config file and the last reload) only for an admin key, or at /admin/health.
   app.get('/health', (c) => {
-    const providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }> = {};
-    let usable = 0;
-    let healthy = 0;
-    const now = gateway.clock();
-    for (const name of gateway.chain) {
-      const state = gateway.breakers.state(name);
-      const page = gateway.statusPages.get(name);
-      const ring = gateway.keyRings.get(name)!;
-      providers[name] = { circuit: state, ...(page ? { status_page: page } : {}), ...(ring.size > 1 ? { keys_available: ring.available(now) } : {}) };
-      if (state !== 'open') usable += 1;
-      if (state !== 'open' && !isOutage(page)) healthy += 1;
-    }
-    const total = gateway.chain.length;
-    const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
-    const last = gateway.runtime.lastReload;
-    const config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
-    return c.json({ status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers, config }, status === 'unavailable' ? 503 : 200);
+    const admin = gateway.config.auth.admin_keys;
+    const detailed = admin !== undefined && admin.length > 0 && matchesAnyKey(c.req.header('authorization'), admin);
+    const report = healthReport(gateway, detailed);
+    return c.json(report, report.status === 'unavailable' ? 503 : 200);
   });
 
   app.get('/stats', async (c) => {
@@ -52,4 +42,35 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     const text = await gateway.metrics.registry.metrics();
     return c.body(text, 200, { 'content-type': gateway.metrics.registry.contentType });
   });
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'unavailable';
+  uptime_seconds: number;
+  providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }>;
+  config?: { source: string; last_reload?: { at: string; ok: boolean; error?: string } };
+}
+
+/** The gateway's health; `detailed` adds what only operators should see. */
+export function healthReport(gateway: Gateway, detailed: boolean): HealthReport {
+  const providers: HealthReport['providers'] = {};
+  let usable = 0;
+  let healthy = 0;
+  const now = gateway.clock();
+  for (const name of gateway.chain) {
+    const state = gateway.breakers.state(name);
+    const page = gateway.statusPages.get(name);
+    const ring = gateway.keyRings.get(name)!;
+    providers[name] = { circuit: state, ...(detailed && page ? { status_page: page } : {}), ...(detailed && ring.size > 1 ? { keys_available: ring.available(now) } : {}) };
+    if (state !== 'open') usable += 1;
+    if (state !== 'open' && !isOutage(page)) healthy += 1;
+  }
+  const total = gateway.chain.length;
+  const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
+  const report: HealthReport = { status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers };
+  if (detailed) {
+    const last = gateway.runtime.lastReload;
+    report.config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
+  }
+  return report;
 }

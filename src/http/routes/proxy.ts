@@ -10,6 +10,7 @@ import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
 import { costOf, type Usage } from '../../telemetry/usage.js';
 import { validateRequest } from '../../validate/validate.js';
+import { headerValue } from '../header-value.js';
 import { badRequest, writeError, type ApiError } from '../errors.js';
 import { readBody } from '../read-body.js';
 import { idempotencyGate, type IdempotentRequest } from '../idempotency.js';
@@ -44,14 +45,26 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     log(e.status, { error: e.code ?? e.type, ...extra });
   };
 
+  if (!declaresJson(req.headers['content-type'])) {
+    req.resume();
+    gateway.metrics.rejected.labels('unsupported_media_type').inc();
+    return fail({ status: 415, type: 'invalid_request_error', code: 'unsupported_media_type', param: null, message: `The request body must be JSON: send Content-Type: application/json (got ${headerValue(req.headers['content-type'] ?? '', 64)}).` });
+  }
   const read = await readBody(req, gateway.config.limits.max_body_bytes);
   if (!read.ok) {
     if (read.reason === 'too_large') {
       gateway.metrics.rejected.labels('too_large').inc();
       return fail({ status: 413, type: 'invalid_request_error', code: 'request_too_large', message: `Request body is larger than ${gateway.config.limits.max_body_bytes} bytes.` });
     }
-    return; // client went away
+    return; // client went away, or its body did not arrive in time (the server answered 408)
   }
+  // Counted against the cap only once its body is in: a slow sender holds no slot while it sends.
+  if (gateway.inFlight >= gateway.config.limits.max_concurrent_requests) {
+    gateway.metrics.rejected.labels('saturated').inc();
+    return fail(SATURATED, { 'retry-after': 1 });
+  }
+  gateway.enter();
+  res.once('close', () => gateway.leave());
   let parsed: unknown;
   try {
     parsed = JSON.parse(read.body.toString('utf8'));
@@ -116,71 +129,92 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const headers: Record<string, string | number> = {
     ...base,
     'x-switchyard-provider': provider,
-    'x-switchyard-model': result.candidate.model,
+    'x-switchyard-model': headerValue(result.candidate.model),
     'x-switchyard-attempts': attemptsMade,
   };
   if (result.candidate.model !== ordered[0]?.model) headers['x-switchyard-model-fallback'] = 'true';
   const served = result.value;
-  if (result.kind === 'rejected' && served.kind === 'error') {
-    if (served.retryAfter) headers['retry-after'] = served.retryAfter;
-    const body = asErrorEnvelope(served.body, served.status, gateway.keyRings.get(provider)!);
-    sendJson(res, served.status, body, headers);
-    idem?.store(served.status, headers, body);
-    gateway.metrics.recordHttp(endpoint, served.status);
-    log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
-    return;
+  try {
+    respond();
+  } catch (err) {
+    // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
+    if (served.kind === 'stream') served.stream.destroy();
+    if (result.kind === 'served') result.finish('neutral');
+    idem?.abandon();
+    throw err;
   }
-  if (result.kind !== 'served') return; // unreachable: a rejection always carries an error answer
 
-  const account = (usage: Usage | undefined) => {
-    if (!usage) return;
-    const price = gateway.prices.get(provider, result.candidate.model);
-    const cost = costOf(usage, price);
-    gateway.measurements.recordUsage(provider, result.candidate.model, usage, cost, gateway.clock());
-    const m = result.candidate.model;
-    if (gateway.rateLimiter.enabled) gateway.rateLimiter.addTokens(ctx.client, usage.promptTokens + usage.completionTokens - estimate, gateway.clock());
-    gateway.metrics.recordUsage(provider, m, usage.promptTokens, usage.completionTokens, cost);
-  };
+  function respond(): void {
+    if (result.kind === 'rejected' && served.kind === 'error') {
+      if (served.retryAfter) headers['retry-after'] = served.retryAfter;
+      const body = asErrorEnvelope(served.body, served.status, gateway.keyRings.get(provider)!);
+      sendJson(res, served.status, body, headers);
+      idem?.store(served.status, headers, body);
+      gateway.metrics.recordHttp(endpoint, served.status);
+      log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade });
+      return;
+    }
+    if (result.kind !== 'served') return; // unreachable: a rejection always carries an error answer
 
-  if (served.kind === 'json') {
-    gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
-    sendJson(res, served.status, served.body, headers);
-    idem?.store(served.status, headers, served.body);
-    result.finish('success');
-    account(served.usage);
-    gateway.metrics.recordHttp(endpoint, served.status);
-    log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade, ...usageLog(served.usage) });
-    return;
+    const account = (usage: Usage | undefined) => {
+      if (!usage) return;
+      const price = gateway.prices.get(provider, result.candidate.model);
+      const cost = costOf(usage, price);
+      gateway.measurements.recordUsage(provider, result.candidate.model, usage, cost, gateway.clock());
+      const m = result.candidate.model;
+      if (gateway.rateLimiter.enabled) gateway.rateLimiter.addTokens(ctx.client, usage.promptTokens + usage.completionTokens - estimate, gateway.clock());
+      gateway.metrics.recordUsage(provider, m, usage.promptTokens, usage.completionTokens, cost);
+    };
+
+    if (served.kind === 'json') {
+      gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
+      sendJson(res, served.status, served.body, headers);
+      idem?.store(served.status, headers, served.body);
+      result.finish('success');
+      account(served.usage);
+      gateway.metrics.recordHttp(endpoint, served.status);
+      log(served.status, { provider, model: result.candidate.model, attempts: attemptsMade, ...usageLog(served.usage) });
+      return;
+    }
+    if (served.kind === 'stream') {
+      const ttft = performance.now() - started;
+      gateway.metrics.overhead.observe(Math.max(0, ttft - result.upstreamMs) / 1000);
+      gateway.metrics.recordFirstChunk(provider, ttft);
+      gateway.measurements.recordFirstChunk(provider, result.candidate.model, ttft, gateway.clock());
+      pipeStream(res, served.stream, headers, requestId, (end) => {
+        if (end.kind === 'complete') {
+          idem?.store(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' });
+          result.finish('success');
+          account(end.usage ?? served.streamUsage?.());
+        } else if (end.kind === 'upstream_error') {
+          idem?.abandon();
+          result.finish('failure');
+          gateway.metrics.streamErrors.labels(provider).inc();
+        } else {
+          idem?.abandon();
+          result.finish('neutral');
+        }
+        gateway.metrics.recordHttp(endpoint, 200);
+        log(200, {
+          provider,
+          model: result.candidate.model,
+          attempts: attemptsMade,
+          stream: end.kind,
+          ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
+          ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
+        });
+      }, idem?.tap);
+    }
   }
-  if (served.kind === 'stream') {
-    const ttft = performance.now() - started;
-    gateway.metrics.overhead.observe(Math.max(0, ttft - result.upstreamMs) / 1000);
-    gateway.metrics.recordFirstChunk(provider, ttft);
-    gateway.measurements.recordFirstChunk(provider, result.candidate.model, ttft, gateway.clock());
-    pipeStream(res, served.first, served.rest, headers, requestId, (end) => {
-      if (end.kind === 'complete') {
-        idem?.store(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' });
-        result.finish('success');
-        account(end.usage ?? served.streamUsage?.());
-      } else if (end.kind === 'upstream_error') {
-        idem?.abandon();
-        result.finish('failure');
-        gateway.metrics.streamErrors.labels(provider).inc();
-      } else {
-        idem?.abandon();
-        result.finish('neutral');
-      }
-      gateway.metrics.recordHttp(endpoint, 200);
-      log(200, {
-        provider,
-        model: result.candidate.model,
-        attempts: attemptsMade,
-        stream: end.kind,
-        ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
-        ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
-      });
-    }, idem?.tap);
-  }
+}
+
+const SATURATED: ApiError = { status: 503, type: 'service_unavailable', code: 'gateway_saturated', message: 'The gateway is at its limit of concurrent requests; retry shortly.' };
+
+/** Bodies are JSON: a missing Content-Type is taken as JSON, a declared other type is refused (415). */
+function declaresJson(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType === '') return true;
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
