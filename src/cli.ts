@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError, type LoadedConfig } from './config/load.js';
+import { validateConfigFile } from './config/validate-runtime.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
 
@@ -23,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     try {
-      const loaded = loadConfigFile(file);
+      const loaded = await validateConfigFile(file);
       for (const w of loaded.warnings) console.warn(`warning: ${w}`);
       console.log(`${loaded.source}: OK (${loaded.providers.length} usable provider${loaded.providers.length === 1 ? '' : 's'}: ${loaded.chain.join(', ') || 'none'}; strategy ${loaded.config.routing.strategy})`);
       return 0;
@@ -40,9 +41,10 @@ async function main(argv: string[]): Promise<number> {
       console.error(`--port: "${portText}" is not a port number`);
       return 2;
     }
-    let loaded;
+    let loaded: LoadedConfig;
     try {
-      loaded = loadConfigFile(file, port === undefined ? {} : { portOverride: port });
+      // The same validation as check-config, so serve refuses exactly what check-config refuses, in the same words.
+      loaded = await validateConfigFile(file, port === undefined ? {} : { portOverride: port });
     } catch (err) {
       console.error(err instanceof ConfigError ? err.message : String(err));
       return 1;
@@ -52,8 +54,10 @@ async function main(argv: string[]): Promise<number> {
     try {
       running = await startGateway(loaded, { logger });
     } catch (err) {
-      logger.fatal({ err: { message: (err as Error).message } }, 'start-up failed');
+      const message = err instanceof ConfigError ? err.message : (err as Error).message;
+      logger.fatal({ err: { message } }, 'start-up failed');
       logger.flush();
+      console.error(`start-up failed: ${message}`);
       return 1;
     }
     const stop = (signal: string) => {

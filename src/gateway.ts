@@ -1,16 +1,15 @@
-import { dirname } from 'node:path';
 import { providerKeys, type LoadedConfig } from './config/load.js';
 import { KeyRing } from './providers/key-ring.js';
 import { StatusPages } from './providers/status-pages.js';
 import { MemoryIdempotency, RedisIdempotency, type IdempotencyStore } from './state/idempotency-store.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { redisConfigured, type ProviderConfig } from './config/schema.js';
-import { UpstreamAgents } from './providers/http-client.js';
+import { UpstreamAgentPool } from './providers/http-client.js';
 import { createAdapter, loadAdapters, type AdapterClasses } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
 import { SessionAffinity } from './routing/sessions.js';
-import { builtInStrategyNames, loadStrategy } from './routing/strategy-loader.js';
+import { loadConfiguredStrategies } from './config/validate-runtime.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
 import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
@@ -72,7 +71,7 @@ export class Gateway {
   /** Proxied requests in flight on this gateway (streams until they end). */
   inFlight = 0;
   private idleWaiters: Array<() => void> = [];
-  private readonly agents = new UpstreamAgents();
+  private readonly agents = new UpstreamAgentPool();
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -85,7 +84,7 @@ export class Gateway {
     this.shared = parts.shared;
     this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
-    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents, parts.adapterClasses)]));
+    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents.forProvider(loaded.tls.get(p.name)), parts.adapterClasses)]));
     this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
     const sp = loaded.config.status_pages;
     this.statusPages = new StatusPages(
@@ -104,11 +103,8 @@ export class Gateway {
    * sessions and the Redis connection carry over, so providers that remain keep their picture.
    */
   static async create(loaded: LoadedConfig, options: GatewayOptions, previous?: Gateway, runtime?: RuntimeControls): Promise<Gateway> {
-    const baseDir = loaded.source === '(inline)' ? process.cwd() : dirname(loaded.source);
-    const routing = loaded.config.routing;
-    const names = new Set([...builtInStrategyNames(), routing.strategy, ...Object.values(routing.routes).map((r) => r.strategy)]);
-    const strategies = new Map<string, Strategy>();
-    for (const name of names) strategies.set(name, await loadStrategy(name, baseDir));
+    // First, before anything is built: a strategy that does not load refuses the config (start or reload).
+    const strategies = await loadConfiguredStrategies(loaded);
     const adapterClasses = await loadAdapters(loaded.providers);
     const clock = options.clock ?? Date.now;
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };

@@ -5,6 +5,9 @@ import type { z } from 'zod';
 import { configSchema, type Config, type ProviderConfig } from './schema.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
+import { configDir, strategyReferenceProblems } from './strategy-refs.js';
+import { readUpstreamTls } from './upstream-tls.js';
+import type { UpstreamTls } from '../providers/http-client.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -22,6 +25,8 @@ export interface LoadedConfig {
   providers: ProviderConfig[];
   /** Chain order over usable providers: fallback_chain first, then the rest in file order. */
   chain: string[];
+  /** Per provider name: its `tls` settings with the files read (providers without `tls` are absent). */
+  tls: ReadonlyMap<string, UpstreamTls>;
   warnings: string[];
   /** Things worth saying at start-up (auto-discovery). */
   notes: string[];
@@ -89,6 +94,18 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
     seen.add(p.name);
   });
 
+  const baseDir = configDir(source);
+  const tls = new Map<string, UpstreamTls>();
+  config.providers.forEach((p, i) => {
+    if (!p.tls) return;
+    if (!p.base_url.startsWith('https:')) problems.push(`providers[${i}].tls: applies to https:// base URLs only (base_url is ${p.base_url.split(':')[0]}://)`);
+    if (!p.tls.reject_unauthorized) warnings.push(`provider "${p.name}": tls.reject_unauthorized is false: its certificate is not verified`);
+    const read = readUpstreamTls(p.tls, baseDir, `providers[${i}].tls`);
+    problems.push(...read.problems);
+    if (read.tls) tls.set(p.name, read.tls);
+  });
+  problems.push(...strategyReferenceProblems(config.routing, baseDir));
+
   const providers = config.providers.filter((p, i) => {
     const declared = p.api_key !== undefined || p.api_keys !== undefined;
     const keys = providerKeys(p);
@@ -123,7 +140,7 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
 
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
-  return { config, providers, chain, warnings, notes, source };
+  return { config, providers, chain, tls, warnings, notes, source };
 }
 
 /** Fills `type`, `base_url` and the key from a provider's `preset`, where the entry does not set them. */

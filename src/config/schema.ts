@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRESETS } from '../providers/presets.js';
+import { redisUrlProblem } from './redis-url.js';
 
 /** Wire protocols this build can speak; other types are refused at load time, naming these. */
 export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible', 'anthropic', 'gemini', 'ollama'] as const;
@@ -20,6 +21,23 @@ export const capabilities = z.strictObject({
   /** Prompt plus completion tokens the model accepts. */
   context_window: num().pipe(z.number().int().positive()).optional(),
 });
+
+/** TLS towards one provider (a private CA, mutual TLS); files are read at load, relative to the config file. */
+export const upstreamTlsSchema = z
+  .strictObject({
+    /** PEM CA certificate(s) trusted for this provider, instead of the default roots. */
+    ca_file: z.string().min(1).optional(),
+    /** PEM client certificate and its private key, for servers that require mutual TLS. */
+    cert_file: z.string().min(1).optional(),
+    key_file: z.string().min(1).optional(),
+    reject_unauthorized: z.boolean().default(true),
+    /** Name sent in SNI and checked against the server certificate (default: the base_url host). */
+    servername: z.string().min(1).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.cert_file && !t.key_file) ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required with cert_file (the client certificate\'s private key)' });
+    if (t.key_file && !t.cert_file) ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'required with key_file' });
+  });
 
 export const providerSchema = z.strictObject({
   name: z
@@ -50,6 +68,7 @@ export const providerSchema = z.strictObject({
   model_capabilities: z.record(z.string(), capabilities).optional(),
   /** A Statuspage-style JSON URL (…/api/v2/status.json), polled in the background. */
   status_page: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  tls: upstreamTlsSchema.optional(),
 });
 
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
@@ -97,7 +116,13 @@ export const configSchema = z.strictObject({
   redis: z
     .strictObject({
       /** redis://[:password@]host:port[/db] or rediss://...; empty: in-process state. */
-      url: z.string().optional(),
+      url: z
+        .string()
+        .superRefine((url, ctx) => {
+          const problem = redisUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
       /** Sentinel: the sentinels and the master's name (password from the url or `password`). */
       sentinels: z.array(hostPort).optional(),
       sentinel_name: z.string().optional(),
@@ -155,6 +180,7 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type Capabilities = z.infer<typeof capabilities>;
+export type UpstreamTlsConfig = z.infer<typeof upstreamTlsSchema>;
 
 /** Whether the config asks for state shared through Redis. */
 export function redisConfigured(cfg: Config['redis']): boolean {

@@ -6,6 +6,8 @@ import type { Strategy } from './strategy.js';
 /** Compiled built-in strategies live in `<dist>/strategies/<name>.js`. */
 const BUILT_IN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../strategies');
 
+const BUILT_IN_NAMES = ['priority', 'cost', 'latency', 'health', 'weighted', 'headroom'] as const;
+
 export class StrategyLoadError extends Error {
   override name = 'StrategyLoadError';
 }
@@ -16,7 +18,20 @@ export function isStrategyPath(ref: string): boolean {
 }
 
 export function builtInStrategyNames(): string[] {
-  return ['priority', 'cost', 'latency', 'health', 'weighted', 'headroom'];
+  return [...BUILT_IN_NAMES];
+}
+
+/** The module file a strategy reference names, or why it names none. Relative paths start at `baseDir`. */
+export function resolveStrategyFile(ref: string, baseDir: string): { file: string } | { problem: string } {
+  if (isStrategyPath(ref)) {
+    const file = isAbsolute(ref) ? ref : resolve(baseDir, ref);
+    return existsSync(file) ? { file } : { problem: `strategy file not found: ${file}` };
+  }
+  const known = (BUILT_IN_NAMES as readonly string[]).includes(ref);
+  // .js when running the build; .ts when the sources run directly (tests).
+  const file = known ? [`${ref}.js`, `${ref}.ts`].map((f) => resolve(BUILT_IN_DIR, f)).find((f) => existsSync(f)) : undefined;
+  if (file) return { file };
+  return { problem: `unknown strategy "${ref}" (built-in: ${BUILT_IN_NAMES.join(', ')}; or a path to a .js/.mjs file)` };
 }
 
 /**
@@ -24,23 +39,11 @@ export function builtInStrategyNames(): string[] {
  * as its default export or as `order`.
  */
 export async function loadStrategy(ref: string, baseDir: string): Promise<Strategy> {
-  let file: string;
-  if (isStrategyPath(ref)) {
-    file = isAbsolute(ref) ? ref : resolve(baseDir, ref);
-  } else {
-    if (!/^[a-z][a-z0-9_-]*$/.test(ref)) throw new StrategyLoadError(`invalid strategy name "${ref}"`);
-    // .js when running the build; .ts when the sources run directly (tests).
-    file = [`${ref}.js`, `${ref}.ts`].map((f) => resolve(BUILT_IN_DIR, f)).find((f) => existsSync(f)) ?? '';
-    if (!file) {
-      throw new StrategyLoadError(
-        `unknown strategy "${ref}" (built in: ${builtInStrategyNames().join(', ')}; or name a .js file)`,
-      );
-    }
-  }
-  if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
+  const resolved = resolveStrategyFile(ref, baseDir);
+  if ('problem' in resolved) throw new StrategyLoadError(resolved.problem);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await import(pathToFileURL(resolved.file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new StrategyLoadError(`strategy "${ref}" failed to load: ${(err as Error).message}`);
   }

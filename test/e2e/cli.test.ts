@@ -45,7 +45,7 @@ describe('switchyard check-config', () => {
     const file = writeConfig('strategy.yaml', 'routing: { strategy: clairvoyant }\n');
     const r = run(['serve', '--config', file, '--port', '0']);
     expect(r.status).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/unknown strategy \\"clairvoyant\\"|unknown strategy "clairvoyant"/);
+    expect(r.stderr).toContain('routing.strategy: unknown strategy "clairvoyant"');
   });
 });
 

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { redisUrlProblem } from '../../src/config/redis-url.js';
+import { validateConfigFile } from '../../src/config/validate-runtime.js';
 
 const provider = (name: string, extra = '') => `  - name: ${name}\n    type: openai\n    base_url: http://127.0.0.1:1/v1\n${extra}`;
 
@@ -125,5 +131,98 @@ describe('presets and auto-discovery', () => {
     expect(problems(`providers:\n${provider('a')}models:\n  best: [ { provider: ghost, model: x } ]\n`)).toEqual(['models.best[0].provider: unknown provider "ghost"']);
     const loaded = parseConfig(`providers:\n${provider('a', '    api_key: ${NOPE}\n')}${provider('b')}models:\n  best: [ { provider: a, model: x }, { provider: b, model: y } ]\n`, '(inline)', { env: {} });
     expect(loaded.config.models.best).toEqual([{ provider: 'b', model: 'y' }]);
+  });
+});
+
+describe('what serve needs is checked at load, naming the key path', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const fileProblems = async (name: string, yaml: string): Promise<string[]> => {
+    try {
+      await validateConfigFile(file(name, yaml), { env: {} });
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it('refuses an unknown strategy, in routing.strategy and in a route', () => {
+    expect(problems('routing: { strategy: fastest }\n')).toEqual([
+      'routing.strategy: unknown strategy "fastest" (built-in: priority, cost, latency, health, weighted, headroom; or a path to a .js/.mjs file)',
+    ]);
+    expect(problems('routing:\n  routes:\n    gpt-4o: { strategy: cost }\n    gpt-4o-mini: { strategy: nope }\n')).toEqual([
+      'routing.routes.gpt-4o-mini.strategy: unknown strategy "nope" (built-in: priority, cost, latency, health, weighted, headroom; or a path to a .js/.mjs file)',
+    ]);
+  });
+
+  it('refuses a strategy file that does not exist, resolved from the config file\'s folder', () => {
+    expect(() => loadConfigFile(file('missing-strategy.yaml', 'routing: { strategy: ./missing.mjs }\n'), { env: {} })).toThrow(
+      `routing.strategy: strategy file not found: ${join(dir, 'missing.mjs')}`,
+    );
+  });
+
+  it('loads strategy files: one that does not export a function is refused with its key path', async () => {
+    writeFileSync(join(dir, 'no-function.mjs'), 'export const nothing = 1;\n');
+    writeFileSync(join(dir, 'broken.mjs'), 'export default (;\n');
+    writeFileSync(join(dir, 'fine.mjs'), 'export default ({ candidates }) => candidates;\n');
+    expect(await fileProblems('fine.yaml', 'routing: { strategy: ./fine.mjs }\n')).toEqual([]);
+    const found = await fileProblems('bad-strategies.yaml', 'routing:\n  strategy: ./no-function.mjs\n  routes:\n    m: { strategy: ./broken.mjs }\n');
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/^routing\.strategy: strategy "\.\/no-function\.mjs" must export a function/);
+    expect(found[1]).toMatch(/^routing\.routes\.m\.strategy: strategy "\.\/broken\.mjs" failed to load: /);
+  });
+
+  it('refuses a redis.url ioredis cannot use, saying which part is wrong', () => {
+    expect(problems('redis: { url: "redis://host:notaport" }\n')).toEqual(['redis.url: port "notaport" is not a number']);
+    expect(problems('', { REDIS_URL: 'http://host:6379' })).toEqual(['redis.url: scheme "http:" is not redis: or rediss:']);
+    expect(redisUrlProblem('redis://host:70000')).toBe('port 70000 is out of range (1-65535)');
+    expect(redisUrlProblem('redis://host:6379/zero')).toBe('database "zero" is not a number');
+    expect(redisUrlProblem('redis://:6379')).toBe('no host');
+    expect(redisUrlProblem('localhost:6379')).toMatch(/^expected redis:\/\//);
+    for (const ok of ['', 'redis://x:1', 'redis://127.0.0.1', 'rediss://user:p%40ss@cache.internal:6380/2', 'redis://[::1]:6379/0', '/run/redis.sock']) {
+      expect(redisUrlProblem(ok)).toBeUndefined();
+    }
+  });
+});
+
+describe('provider tls', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-config-'));
+  const pem = (name: string) => join(dir, name);
+  const tlsProvider = (tls: string, base = 'https://127.0.0.1:1/v1') => `providers:\n  - name: a\n    type: openai\n    base_url: ${base}\n    tls: ${tls}\n`;
+
+  beforeAll(() => {
+    // A CA and a client certificate it signed; openssl is what an operator would use too.
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
+    execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', pem('ca-key.pem'), '-out', pem('ca.pem'), '-subj', '/CN=test CA', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', pem('client-key.pem'), '-out', pem('client.pem'), '-subj', '/CN=client', '-CA', pem('ca.pem'), '-CAkey', pem('ca-key.pem')], { stdio: 'ignore' });
+    writeFileSync(pem('not-a-cert.pem'), 'hello\n');
+  });
+
+  it('reads the files relative to the config file, for that provider only', () => {
+    const config = join(dir, 'tls.yaml');
+    writeFileSync(config, `${tlsProvider('{ ca_file: ./ca.pem, cert_file: client.pem, key_file: client-key.pem, servername: upstream.internal }')}  - name: b\n    type: openai\n    base_url: https://127.0.0.1:2/v1\n`);
+    const loaded = loadConfigFile(config, { env: {} });
+    const tls = loaded.tls.get('a');
+    expect(tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(tls?.key?.toString()).toContain('PRIVATE KEY');
+    expect(tls).toMatchObject({ rejectUnauthorized: true, servername: 'upstream.internal' });
+    expect(loaded.tls.has('b')).toBe(false);
+  });
+
+  it('names the key and the file when a file is missing or unusable', () => {
+    expect(problems(tlsProvider(`{ ca_file: ${pem('absent.pem')} }`))).toEqual([`providers[0].tls.ca_file: cannot read ${pem('absent.pem')}: ENOENT`]);
+    expect(problems(tlsProvider(`{ ca_file: ${pem('not-a-cert.pem')} }`))).toEqual(['providers[0].tls.ca_file: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file']);
+    expect(problems(tlsProvider(`{ cert_file: ${pem('client.pem')}, key_file: ${pem('ca-key.pem')} }`))[0]).toMatch(/^providers\[0\]\.tls\.key_file: does not match cert_file/);
+    expect(problems(tlsProvider(`{ cert_file: ${pem('client.pem')} }`))).toEqual(["providers[0].tls.key_file: required with cert_file (the client certificate's private key)"]);
+    expect(problems(tlsProvider(`{ ca_file: ${pem('ca.pem')} }`, 'http://127.0.0.1:1/v1'))).toEqual(['providers[0].tls: applies to https:// base URLs only (base_url is http://)']);
+    expect(problems(tlsProvider('{ verify: false }'))).toEqual(['providers[0].tls: unknown key "verify"']);
+  });
+
+  it('warns when certificates are not verified', () => {
+    expect(parseConfig(tlsProvider('{ reject_unauthorized: false }'), '(inline)', { env: {} }).warnings.join('\n')).toMatch(/provider "a": tls.reject_unauthorized is false/);
   });
 });

@@ -1,0 +1,32 @@
+import { dirname } from 'node:path';
+import { resolveStrategyFile } from '../routing/strategy-loader.js';
+import { formatPath } from './interpolate.js';
+import type { Config } from './schema.js';
+
+/** Where a config's relative paths (strategy files, TLS files) start: its folder, or the working directory. */
+export function configDir(source: string): string {
+  return source === '(inline)' ? process.cwd() : dirname(source);
+}
+
+export interface StrategyReference {
+  /** Key path, e.g. `routing.routes.gpt-4o.strategy`. */
+  path: string;
+  /** A built-in name or a file path. */
+  ref: string;
+}
+
+/** Every strategy the config names, with where it names it. */
+export function strategyReferences(routing: Config['routing']): StrategyReference[] {
+  return [
+    { path: 'routing.strategy', ref: routing.strategy },
+    ...Object.entries(routing.routes).map(([model, route]) => ({ path: formatPath(['routing', 'routes', model, 'strategy']), ref: route.strategy })),
+  ];
+}
+
+/** References that name no built-in and no existing file, as `key.path: problem` lines. */
+export function strategyReferenceProblems(routing: Config['routing'], baseDir: string): string[] {
+  return strategyReferences(routing).flatMap(({ path, ref }) => {
+    const resolved = resolveStrategyFile(ref, baseDir);
+    return 'problem' in resolved ? [`${path}: ${resolved.problem}`] : [];
+  });
+}
