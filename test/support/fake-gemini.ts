@@ -5,7 +5,7 @@
  * request like FakeUpstream's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeStream, type ReceivedRequest } from './fake-server.js';
+import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeChunked, writeStream, type Chunking, type ReceivedRequest } from './fake-server.js';
 
 export interface FakeCall {
   name: string;
@@ -14,10 +14,10 @@ export interface FakeCall {
 }
 
 export type GeminiFault =
-  /** A text answer (streamed one word per event). */
-  | { kind: 'ok'; text?: string; delayMs?: number; chunkDelayMs?: number; finishReason?: string; thoughtsTokens?: number; splitBytes?: number }
+  /** A text answer (streamed one word per event; `chunks`: the whole SSE body written cut that way). */
+  | { kind: 'ok'; text?: string; delayMs?: number; chunkDelayMs?: number; finishReason?: string; thoughtsTokens?: number; splitBytes?: number; chunks?: Chunking }
   /** The model calls functions (after optional text); streamed as one event holding the whole calls. */
-  | { kind: 'tool_call'; calls: FakeCall[]; text?: string }
+  | { kind: 'tool_call'; calls: FakeCall[]; text?: string; chunks?: Chunking }
   /** A Google error envelope (or `body` as it is); `reason` adds an ErrorInfo detail, `retryDelay` a RetryInfo. */
   | { kind: 'status'; status: number; googleStatus?: string; reason?: string; retryDelay?: string; retryAfter?: string; body?: string; contentType?: string }
   /** The prompt is blocked: no candidates, `promptFeedback.blockReason`. */
@@ -96,6 +96,7 @@ export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const chunks = events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`);
+    if ((fault.kind === 'ok' || fault.kind === 'tool_call') && fault.chunks) return writeChunked(req, res, chunks, undefined, fault.chunks);
     if (fault.kind === 'ok' && fault.splitBytes) {
       // The whole stream in small byte slices, cutting through events and multi-byte characters.
       const bytes = Buffer.from(chunks.join(''));

@@ -5,7 +5,7 @@
  * 404 for other paths. Faults are queued per request, like FakeUpstream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeStream, type ReceivedRequest } from './fake-server.js';
+import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeChunked, writeStream, type Chunking, type ReceivedRequest } from './fake-server.js';
 
 export interface FakeToolCall {
   name: string;
@@ -24,6 +24,8 @@ export type OllamaFault =
       chunkDelayMs?: number;
       /** Stream: write every line in two pieces, cut inside a UTF-8 character when the line has one. */
       splitLines?: boolean;
+      /** Stream: the whole NDJSON body written cut this way instead (one write, one byte per write, or at these offsets). */
+      chunks?: Chunking;
     }
   /** An error answer; the body defaults to Ollama's `{"error": "..."}`. */
   | { kind: 'status'; status: number; error?: string; body?: string; retryAfter?: string }
@@ -103,6 +105,7 @@ export class FakeOllama extends FakeServer<OllamaFault, ReceivedOllamaRequest> {
     lines.push(line({ content: '' }, { done: true, done_reason: doneReason, ...counters }));
 
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    if (ok?.chunks) return writeChunked(req, res, lines, undefined, ok.chunks);
     const stop =
       fault.kind === 'error_mid_stream'
         ? { at: fault.afterLines, last: `${JSON.stringify({ error: fault.error ?? 'an error was encountered while running the model' })}\n` }

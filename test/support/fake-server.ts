@@ -185,3 +185,34 @@ export async function writeStream(
   }
   res.end();
 }
+
+/**
+ * How a fake writes a streamed body: all of it in one write (together with the end, unless the connection
+ * is to drop), one byte per write, or cut at these byte offsets (given, or picked from the body: inside a
+ * UTF-8 character, inside `data:`, ...). The fakes of the other providers use it too.
+ */
+export type Chunking = 'whole' | 'bytes' | readonly number[] | ((body: Buffer) => readonly number[]);
+
+/**
+ * Writes a stream's chunks joined into one body and cut as `chunking` says, each piece only once the one
+ * before has been flushed (so they really go out apart), then ends the response. With `stop`, only the
+ * chunks before `stop.at` (and `stop.last`) are written, then the connection drops or the response ends.
+ */
+export async function writeChunked(req: IncomingMessage, res: ServerResponse, chunks: readonly string[], stop: StreamStop | undefined, chunking: Chunking): Promise<void> {
+  const kept = Buffer.from(stop ? chunks.slice(0, stop.at).join('') + (stop.reset !== true && stop.last !== undefined ? stop.last : '') : chunks.join(''));
+  // The whole body and the end in one write: the reader may well get the data and the end in one read.
+  if (chunking === 'whole' && !stop?.reset) return void res.end(kept);
+  for (const piece of pieces(kept, chunking)) {
+    if (res.destroyed) return;
+    await new Promise<void>((resolve) => res.write(piece, () => resolve()));
+  }
+  if (stop?.reset) req.socket.destroy();
+  else res.end();
+}
+
+function pieces(bytes: Buffer, chunking: Chunking): Buffer[] {
+  if (chunking === 'whole') return [bytes];
+  if (chunking === 'bytes') return Array.from(bytes, (b) => Buffer.from([b]));
+  const cuts = [...new Set(typeof chunking === 'function' ? chunking(bytes) : chunking)].filter((at) => at > 0 && at < bytes.length).sort((a, b) => a - b);
+  return [0, ...cuts].map((from, i) => bytes.subarray(from, cuts[i] ?? bytes.length));
+}

@@ -6,7 +6,7 @@
  */
 import type { Transform } from 'node:stream';
 import type { Usage } from '../../telemetry/usage.js';
-import { NdjsonParser, SSE_DONE, sseData, translateStream } from '../sse.js';
+import { NdjsonLineError, NdjsonParser, SSE_DONE, sseData, translateStream } from '../sse.js';
 import { createdFrom, finishReason, toUsage, toolCallsFrom, usageFrom, type IdSource, type OpenAIUsage } from './response.js';
 
 type Obj = Record<string, unknown>;
@@ -68,13 +68,16 @@ export class OllamaStreamTranslator {
     return out;
   }
 
+  /** Translates the lines `parse` gives; a line that is not JSON fails after the lines before it. */
   private lines(parse: () => unknown[]): string {
     let parsed: unknown[];
+    let malformed = false;
     try {
       parsed = parse();
-    } catch {
-      // JSON.parse's message quotes the line (model output): keep it out of errors and logs.
-      throw new OllamaStreamError('Ollama sent a line that is not JSON.', 'OLLAMA_MALFORMED_LINE');
+    } catch (err) {
+      if (!(err instanceof NdjsonLineError)) throw err;
+      parsed = err.before;
+      malformed = true;
     }
     let out = '';
     for (const line of parsed) {
@@ -84,6 +87,13 @@ export class OllamaStreamTranslator {
         if (err instanceof OllamaStreamError) err.partial = out;
         throw err;
       }
+    }
+    // Anything after the done line is ignored, like every other line after it.
+    if (malformed && !this.done) {
+      // The message never quotes the line (model output): it stays out of errors and logs.
+      const err = new OllamaStreamError('Ollama sent a line that is not JSON.', 'OLLAMA_MALFORMED_LINE');
+      err.partial = out;
+      throw err;
     }
     return out;
   }
