@@ -7,18 +7,34 @@ import { writeError, type ApiError } from './errors.js';
 /** Headers of an answer worth replaying (not hop-by-hop ones, not the request id). */
 const KEPT = /^(content-type|x-switchyard-|x-ratelimit-|retry-after)/;
 
+/** How many times a holder renews its lock at most: one that somehow never settles must not keep the key for good. */
+const MAX_RENEWALS = 20;
+
 /** A request that holds an Idempotency-Key lock: it must end in `store` or `abandon`. */
 export class IdempotentRequest {
   private chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
+  private readonly renewal: NodeJS.Timeout;
 
   constructor(
     private readonly gateway: Gateway,
     private readonly scope: string,
     private readonly key: string,
     private readonly fingerprint: string,
-  ) {}
+    /** Proves this request holds the lock: only its holder may renew, store under or release it. */
+    private readonly token: string,
+    lockMs: number,
+  ) {
+    // A stream may run past the lock's first grant: keep the lock while the request runs, so that no
+    // waiting duplicate takes it over and calls the provider a second time.
+    let renewals = 0;
+    this.renewal = setInterval(() => {
+      if (++renewals > MAX_RENEWALS) return clearInterval(this.renewal);
+      void gateway.idempotency.renew(scope, key, token, lockMs);
+    }, Math.max(lockMs / 2, 100));
+    this.renewal.unref();
+  }
 
   /** Keeps a copy of a streamed chunk (up to the configured size; beyond, the answer is not stored). */
   tap = (chunk: Buffer | string): void => {
@@ -31,22 +47,24 @@ export class IdempotentRequest {
   store(status: number, headers: Record<string, string | number>, body?: Buffer): void {
     if (this.settled) return;
     this.settled = true;
+    clearInterval(this.renewal);
     const all = body ?? Buffer.concat(this.chunks);
     if (all.length > this.gateway.config.idempotency.max_body_bytes) return void this.release();
     const kept: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) if (KEPT.test(k)) kept[k] = String(v);
     const answer: StoredAnswer = { status, headers: kept, body: all.toString('utf8'), fingerprint: this.fingerprint };
-    void this.gateway.idempotency.complete(this.scope, this.key, answer, this.gateway.config.idempotency.ttl_seconds * 1000);
+    void this.gateway.idempotency.complete(this.scope, this.key, this.token, answer, this.gateway.config.idempotency.ttl_seconds * 1000);
   }
 
   abandon(): void {
     if (this.settled) return;
     this.settled = true;
+    clearInterval(this.renewal);
     this.release();
   }
 
   private release(): void {
-    void this.gateway.idempotency.abandon(this.scope, this.key);
+    void this.gateway.idempotency.abandon(this.scope, this.key, this.token);
   }
 }
 
@@ -62,7 +80,9 @@ const REUSED: ApiError = {
 
 /**
  * Idempotency-Key: a repeat within the TTL gets the stored answer (streams replayed), a concurrent
- * duplicate waits for the first to finish, and a key reused with another body is refused.
+ * duplicate waits for the first to finish, and a key reused with another body is refused. Each look is
+ * the store's atomic look-up-or-lock: a duplicate that finds the lock waits for it to go and looks
+ * again, finding the answer or (the holder failed) taking the lock over itself, until the deadline.
  */
 export async function idempotencyGate(
   gateway: Gateway,
@@ -79,15 +99,18 @@ export async function idempotencyGate(
     return { kind: 'answered' };
   }
   const fingerprint = createHash('sha256').update(raw).digest('base64url');
-  for (let round = 0; round < 2; round++) {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
     const begin = await gateway.idempotency.begin(scope, key, deadlineMs);
-    if (begin.kind === 'new') return { kind: 'proceed', request: new IdempotentRequest(gateway, scope, key, fingerprint) };
-    const answer = begin.kind === 'stored' ? begin.answer : await gateway.idempotency.wait(scope, key, deadlineMs);
-    if (answer) {
-      if (answer.fingerprint !== fingerprint) writeError(res, REUSED, headers);
-      else replay(res, answer, headers, gateway);
+    if (begin.kind === 'new') return { kind: 'proceed', request: new IdempotentRequest(gateway, scope, key, fingerprint, begin.token, deadlineMs) };
+    if (begin.kind === 'stored') {
+      if (begin.answer.fingerprint !== fingerprint) writeError(res, REUSED, headers);
+      else replay(res, begin.answer, headers, gateway);
       return { kind: 'answered' };
     }
+    const left = until - Date.now();
+    if (left <= 0) break;
+    await gateway.idempotency.wait(scope, key, left);
   }
   writeError(res, { status: 409, type: 'invalid_request_error', code: 'idempotency_key_in_use', param: 'Idempotency-Key', message: 'A request with this Idempotency-Key is still in progress.' }, { ...headers, 'retry-after': 1 });
   return { kind: 'answered' };

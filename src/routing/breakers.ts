@@ -30,9 +30,12 @@ export class Breakers {
     return admission;
   }
 
+  /** Records the outcome of an allowed admission; every admission must be settled once, however it ended. */
   settle(provider: string, admission: Admission, outcome: BreakerOutcome): void {
     if (!admission.allowed) return;
     this.store.updateBreaker(provider, (s) => record(s, admission, outcome, this.clock(), this.settings));
+    // After the record, so a shared store sees the outcome's transition first and then frees the lease.
+    if (admission.probe) this.store.probeEnded(provider);
   }
 
   reset(provider: string): void {

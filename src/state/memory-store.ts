@@ -24,5 +24,8 @@ export class MemoryStore implements StateStore {
     this.listeners.push(listener);
   }
 
+  /** Nothing to give up: in process the snapshot alone says whether a probe is out. */
+  probeEnded(_provider: string): void {}
+
   async close(): Promise<void> {}
 }

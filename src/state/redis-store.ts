@@ -15,6 +15,11 @@ if ARGV[1] == 'closed' then redis.call('DEL', KEYS[2]) end
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1`;
 
+/** Gives up the probe lease, if this instance (ARGV[1]) still holds it. */
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 interface Transition {
   provider: string;
   state: CircuitState;
@@ -33,7 +38,8 @@ const LEASE_LEAD_MS = 150;
  * other instances apply it as it arrives, with a periodic full read to catch what pub/sub missed.
  * Consecutive failures are counted per instance. When a cooldown ends, instances race for a probe lease
  * (SET NX PX): the winner lets one request through as the probe; the others stay open until it reports
- * or the lease runs out. With Redis unreachable each instance falls back to its own breakers.
+ * or the lease runs out. The winner gives the lease up as soon as its probe ends, however it ends, so the
+ * next cooldown's race is won on time. With Redis unreachable each instance falls back to its own breakers.
  */
 export class RedisStore implements StateStore {
   private readonly local = new MemoryStore();
@@ -97,7 +103,28 @@ export class RedisStore implements StateStore {
   }
 
   onBreakerChange(listener: (provider: string, next: BreakerSnapshot, previous: BreakerSnapshot) => void): void {
-    this.local.onBreakerChange(listener);
+    // Lease holds are this store's bookkeeping, not transitions: observers (metrics, logs) do not see them.
+    this.local.onBreakerChange((provider, next, previous) => {
+      if (!this.adjusting) listener(provider, next, previous);
+    });
+  }
+
+  probeEnded(provider: string): void {
+    // Without this the lease (as long as the slowest attempt) outlived a short cooldown, and the probe
+    // after a failed one waited for it to run out: a cooldown plus a whole lease between probes.
+    void this.releaseLease(provider);
+    const s = this.local.getBreaker(provider);
+    // A probe that told nothing (neutral) frees the half-open slot; across instances the next probe
+    // needs the lease again, so race for it at once (the cooldown is already over).
+    if (s.state === 'half_open' && !s.probeInFlight) this.holdForLease(provider, s.openedAt);
+  }
+
+  private async releaseLease(provider: string): Promise<void> {
+    try {
+      await this.client.eval(RELEASE_LEASE, 1, this.keys.probe(provider), this.instanceId);
+    } catch (err) {
+      this.onRedisError('probe lease', err);
+    }
   }
 
   /** Reads every provider's shared breaker and applies what is newer than what this instance knows. */
@@ -165,11 +192,13 @@ export class RedisStore implements StateStore {
   }
 
   /**
-   * An open breaker is held locally for one lease longer than its cooldown, so that no instance probes
-   * before it has won the lease; shortly before the real cooldown ends the instances race for it.
+   * An open breaker (or a half-open one whose probe slot is free) is held locally for one lease longer
+   * than its cooldown, so that no instance probes before it has won the lease; shortly before the real
+   * cooldown ends (at once, when it already has) the instances race for it.
    */
   private holdForLease(provider: string, realOpenedAt: number): void {
-    this.adjust(provider, (s) => (s.state === 'open' && s.openedAt === realOpenedAt ? { ...s, openedAt: realOpenedAt + this.leaseMs } : s));
+    const waiting = (s: BreakerSnapshot) => s.state === 'open' || (s.state === 'half_open' && !s.probeInFlight);
+    this.adjust(provider, (s) => (waiting(s) && s.openedAt === realOpenedAt ? { ...s, state: 'open', openedAt: realOpenedAt + this.leaseMs } : s));
     this.schedule(provider, realOpenedAt + this.settings.cooldownMs - LEASE_LEAD_MS, () => this.tryLease(provider, realOpenedAt));
   }
 
@@ -185,14 +214,16 @@ export class RedisStore implements StateStore {
       won = true; // Redis unreachable: this instance probes on its own
     }
     if (!won) {
-      // Another instance probes. Stay open; if it never reports, race again when its lease has run out.
-      this.schedule(provider, held + this.settings.cooldownMs - LEASE_LEAD_MS, () => this.holdForLease(provider, held));
+      // Another instance probes. Stay open; if it never reports, race again when its lease has run out
+      // (counted from now, not from the opening: after a neutral probe the opening may be long past).
+      this.schedule(provider, this.clock() + this.leaseMs, () => this.holdForLease(provider, held));
       return;
     }
     this.logger.debug({ provider }, 'probe lease granted to this instance');
     this.adjust(provider, (cur) => (cur.state === 'open' && cur.openedAt === held ? { ...cur, openedAt: realOpenedAt } : cur));
-    // No request came to probe while the lease lasted: hand the chance to whichever instance gets traffic.
-    this.schedule(provider, realOpenedAt + this.settings.cooldownMs + this.leaseMs, () => {
+    // No request came to probe while the lease lasted: hand the chance to whichever instance gets traffic
+    // (the others race as the lease runs out; this one a little later).
+    this.schedule(provider, this.clock() + this.leaseMs + LEASE_LEAD_MS, () => {
       const cur = this.local.getBreaker(provider);
       if (cur.state === 'open' && cur.openedAt === realOpenedAt) this.holdForLease(provider, realOpenedAt);
     });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { admit, CLOSED, msUntilProbe, record, visibleState, type BreakerSnapshot } from '../../src/routing/circuit-breaker.js';
+import { Breakers } from '../../src/routing/breakers.js';
+import { admit, CLOSED, msUntilProbe, record, visibleState, type BreakerOutcome, type BreakerSnapshot } from '../../src/routing/circuit-breaker.js';
+import { MemoryStore } from '../../src/state/memory-store.js';
 
 const cfg = { failureThreshold: 3, cooldownMs: 1000 };
 
@@ -75,5 +77,49 @@ describe('circuit breaker state machine', () => {
     const half = admit(open, 2000, cfg).next;
     expect(record(half, { probe: false }, 'success', 2001, cfg)).toBe(half);
     expect(record(half, { probe: false }, 'failure', 2001, cfg)).toBe(half);
+  });
+});
+
+/** The in-process store, noting which probes it was told have ended. */
+class WatchedStore extends MemoryStore {
+  readonly ended: string[] = [];
+  override probeEnded(provider: string): void {
+    this.ended.push(provider);
+  }
+}
+
+describe('breakers over a store', () => {
+  const opened = (now: { t: number }) => {
+    const store = new WatchedStore();
+    const breakers = new Breakers(store, cfg, () => now.t);
+    for (let i = 0; i < cfg.failureThreshold; i++) breakers.settle('alpha', breakers.admit('alpha'), 'failure');
+    return { store, breakers };
+  };
+
+  it.each<BreakerOutcome>(['success', 'failure', 'neutral'])('ends the probe on a %s: the store hears of it, and the slot is free', (outcome) => {
+    const now = { t: 0 };
+    const { store, breakers } = opened(now);
+    now.t = cfg.cooldownMs;
+    const probe = breakers.admit('alpha');
+    expect(probe).toEqual({ allowed: true, probe: true });
+    expect(store.ended).toEqual([]);
+    breakers.settle('alpha', probe, outcome);
+    expect(store.ended).toEqual(['alpha']);
+    expect(store.getBreaker('alpha').probeInFlight).toBe(false);
+    // The next probe comes one cooldown after a failed one, at once after the others.
+    if (outcome === 'failure') now.t += cfg.cooldownMs;
+    expect(breakers.admit('alpha')).toEqual(outcome === 'success' ? { allowed: true, probe: false } : { allowed: true, probe: true });
+  });
+
+  it('tells the store of probes only, and of a probe whose breaker was reset meanwhile too', () => {
+    const now = { t: 0 };
+    const { store, breakers } = opened(now);
+    expect(store.ended).toEqual([]); // the failures that opened it were no probes
+    now.t = cfg.cooldownMs;
+    const probe = breakers.admit('alpha');
+    breakers.reset('alpha');
+    breakers.settle('alpha', probe, 'failure');
+    expect(store.ended).toEqual(['alpha']);
+    expect(breakers.state('alpha')).toBe('closed');
   });
 });
