@@ -6,8 +6,8 @@ import { RateLimiter } from './state/rate-limiter.js';
 import { redisConfigured, type ProviderConfig } from './config/schema.js';
 import { UpstreamAgentPool } from './providers/http-client.js';
 import { createAdapter, loadAdapters, type AdapterClasses } from './providers/registry.js';
-import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
+import { ProviderRuntime, type ProviderLookup } from './core/provider-runtime.js';
 import { SessionAffinity } from './routing/sessions.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
@@ -48,10 +48,11 @@ export interface RuntimeControls {
 
 /** Everything one running instance holds: providers, breakers, strategies, state and telemetry. */
 export class Gateway {
-  readonly providers: ReadonlyMap<string, ProviderConfig>;
-  readonly adapters: ReadonlyMap<string, ProviderAdapter>;
+  /** Each configured provider, by name: config, adapter, key ring, breaker and measurements. */
+  readonly providers: ReadonlyMap<string, ProviderRuntime>;
+  /** The providers' configs by name, for the pure planning functions. */
+  readonly configs: ProviderLookup;
   readonly breakers: Breakers;
-  readonly keyRings: ReadonlyMap<string, KeyRing>;
   readonly sessions: SessionAffinity;
   readonly statusPages: StatusPages;
   /** Every strategy a request may name: the built-ins and the configured ones. */
@@ -82,10 +83,14 @@ export class Gateway {
   ) {
     ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime, rateLimiter: this.rateLimiter, idempotency: this.idempotency } = parts);
     this.shared = parts.shared;
-    this.providers = new Map(loaded.providers.map((p) => [p.name, p]));
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
-    this.adapters = new Map(loaded.providers.map((p) => [p.name, createAdapter(p, this.agents.forProvider(loaded.tls.get(p.name)), parts.adapterClasses)]));
-    this.keyRings = new Map(loaded.providers.map((p) => [p.name, new KeyRing(providerKeys(p))]));
+    const cb = loaded.config.circuit_breaker;
+    this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
+    const runtime = (p: ProviderConfig) =>
+      new ProviderRuntime(p, createAdapter(p, this.agents.forProvider(loaded.tls.get(p.name)), parts.adapterClasses), new KeyRing(providerKeys(p)), this.breakers, this.measurements.local);
+    this.providers = new Map(loaded.providers.map((p) => [p.name, runtime(p)]));
+    const providers = this.providers;
+    this.configs = { get: (name) => providers.get(name)?.config };
     const sp = loaded.config.status_pages;
     this.statusPages = new StatusPages(
       new Map(loaded.providers.flatMap((p) => (p.status_page ? [[p.name, p.status_page] as [string, string]] : []))),
@@ -94,8 +99,6 @@ export class Gateway {
       logger,
     );
     this.statusPages.start();
-    const cb = loaded.config.circuit_breaker;
-    this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
   }
 
   /**
@@ -198,8 +201,9 @@ export class Gateway {
 
   private providerViews(now: number): Map<string, ProviderView> {
     const views = new Map<string, ProviderView>();
-    for (const name of this.loaded.chain) {
-      const s = this.measurements.local.get(name)!;
+    for (const [name, p] of this.providers) {
+      const s = p.stats;
+      if (!s) continue;
       const recent = s.recentOutcomes(now);
       const medians = s.medians(now);
       const requestHeadroom = s.rate.requestHeadroom(now);
@@ -211,7 +215,7 @@ export class Gateway {
         requests: recent.successes + recent.failures,
         successes: recent.successes,
         failures: recent.failures,
-        weight: this.providers.get(name)!.weight,
+        weight: p.config.weight,
         ...(medians.p50 !== undefined ? { latencyP50Ms: medians.p50 } : {}),
         ...(medians.ttftP50 !== undefined ? { ttftP50Ms: medians.ttftP50 } : {}),
         ...(requestHeadroom !== undefined ? { requestHeadroom } : {}),

@@ -1,9 +1,10 @@
-import { unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
 import { Gateway, type RuntimeControls } from './gateway.js';
 import { createRequestListener } from './http/app.js';
+import { gatewayError } from './core/errors.js';
 import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -53,9 +54,13 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
   const retiring = new Set<Gateway>();
   let draining = false;
 
+  /** The file's text at the last load: the watch reloads only when it differs (a poll may see one write twice). */
+  let lastText = fromFile ? readText(loaded.source) : undefined;
+
   async function doReload(): Promise<{ ok: true } | { ok: false; error: string }> {
     const at = new Date().toISOString();
     if (!fromFile) return { ok: false, error: 'the config did not come from a file' };
+    lastText = readText(loaded.source);
     try {
       const next = loadConfigFile(loaded.source, portOverride === undefined ? {} : { portOverride });
       report(next);
@@ -83,7 +88,7 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
     if (draining) {
       req.resume();
       active.metrics.rejected.labels('draining').inc();
-      return writeError(res, { status: 503, type: 'service_unavailable', code: 'shutting_down', message: 'The gateway is shutting down.' }, { connection: 'close', 'retry-after': 1 });
+      return writeError(res, gatewayError('shutting_down', 'The gateway is shutting down.'), { connection: 'close', 'retry-after': 1 });
     }
     listener(req, res);
   };
@@ -114,7 +119,8 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
   const watching = (options.watch ?? fromFile) && fromFile;
   if (watching) {
     watchFile(loaded.source, { interval: 500, persistent: false }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void controls.reload();
+      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+      if (readText(loaded.source) !== lastText) void controls.reload();
     });
   }
 
@@ -152,4 +158,12 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
     shutdown,
     close: () => shutdown(0),
   };
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -1,57 +1,48 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import { gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
-import { clientIdentity, matchesAnyKey } from './auth.js';
-import { errorJson, writeError, type ApiError } from './errors.js';
-import { requestIdFrom } from './request-id.js';
+import { clientIdentity } from './auth.js';
+import { errorJson, writeError } from './errors.js';
+import { finishRequest, preflight, type Preflight } from './preflight.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountModels } from './routes/models.js';
 import { mountOps } from './routes/ops.js';
 import { handleProxy } from './routes/proxy.js';
 
-export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string } };
+export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string; preflight: Preflight } };
 
 const json = { 'content-type': 'application/json' };
-const UNAUTHORIZED: ApiError = { status: 401, type: 'authentication_error', code: 'invalid_api_key', message: 'Incorrect or missing API key: send Authorization: Bearer <key>.' };
+const INTERNAL = gatewayError('internal_error', 'The gateway hit an internal error.');
 
 export function createApp(gateway: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // The same first and last steps as the proxy routes: request id, client key check, log line, count.
   app.use('*', async (c, next) => {
-    const id = requestIdFrom(c.req.header('x-request-id'));
-    c.set('requestId', id);
-    await next();
-    c.res.headers.set('x-request-id', id);
+    const path = c.req.path;
+    const guarded = path.startsWith('/v1/') || (path === '/health' && !gateway.config.auth.public_health) || (path === '/metrics' && !gateway.config.auth.public_metrics);
+    // /health and /metrics, when private, open to a client or an admin key.
+    const keys = path.startsWith('/v1/') ? gateway.config.auth.keys : [...(gateway.config.auth.keys ?? []), ...(gateway.config.auth.admin_keys ?? [])];
+    const p = preflight(gateway, c.env.incoming.headers, guarded, keys);
+    c.set('requestId', p.requestId);
+    c.set('preflight', p);
+    if (p.refused) {
+      c.res = c.body(errorJson(p.refused), 401, json);
+    } else await next();
+    c.res.headers.set('x-request-id', p.requestId);
+    const route = c.res.status === 404 && routePath(c) === '*' ? 'unknown' : routePath(c).replace(/^\//, '') || 'root';
+    finishRequest(gateway, p, c.req.method, path, route, c.res.status);
   });
 
-  app.use('/v1/*', async (c, next) => {
-    const keys = gateway.config.auth.keys;
-    if (keys && keys.length > 0 && !matchesAnyKey(c.req.header('authorization'), keys)) return c.body(errorJson(UNAUTHORIZED), 401, json);
-    await next();
-  });
-
-  // /health and /metrics are public unless configured otherwise; then a client or admin key opens them.
-  for (const [path, open] of [['/health', gateway.config.auth.public_health], ['/metrics', gateway.config.auth.public_metrics]] as const) {
-    if (open) continue;
-    const keys = [...(gateway.config.auth.keys ?? []), ...(gateway.config.auth.admin_keys ?? [])];
-    app.use(path, async (c, next) => {
-      if (!matchesAnyKey(c.req.header('authorization'), keys)) return c.body(errorJson(UNAUTHORIZED), 401, json);
-      await next();
-    });
-  }
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
 
-  app.notFound((c) =>
-    c.body(
-      errorJson({ status: 404, type: 'invalid_request_error', code: 'unknown_url', message: `Unknown request URL: ${c.req.method} ${c.req.path}.` }),
-      404,
-      json,
-    ),
-  );
+  app.notFound((c) => c.body(errorJson(gatewayError('unknown_url', `Unknown request URL: ${c.req.method} ${c.req.path}.`)), 404, json));
   app.onError((err, c) => {
     logInternalError(gateway, c.get('requestId'), err);
     return c.body(errorJson(INTERNAL), 500, json);
@@ -59,7 +50,6 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
   return app;
 }
 
-const INTERNAL: ApiError = { status: 500, type: 'server_error', code: 'internal_error', message: 'The gateway hit an internal error.' };
 const PROXY_ROUTES: Record<string, Endpoint> = { '/v1/chat/completions': 'chat/completions', '/v1/completions': 'completions' };
 
 /**
@@ -73,18 +63,18 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
     const q = req.url!.indexOf('?');
     const endpoint = req.method === 'POST' ? PROXY_ROUTES[q < 0 ? req.url! : req.url!.slice(0, q)] : undefined;
     if (endpoint === undefined) return void hono(req, res);
-    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
-    const keys = gateway.config.auth.keys;
-    if (keys && keys.length > 0 && !matchesAnyKey(req.headers.authorization, keys)) {
+    const p = preflight(gateway, req.headers, true);
+    if (p.refused) {
       req.resume();
-      gateway.metrics.rejected.labels('unauthorized').inc();
-      return writeError(res, UNAUTHORIZED, { 'x-request-id': requestId });
+      writeError(res, p.refused, { 'x-request-id': p.requestId });
+      return finishRequest(gateway, p, 'POST', `/v1/${endpoint}`, endpoint, p.refused.status, { error: p.refused.code });
     }
+    const keys = gateway.config.auth.keys;
     const client = clientIdentity(req.headers.authorization, req.socket.remoteAddress, Boolean(keys && keys.length > 0));
-    handleProxy({ gateway, req, res, requestId, endpoint, client }).catch((err: Error) => {
-      logInternalError(gateway, requestId, err);
+    handleProxy({ gateway, req, res, preflight: p, endpoint, client }).catch((err: Error) => {
+      logInternalError(gateway, p.requestId, err);
       if (res.headersSent) res.end();
-      else writeError(res, INTERNAL, { 'x-request-id': requestId });
+      else writeError(res, INTERNAL, { 'x-request-id': p.requestId });
     });
   };
 }
@@ -92,3 +82,4 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
 function logInternalError(gateway: Gateway, requestId: string, err: Error): void {
   gateway.logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
 }
+

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorJson, type ApiError } from './errors.js';
+import { gatewayError, type ApiError } from '../core/errors.js';
+import { errorJson } from './errors.js';
 
 /**
  * What Node's HTTP parser or its request timers refused, as the OpenAI error envelope: headers too
@@ -9,15 +10,15 @@ import { errorJson, type ApiError } from './errors.js';
 export function clientErrorAnswer(code: string | undefined): ApiError {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, type: 'invalid_request_error', code: 'request_header_fields_too_large', message: 'The request headers are too large.' };
+      return gatewayError('request_header_fields_too_large', 'The request headers are too large.');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, type: 'invalid_request_error', code: 'request_timeout', message: 'The request was not received in time: send headers and body without long pauses.' };
+      return gatewayError('request_timeout', 'The request was not received in time: send headers and body without long pauses.');
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
-      return { status: 400, type: 'invalid_request_error', code: 'bad_request', message: 'The request has an invalid body length or framing.' };
+      return gatewayError('bad_request', 'The request has an invalid body length or framing.');
     default:
-      return { status: 400, type: 'invalid_request_error', code: 'bad_request', message: 'The request could not be parsed as HTTP/1.1.' };
+      return gatewayError('bad_request', 'The request could not be parsed as HTTP/1.1.');
   }
 }
 

@@ -1,28 +1,12 @@
 import type { ServerResponse } from 'node:http';
+import { openAIErrorJson, type ApiError } from '../core/errors.js';
 
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'server_error'
-  | 'service_unavailable'
-  | 'timeout_error';
+export type { ApiError, ErrorType } from '../core/errors.js';
 
-export interface ApiError {
-  status: number;
-  message: string;
-  type: ErrorType;
-  code: string | null;
-  param?: string | null;
-}
+/** The OpenAI error envelope of a gateway error (the HTTP front doors speak OpenAI's protocol). */
+export const errorJson = openAIErrorJson;
 
-/** The OpenAI error envelope: `{"error":{"message","type","param","code"}}`. */
-export function errorJson(e: ApiError): string {
-  return JSON.stringify({ error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code } });
-}
-
+/** Answers with an error in the OpenAI envelope; a response already begun is only ended. */
 export function writeError(res: ServerResponse, e: ApiError, headers: Record<string, string | number> = {}): void {
   if (res.headersSent) {
     res.end();
@@ -36,11 +20,3 @@ export function writeError(res: ServerResponse, e: ApiError, headers: Record<str
   });
   res.end(body);
 }
-
-export const badRequest = (message: string, param: string | null = null, code: string | null = null): ApiError => ({
-  status: 400,
-  message,
-  type: 'invalid_request_error',
-  code,
-  param,
-});

@@ -1,12 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { StreamOutcome, UpstreamStream } from '../routing/upstream-stream.js';
-
-export type StreamEnd =
-  | Extract<StreamOutcome, { kind: 'complete' }>
-  /** The upstream broke after bytes were sent: the client got one error event. */
-  | { kind: 'upstream_error'; detail: string }
-  /** The client went away first. */
-  | { kind: 'client_gone' };
+import { gatewayError, openAIErrorJson } from '../core/errors.js';
+import type { ServedStream, StreamEnd } from '../core/served-stream.js';
 
 /**
  * Streams a judged upstream stream to the client as its events arrive (with backpressure, never
@@ -16,12 +10,10 @@ export type StreamEnd =
  */
 export function pipeStream(
   res: ServerResponse,
-  upstream: UpstreamStream,
+  stream: ServedStream,
   headers: Record<string, string | number>,
   requestId: string,
   onEnd: (end: StreamEnd) => void,
-  /** Sees every byte sent (idempotency keeps a copy to replay). */
-  tap?: (chunk: Buffer) => void,
 ): void {
   res.writeHead(200, {
     ...headers,
@@ -33,15 +25,14 @@ export function pipeStream(
   const onClose = () => {
     if (ended) return;
     ended = true;
-    upstream.destroy();
+    stream.cancel();
     onEnd({ kind: 'client_gone' });
   };
   res.once('close', onClose);
-  upstream.pipe({
+  stream.pipe({
     write(bytes) {
-      tap?.(bytes);
       if (res.write(bytes)) return true;
-      res.once('drain', () => upstream.resume());
+      res.once('drain', () => stream.resume());
       return false;
     },
     end(outcome) {
@@ -55,17 +46,13 @@ export function pipeStream(
       }
       if (!outcome.errorSent && !res.destroyed) {
         const event = errorEvent(outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.', requestId);
-        tap?.(event);
         res.end(event);
       } else res.end();
-      onEnd({ kind: 'upstream_error', detail: outcome.detail });
+      onEnd(outcome);
     },
   });
 }
 
 function errorEvent(message: string, requestId: string): Buffer {
-  const body = JSON.stringify({
-    error: { message: `${message} (request ${requestId})`, type: 'server_error', param: null, code: 'upstream_stream_error' },
-  });
-  return Buffer.from(`data: ${body}\n\n`);
+  return Buffer.from(`data: ${openAIErrorJson(gatewayError('upstream_stream_error', `${message} (request ${requestId})`))}\n\n`);
 }

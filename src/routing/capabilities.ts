@@ -1,4 +1,5 @@
 import type { Capabilities, ProviderConfig } from '../config/schema.js';
+import type { ProviderLookup } from '../core/provider-runtime.js';
 import type { Candidate } from './strategy.js';
 
 /** What a request needs from a model. */
@@ -46,13 +47,14 @@ export function unmetNeed(c: Capabilities, n: Needs): string | undefined {
 /** Keeps the candidates that can serve the request; says what was missing when none can. */
 export function filterByCapabilities(
   candidates: readonly Candidate[],
-  providers: ReadonlyMap<string, ProviderConfig>,
+  providers: ProviderLookup,
   n: Needs,
 ): { kept: Candidate[]; missing: string[] } {
   const kept: Candidate[] = [];
   const missing = new Set<string>();
   for (const c of candidates) {
-    const why = unmetNeed(capabilitiesOf(providers.get(c.provider)!, c.model), n);
+    const p = providers.get(c.provider);
+    const why = p ? unmetNeed(capabilitiesOf(p, c.model), n) : 'a configured provider';
     if (why) missing.add(why);
     else kept.push(c);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerValue } from '../../src/http/header-value.js';
+import { headerValue } from '../../src/core/header-value.js';
 import { KeyRing } from '../../src/providers/key-ring.js';
 
 const KEY = 'sk-live/SECRET_42';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/http/auth.js';
-import { resolveCandidates } from '../../src/routing/planner.js';
+import { resolveCandidates } from '../../src/routing/candidates.js';
 import { loadStrategy } from '../../src/routing/strategy-loader.js';
 import type { ProviderConfig } from '../../src/config/schema.js';
 import priority from '../../strategies/priority.js';

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isLoopback, matchesAnyKey } from '../auth.js';
+import { gatewayError } from '../../core/errors.js';
 import { errorJson } from '../errors.js';
 import { healthReport } from './ops.js';
 
@@ -14,10 +15,10 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
     const keys = gateway.config.auth.admin_keys;
     if (keys && keys.length > 0) {
       if (!matchesAnyKey(c.req.header('authorization'), keys)) {
-        return c.body(errorJson({ status: 401, type: 'authentication_error', code: 'invalid_admin_key', message: 'A valid admin key is required (Authorization: Bearer <admin key>).' }), 401, { 'content-type': 'application/json' });
+        return c.body(errorJson(gatewayError('invalid_admin_key', 'A valid admin key is required (Authorization: Bearer <admin key>).')), 401, { 'content-type': 'application/json' });
       }
     } else if (!isLoopback(c.env.incoming.socket.remoteAddress)) {
-      return c.body(errorJson({ status: 403, type: 'permission_error', code: 'admin_loopback_only', message: 'Admin endpoints answer only loopback clients when no admin key is configured.' }), 403, { 'content-type': 'application/json' });
+      return c.body(errorJson(gatewayError('admin_loopback_only', 'Admin endpoints answer only loopback clients when no admin key is configured.')), 403, { 'content-type': 'application/json' });
     }
     await next();
   });
@@ -30,13 +31,13 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
   app.post('/admin/reload', async (c) => {
     const result = await gateway.runtime.reload();
     if (result.ok) return c.json({ reloaded: true, at: gateway.runtime.lastReload?.at ?? null });
-    return c.body(errorJson({ status: 400, type: 'invalid_request_error', code: 'invalid_config', message: `Config reload refused; the previous config keeps serving: ${result.error}` }), 400, { 'content-type': 'application/json' });
+    return c.body(errorJson(gatewayError('invalid_config', `Config reload refused; the previous config keeps serving: ${result.error}`)), 400, { 'content-type': 'application/json' });
   });
 
   app.post('/admin/circuit/:provider/reset', (c) => {
     const provider = c.req.param('provider');
     if (!gateway.providers.has(provider)) {
-      return c.body(errorJson({ status: 404, type: 'not_found_error', code: 'unknown_provider', param: 'provider', message: `Unknown provider "${provider}".` }), 404, { 'content-type': 'application/json' });
+      return c.body(errorJson(gatewayError('provider_not_found', `Unknown provider "${provider}".`, 'provider')), 404, { 'content-type': 'application/json' });
     }
     const before = gateway.breakers.state(provider);
     gateway.breakers.reset(provider);

@@ -8,7 +8,8 @@ export function mountModels(app: Hono<AppEnv>, gateway: Gateway): void {
   app.get('/v1/models', (c) => {
     const byModel = new Map<string, string[]>();
     for (const name of gateway.chain) {
-      const p = gateway.providers.get(name)!;
+      const p = gateway.providers.get(name)?.config;
+      if (!p) continue;
       for (const m of [...(p.models ?? []), ...(p.default_model ? [p.default_model] : [])]) {
         if (m.includes('*')) continue; // a pattern, not a model name
         const list = byModel.get(m) ?? [];

@@ -2,7 +2,8 @@ import type { Hono } from 'hono';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isOutage } from '../../providers/status-pages.js';
-import { badRequest, errorJson } from '../errors.js';
+import { gatewayError } from '../../core/errors.js';
+import { errorJson } from '../errors.js';
 import { matchesAnyKey } from '../auth.js';
 import { GROUPS, PERIODS, type GroupBy, type Period } from '../../telemetry/usage-ledger.js';
 
@@ -32,8 +33,8 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
   app.get('/usage', async (c) => {
     const period = (c.req.query('period') ?? 'today') as Period;
     const groupBy = (c.req.query('group_by') ?? 'provider') as GroupBy;
-    if (!PERIODS.includes(period)) return c.body(errorJson(badRequest(`period must be one of ${PERIODS.join(', ')}`, 'period')), 400, json);
-    if (!GROUPS.includes(groupBy)) return c.body(errorJson(badRequest(`group_by must be one of ${GROUPS.join(', ')}`, 'group_by')), 400, json);
+    if (!PERIODS.includes(period)) return c.body(errorJson(gatewayError('invalid_query', `period must be one of ${PERIODS.join(', ')}`, 'period')), 400, json);
+    if (!GROUPS.includes(groupBy)) return c.body(errorJson(gatewayError('invalid_query', `group_by must be one of ${GROUPS.join(', ')}`, 'group_by')), 400, json);
     return c.json(await gateway.measurements.usage(period, groupBy, gateway.clock()));
   });
 
@@ -60,8 +61,8 @@ export function healthReport(gateway: Gateway, detailed: boolean): HealthReport 
   for (const name of gateway.chain) {
     const state = gateway.breakers.state(name);
     const page = gateway.statusPages.get(name);
-    const ring = gateway.keyRings.get(name)!;
-    providers[name] = { circuit: state, ...(detailed && page ? { status_page: page } : {}), ...(detailed && ring.size > 1 ? { keys_available: ring.available(now) } : {}) };
+    const ring = gateway.providers.get(name)?.keys;
+    providers[name] = { circuit: state, ...(detailed && page ? { status_page: page } : {}), ...(detailed && ring && ring.size > 1 ? { keys_available: ring.available(now) } : {}) };
     if (state !== 'open') usable += 1;
     if (state !== 'open' && !isOutage(page)) healthy += 1;
   }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
-import { writeError, type ApiError } from './errors.js';
+import { gatewayError, type ApiError } from './errors.js';
 
 /** Headers of an answer worth replaying (not hop-by-hop ones, not the request id). */
 const KEPT = /^(content-type|x-switchyard-|x-ratelimit-|retry-after)/;
@@ -68,57 +67,43 @@ export class IdempotentRequest {
   }
 }
 
-export type Gate = { kind: 'answered' } | { kind: 'proceed'; request?: IdempotentRequest };
-
-const REUSED: ApiError = {
-  status: 422,
-  type: 'invalid_request_error',
-  code: 'idempotency_key_reused',
-  param: 'Idempotency-Key',
-  message: 'This Idempotency-Key was used with a different request body.',
-};
+/** What an Idempotency-Key decides before anything is routed. */
+export type IdempotencyAdmission =
+  /** Route it; with `lock`, this request holds the key and must end in `store` or `abandon`. */
+  | { kind: 'proceed'; lock?: IdempotentRequest }
+  /** A repeat: the stored answer is the answer. */
+  | { kind: 'replay'; answer: StoredAnswer }
+  | { kind: 'refused'; error: ApiError; retryAfterS?: number };
 
 /**
  * Idempotency-Key: a repeat within the TTL gets the stored answer (streams replayed), a concurrent
  * duplicate waits for the first to finish, and a key reused with another body is refused. Each look is
  * the store's atomic look-up-or-lock: a duplicate that finds the lock waits for it to go and looks
  * again, finding the answer or (the holder failed) taking the lock over itself, until the deadline.
+ *
+ * @example
+ * const a = await admitIdempotent(gateway, 'key-abc', 'order-42', rawBody, 120_000);
+ * if (a.kind === 'replay') return a.answer;
  */
-export async function idempotencyGate(
-  gateway: Gateway,
-  scope: string,
-  key: string | undefined,
-  raw: Buffer,
-  res: ServerResponse,
-  headers: Record<string, string | number>,
-  deadlineMs: number,
-): Promise<Gate> {
-  if (key === undefined) return { kind: 'proceed' };
+export async function admitIdempotent(gateway: Gateway, scope: string, key: string, raw: Buffer, deadlineMs: number): Promise<IdempotencyAdmission> {
   if (key.length === 0 || key.length > 255) {
-    writeError(res, { status: 400, type: 'invalid_request_error', code: 'invalid_idempotency_key', param: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 characters.' }, headers);
-    return { kind: 'answered' };
+    return { kind: 'refused', error: gatewayError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters.', 'Idempotency-Key') };
   }
   const fingerprint = createHash('sha256').update(raw).digest('base64url');
   const until = Date.now() + deadlineMs;
   for (;;) {
     const begin = await gateway.idempotency.begin(scope, key, deadlineMs);
-    if (begin.kind === 'new') return { kind: 'proceed', request: new IdempotentRequest(gateway, scope, key, fingerprint, begin.token, deadlineMs) };
+    if (begin.kind === 'new') return { kind: 'proceed', lock: new IdempotentRequest(gateway, scope, key, fingerprint, begin.token, deadlineMs) };
     if (begin.kind === 'stored') {
-      if (begin.answer.fingerprint !== fingerprint) writeError(res, REUSED, headers);
-      else replay(res, begin.answer, headers, gateway);
-      return { kind: 'answered' };
+      if (begin.answer.fingerprint !== fingerprint) {
+        return { kind: 'refused', error: gatewayError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body.', 'Idempotency-Key') };
+      }
+      gateway.metrics.idempotencyHits.inc();
+      return { kind: 'replay', answer: begin.answer };
     }
     const left = until - Date.now();
     if (left <= 0) break;
     await gateway.idempotency.wait(scope, key, left);
   }
-  writeError(res, { status: 409, type: 'invalid_request_error', code: 'idempotency_key_in_use', param: 'Idempotency-Key', message: 'A request with this Idempotency-Key is still in progress.' }, { ...headers, 'retry-after': 1 });
-  return { kind: 'answered' };
-}
-
-function replay(res: ServerResponse, a: StoredAnswer, headers: Record<string, string | number>, gateway: Gateway): void {
-  gateway.metrics.idempotencyHits.inc();
-  const body = Buffer.from(a.body);
-  res.writeHead(a.status, { ...a.headers, ...headers, 'idempotent-replayed': 'true', 'content-length': body.length });
-  res.end(body);
+  return { kind: 'refused', error: gatewayError('idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress.', 'Idempotency-Key'), retryAfterS: 1 };
 }

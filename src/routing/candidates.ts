@@ -1,5 +1,5 @@
 import { modelMatcher } from '../providers/presets.js';
-import type { ProviderConfig } from '../config/schema.js';
+import type { ProviderLookup } from '../core/provider-runtime.js';
 import type { Candidate } from './strategy.js';
 
 const matchers = new WeakMap<readonly string[], (model: string) => boolean>();
@@ -20,7 +20,7 @@ function serves(models: readonly string[], model: string): boolean {
  */
 export function resolveCandidates(
   model: string,
-  providers: ReadonlyMap<string, ProviderConfig>,
+  providers: ProviderLookup,
   chain: readonly string[],
   /** Whether a provider can take this kind of request at all (its adapter's endpoints). */
   canServe: (provider: string) => boolean = () => true,

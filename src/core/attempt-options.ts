@@ -1,0 +1,74 @@
+import type { Gateway } from '../gateway.js';
+import type { LoopOptions } from '../routing/attempt-loop.js';
+import type { Cancel } from '../routing/cancel.js';
+import { capabilitiesOf } from '../routing/capabilities.js';
+import type { Candidate } from '../routing/strategy.js';
+import { attemptUpstream, type Served } from '../routing/upstream-attempt.js';
+import type { CoreRequest } from './request.js';
+
+/**
+ * How one request's attempts run against this gateway's providers: per-provider timeouts and the
+ * request deadline, each provider's key ring (a refused or rate-limited key hands over to the next one
+ * at once), rate-limit tracking, context windows, and the measurements every settled attempt feeds.
+ *
+ * @example
+ * const result = await runAttempts(attemptOptions(gateway, request, 'req_1', plan.candidates, signal));
+ */
+export function attemptOptions(gateway: Gateway, r: CoreRequest, requestId: string, candidates: readonly Candidate[], signal: Cancel): LoopOptions<Served> {
+  const routing = gateway.config.routing;
+  const keysTried = new Map<string, number>();
+  const lastKey = new Map<string, string | undefined>();
+  const provider = (c: Candidate) => {
+    const p = gateway.providers.get(c.provider);
+    // Candidates come from this gateway's own providers: a miss is a bug, not a request to route around.
+    if (!p) throw new Error(`candidate names unknown provider "${c.provider}"`);
+    return p;
+  };
+  return {
+    candidates,
+    breakers: gateway.breakers,
+    deadline: Date.now() + routing.request_timeout_ms,
+    maxAttempts: routing.max_attempts ?? candidates.length * 2,
+    maxRetryAfterMs: routing.max_retry_after_ms,
+    signal,
+    timeoutMs: (c) => provider(c).config.timeout_ms,
+    retrySameProvider: (c, f) => {
+      if (f.kind !== 'status' || (f.status !== 401 && f.status !== 403 && f.status !== 429)) return false;
+      const tried = (keysTried.get(c.provider) ?? 0) + 1;
+      keysTried.set(c.provider, tried);
+      const ring = provider(c).keys;
+      return tried < ring.size && ring.hasAlternative(lastKey.get(c.provider), gateway.clock());
+    },
+    contextWindow: (c) => capabilitiesOf(provider(c).config, c.model).context_window,
+    attempt: (c, cancel) => {
+      const p = provider(c);
+      const rate = p.stats?.rate;
+      const apiKey = p.keys.pick(gateway.clock());
+      lastKey.set(c.provider, apiKey);
+      rate?.recordRequest(gateway.clock());
+      return attemptUpstream(
+        p.adapter,
+        {
+          endpoint: r.endpoint,
+          ...(c.model === r.model ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }),
+          stream: r.stream,
+          requestId,
+          cancel,
+          idleTimeoutMs: p.config.timeout_ms,
+          apiKey,
+        },
+        {
+          onResponse: (status, headers, retryAfterMs) => {
+            rate?.recordHeaders(headers, gateway.clock());
+            p.keys.report(apiKey, status, gateway.clock(), retryAfterMs);
+          },
+          redact: (text) => p.keys.redact(text),
+        },
+      );
+    },
+    onAttempt: (c, outcome, ms, failedOver) => {
+      gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
+      gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
+    },
+  };
+}

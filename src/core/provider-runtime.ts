@@ -1,0 +1,47 @@
+import type { ProviderConfig } from '../config/schema.js';
+import type { KeyRing } from '../providers/key-ring.js';
+import type { Endpoint, ProviderAdapter } from '../providers/types.js';
+import type { Breakers } from '../routing/breakers.js';
+import type { CircuitState } from '../routing/circuit-breaker.js';
+import type { ProviderStats } from '../telemetry/stats.js';
+
+/**
+ * Everything one provider is while a config is live: its config, the adapter that speaks its protocol,
+ * its key ring, and views of its breaker and measurements (which outlive reloads, in the shared state).
+ *
+ * @example
+ * const p = gateway.providers.get('openai');
+ * if (p && p.serves('chat/completions') && p.breakerState() !== 'open') p.adapter.send(call);
+ */
+export class ProviderRuntime {
+  constructor(
+    readonly config: ProviderConfig,
+    readonly adapter: ProviderAdapter,
+    readonly keys: KeyRing,
+    private readonly breakers: Breakers,
+    private readonly measurements: ReadonlyMap<string, ProviderStats>,
+  ) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Whether its adapter can take this kind of request at all. */
+  serves(endpoint: Endpoint): boolean {
+    return this.adapter.endpoints.has(endpoint);
+  }
+
+  breakerState(): CircuitState {
+    return this.breakers.state(this.config.name);
+  }
+
+  /** This instance's measurements of it (created when the provider was first configured). */
+  get stats(): ProviderStats | undefined {
+    return this.measurements.get(this.config.name);
+  }
+}
+
+/** Looks a provider's config up by name (what the pure planning functions need of a provider). */
+export interface ProviderLookup {
+  get(name: string): ProviderConfig | undefined;
+}

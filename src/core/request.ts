@@ -1,0 +1,31 @@
+import type { Endpoint } from '../providers/types.js';
+import type { Cancel } from '../routing/cancel.js';
+
+/** A validated request in the pivot format (OpenAI chat or completions), as every front door hands it to the core. */
+export interface CoreRequest {
+  endpoint: Endpoint;
+  /** The validated body, unknown fields included. */
+  body: Record<string, unknown>;
+  /** The caller's bytes when they are the body as is: sent upstream without serialising again. */
+  raw?: Buffer;
+  model: string;
+  stream: boolean;
+}
+
+/** How the caller wants this one request routed, and who it is. */
+export interface RouteOptions {
+  requestId: string;
+  /** Who is asking, for rate limits and idempotency scopes: a key digest, or an address. */
+  client: string;
+  /** A strategy by name, over the route's. */
+  strategy?: string;
+  /** A provider to try first (alone when `fallback` is false). */
+  provider?: string;
+  fallback?: boolean;
+  /** A conversation id: its next turns go to the provider that served it while that one is healthy. */
+  session?: string;
+  /** Served once per client and key: repeats get the stored answer. */
+  idempotencyKey?: string;
+  /** Aborted when the caller goes away: attempts stop, nothing more is sent upstream. */
+  signal: Cancel;
+}

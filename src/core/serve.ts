@@ -1,0 +1,143 @@
+import type { Gateway } from '../gateway.js';
+import { runAttempts, type AttemptRecord } from '../routing/attempt-loop.js';
+import type { Served } from '../routing/upstream-attempt.js';
+import type { StoredAnswer } from '../state/idempotency-store.js';
+import type { Usage } from '../telemetry/usage.js';
+import { accountUsage } from './accounting.js';
+import { attemptOptions } from './attempt-options.js';
+import { gatewayError, type ApiError } from './errors.js';
+import { exhaustedError, upstreamErrorEnvelope } from './exhausted.js';
+import { admitIdempotent, type IdempotentRequest } from './idempotency.js';
+import { planRoute } from './plan.js';
+import type { CoreRequest, RouteOptions } from './request.js';
+import { ServedStream } from './served-stream.js';
+import { headerValue } from './header-value.js';
+
+/** Who served a request, and how it got there. */
+export interface Routing {
+  provider: string;
+  /** The model asked of the provider. */
+  model: string;
+  /** Upstream attempts made. */
+  attempts: number;
+  /** Whether a model other than the first candidate's served (a tier or alias fell back). */
+  modelFallback: boolean;
+  tried: AttemptRecord[];
+}
+
+/** Response metadata every answer carries (routing, rate-limit state), as name/value pairs. */
+export type AnswerHeaders = Record<string, string | number>;
+
+/** What the core answers; a front door renders it in its protocol. */
+export type Outcome =
+  /** Refused by the gateway (invalid routing wish, limit, no provider could serve, ...). */
+  | { kind: 'refused'; error: ApiError; headers: AnswerHeaders; tried?: AttemptRecord[] }
+  /** An Idempotency-Key repeat: the stored answer. */
+  | { kind: 'replay'; answer: StoredAnswer; headers: AnswerHeaders }
+  /** The caller went away before an answer. */
+  | { kind: 'aborted'; attempts: number }
+  /** A whole answer: the provider's JSON, or its error passed back as the caller's own (status >= 400). */
+  | { kind: 'answer'; status: number; body: Buffer; headers: AnswerHeaders; routing: Routing; usage?: Usage }
+  | { kind: 'stream'; stream: ServedStream; headers: AnswerHeaders; routing: Routing };
+
+/**
+ * Serves one validated request: plan -> admission (rate limit, idempotency) -> attempt loop over the
+ * candidates -> the answer, with accounting (usage, cost, token limits, breakers, idempotent replays)
+ * done here for whole answers and when a stream ends. Knows nothing of HTTP requests and responses.
+ *
+ * @example
+ * const outcome = await serve(gateway, { endpoint: 'chat/completions', body, model, stream: false }, { requestId, client, signal });
+ * if (outcome.kind === 'answer') write(outcome.status, outcome.headers, outcome.body);
+ */
+export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): Promise<Outcome> {
+  const started = performance.now();
+  const headers: AnswerHeaders = {};
+  if (gateway.providers.size === 0) {
+    return refused(gatewayError('no_providers', 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).'), headers);
+  }
+  const plan = planRoute(gateway, r, o);
+  if ('status' in plan) return refused(plan, headers);
+
+  const estimate = plan.estimatedPromptTokens;
+  if (gateway.rateLimiter.enabled) {
+    const admission = gateway.rateLimiter.admit(o.client, estimate, gateway.clock());
+    Object.assign(headers, admission.headers);
+    if (!admission.ok) {
+      gateway.metrics.rejected.labels('rate_limited').inc();
+      headers['retry-after'] = admission.retryAfterS;
+      return refused(gatewayError('rate_limit_exceeded', `Rate limit reached on ${admission.which} per minute; try again in ${admission.retryAfterS}s.`), headers);
+    }
+  }
+  let lock: IdempotentRequest | undefined;
+  if (o.idempotencyKey !== undefined) {
+    const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), gateway.config.routing.request_timeout_ms);
+    if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
+    if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
+    lock = a.lock;
+  }
+
+  const result = await runAttempts<Served>(attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal));
+  const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
+  if (result.kind === 'aborted') {
+    lock?.abandon();
+    return { kind: 'aborted', attempts };
+  }
+  if (result.kind === 'exhausted') {
+    lock?.abandon();
+    gateway.metrics.exhausted.inc();
+    headers['x-switchyard-attempts'] = attempts;
+    if (result.retryAfterMs !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+    return { kind: 'refused', error: exhaustedError(r.model, result), headers, tried: result.attempts };
+  }
+
+  const { candidate, value: served } = result;
+  const routing: Routing = { provider: candidate.provider, model: candidate.model, attempts, modelFallback: candidate.model !== plan.candidates[0]?.model, tried: result.attempts };
+  Object.assign(headers, routingHeaders(routing));
+  try {
+    if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
+    if (result.kind === 'rejected' || served.kind === 'error') {
+      if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
+      if (served.retryAfter) headers['retry-after'] = served.retryAfter;
+      const keys = gateway.providers.get(routing.provider)?.keys;
+      const body = upstreamErrorEnvelope(served.body, served.status, (t) => keys?.redact(t) ?? t);
+      lock?.store(served.status, headers, body);
+      return { kind: 'answer', status: served.status, body, headers, routing };
+    }
+    if (served.kind === 'json') {
+      gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
+      lock?.store(served.status, headers, served.body);
+      result.finish('success');
+      accountUsage(gateway, o.client, routing, served.usage, estimate);
+      return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}) };
+    }
+    const ttft = performance.now() - started;
+    gateway.metrics.overhead.observe(Math.max(0, ttft - result.upstreamMs) / 1000);
+    gateway.metrics.recordFirstChunk(routing.provider, ttft);
+    gateway.measurements.recordFirstChunk(routing.provider, routing.model, ttft, gateway.clock());
+    const stream = new ServedStream(served, {
+      finish: result.finish,
+      ...(lock ? { lock } : {}),
+      headers,
+      account: (usage) => accountUsage(gateway, o.client, routing, usage, estimate),
+      onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
+    });
+    return { kind: 'stream', stream, headers, routing };
+  } catch (err) {
+    // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
+    if (served.kind === 'stream') served.stream.destroy();
+    if (result.kind === 'served') result.finish('neutral');
+    lock?.abandon();
+    throw err;
+  }
+}
+
+function refused(error: ApiError, headers: AnswerHeaders): Outcome {
+  return { kind: 'refused', error, headers };
+}
+
+/** The routing metadata as the headers every proxied answer carries. */
+function routingHeaders(r: Routing): AnswerHeaders {
+  const h: AnswerHeaders = { 'x-switchyard-provider': r.provider, 'x-switchyard-model': headerValue(r.model), 'x-switchyard-attempts': r.attempts };
+  if (r.modelFallback) h['x-switchyard-model-fallback'] = 'true';
+  return h;
+}

@@ -1,0 +1,84 @@
+import type { Finish } from '../routing/attempt-loop.js';
+import type { Served } from '../routing/upstream-attempt.js';
+import type { StreamOutcome, StreamSink } from '../routing/upstream-stream.js';
+import type { Usage } from '../telemetry/usage.js';
+import type { IdempotentRequest } from './idempotency.js';
+import type { AnswerHeaders } from './serve.js';
+
+/** How a served stream ended: as the upstream ended it, or because the caller went away. */
+export type StreamEnd = StreamOutcome | { kind: 'client_gone' };
+
+export interface ServedStreamHooks {
+  /** Settles the breaker of the provider that serves it. */
+  finish: Finish;
+  /** The Idempotency-Key lock this request holds: the stream's bytes are kept to replay. */
+  lock?: IdempotentRequest;
+  headers: AnswerHeaders;
+  account(usage: Usage | undefined): void;
+  onStreamError(): void;
+}
+
+/**
+ * A stream the core is serving: a front door pipes it to its caller (`pipe`), or cancels it when the
+ * caller goes away. However it ends, the core settles it exactly once: the breaker (a cut or an error
+ * event counts as a failure, a caller gone as neutral), accounting, and the idempotent copy.
+ *
+ * @example
+ * outcome.stream.pipe({ write: (bytes) => res.write(bytes), end: (how) => res.end() });
+ */
+export class ServedStream {
+  private ended: StreamEnd | undefined;
+
+  constructor(
+    private readonly served: Extract<Served, { kind: 'stream' }>,
+    private readonly hooks: ServedStreamHooks,
+  ) {}
+
+  /** Sends the events to `sink` as they come; `sink.end` is called exactly once, unless `cancel` comes first. */
+  pipe(sink: StreamSink): void {
+    this.served.stream.pipe({
+      write: (bytes) => {
+        this.hooks.lock?.tap(bytes);
+        return sink.write(bytes);
+      },
+      end: (outcome) => {
+        if (this.ended) return;
+        this.settle(outcome);
+        sink.end(outcome);
+      },
+    });
+  }
+
+  /** After backpressure: go on. */
+  resume(): void {
+    this.served.stream.resume();
+  }
+
+  /** The caller went away: close the upstream connection and settle without blaming the provider. */
+  cancel(): void {
+    if (this.ended) return;
+    this.served.stream.destroy();
+    this.settle({ kind: 'client_gone' });
+  }
+
+  /** How it ended, once it has. */
+  get end(): StreamEnd | undefined {
+    return this.ended;
+  }
+
+  private settle(end: StreamEnd): void {
+    this.ended = end;
+    const { finish, lock } = this.hooks;
+    if (end.kind === 'complete') {
+      lock?.store(200, { ...this.hooks.headers, 'content-type': 'text/event-stream; charset=utf-8' });
+      finish('success');
+      this.hooks.account(end.usage ?? this.served.streamUsage?.());
+      return;
+    }
+    lock?.abandon();
+    if (end.kind === 'upstream_error') {
+      finish('failure');
+      this.hooks.onStreamError();
+    } else finish('neutral');
+  }
+}
