@@ -1,7 +1,9 @@
+import { type Sent, sendAttempt, sleep } from './attempt-loop-send.js';
+import { countFailure, exhaustedResult, newTally, noteRetryAfter, type Tally } from './attempt-loop-tally.js';
 import type { Breakers } from './breakers.js';
-import type { BreakerOutcome } from './circuit-breaker.js';
-import { classifyFailure, describeFailure, failureFromError, isContextOverflow, type UpstreamFailure } from './classify.js';
-import { Cancel } from './cancel.js';
+import type { Cancel } from './cancel.js';
+import type { Admission, BreakerOutcome } from './circuit-breaker.js';
+import { classifyFailure, describeFailure, type UpstreamFailure } from './classify.js';
 import type { Candidate } from './strategy.js';
 
 export type AttemptResult<T> =
@@ -49,135 +51,177 @@ export interface LoopOptions<T> {
   onAttempt(c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void;
 }
 
-const TIMEOUT = Symbol('attempt timeout');
-
 /**
- * Tries candidates in order: breaker gate, attempt, classify, record, next or done. After one pass,
- * providers that answered 429/503 with a short Retry-After get one more try once it has passed.
+ * Tries candidates in order until one answers: breaker gate, attempt, classify, record, next or done.
+ * After that pass, providers that answered (429/503) with a Retry-After of at most `maxRetryAfterMs`
+ * get one more try once it has passed. Every admitted attempt settles its breaker exactly once: at
+ * once when it failed, was rejected or the client left; through `finish` when it is served.
+ *
+ * @example
+ * const result = await runAttempts({
+ *   candidates, breakers, signal: clientGone,
+ *   deadline: Date.now() + 30_000, maxAttempts: 4, maxRetryAfterMs: 2_000,
+ *   timeoutMs: () => 10_000,
+ *   attempt: (c, cancel) => callUpstream(c, cancel),
+ *   onAttempt: (c, outcome, ms, failedOver) => metrics.record(c.provider, outcome, ms, failedOver),
+ * });
+ * if (result.kind === 'served') {
+ *   await relay(result.value);
+ *   result.finish('success');
+ * }
  */
 export async function runAttempts<T>(o: LoopOptions<T>): Promise<LoopResult<T>> {
-  const attempts: AttemptRecord[] = [];
-  let made = 0;
-  let shortestRetryAfter: number | undefined;
-  let failures = 0;
-  let timeouts = 0;
-  let rateLimited = 0;
-  let queue = [...o.candidates];
-  let upstreamMs = 0;
-  /** After a context-length error: later candidates need a larger known window than this. */
-  let outgrown = 0;
-
-  for (let pass = 0; pass < 2 && queue.length > 0; pass++) {
-    const retryLater: Array<{ c: Candidate; afterMs: number }> = [];
-    for (let i = 0; i < queue.length; i++) {
-      const c = queue[i]!;
-      if (o.signal.aborted) return { kind: 'aborted', attempts };
-      const remaining = o.deadline - Date.now();
-      if (made >= o.maxAttempts || remaining <= 0) {
-        attempts.push({ provider: c.provider, model: c.model, result: 'skipped', detail: made >= o.maxAttempts ? 'attempt limit reached' : 'request deadline passed' });
-        continue;
-      }
-      const window = o.contextWindow?.(c);
-      if (window !== undefined && window <= outgrown) {
-        attempts.push({ provider: c.provider, model: c.model, result: 'skipped', detail: `context window of ${window} tokens is too small` });
-        continue;
-      }
-      const admission = o.breakers.admit(c.provider);
-      if (!admission.allowed) {
-        attempts.push({ provider: c.provider, model: c.model, result: 'skipped', detail: 'circuit open' });
-        const wait = o.breakers.msUntilProbe(c.provider);
-        if (wait > 0) shortestRetryAfter = Math.min(shortestRetryAfter ?? wait, wait);
-        continue;
-      }
-      made += 1;
-
-      const ctl = new Cancel();
-      const onClientAbort = () => ctl.abort(o.signal.reason);
-      o.signal.once('abort', onClientAbort);
-      const budget = Math.min(o.timeoutMs(c), remaining);
-      const timer = setTimeout(() => ctl.abort(TIMEOUT), budget);
-      const started = performance.now();
-      let result: AttemptResult<T>;
-      try {
-        result = await o.attempt(c, ctl);
-      } catch (err) {
-        result = {
-          kind: 'failure',
-          failure: ctl.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budget} ms` } : failureFromError(err),
-        };
-      } finally {
-        clearTimeout(timer);
-      }
-      const latencyMs = performance.now() - started;
-      upstreamMs += latencyMs;
-
-      if (o.signal.aborted) {
-        o.signal.off('abort', onClientAbort);
-        o.breakers.settle(c.provider, admission, 'neutral');
-        return { kind: 'aborted', attempts };
-      }
-      if (result.kind === 'success') {
-        attempts.push({ provider: c.provider, model: c.model, result: 'success' });
-        let settled = false;
-        const finish: Finish = (outcome) => {
-          if (settled) return;
-          settled = true;
-          o.signal.off('abort', onClientAbort);
-          o.breakers.settle(c.provider, admission, outcome);
-          o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', latencyMs, false);
-        };
-        return { kind: 'served', candidate: c, value: result.value, attempts, latencyMs, upstreamMs, finish };
-      }
-      o.signal.off('abort', onClientAbort);
-
-      const verdict = classifyFailure(result.failure);
-      // A refused or rate-limited key is the key's problem while the provider has another one to try.
-      const retrySame = verdict.failover && (o.retrySameProvider?.(c, result.failure) ?? false);
-      o.breakers.settle(c.provider, admission, retrySame ? 'neutral' : verdict.breaker);
-      if (retrySame) queue.splice(i + 1, 0, c);
-      if (!verdict.failover && result.value !== undefined) {
-        o.onAttempt(c, 'rejected', latencyMs, false);
-        attempts.push({ provider: c.provider, model: c.model, result: 'rejected', detail: describeFailure(result.failure) });
-        return { kind: 'rejected', candidate: c, value: result.value, failure: result.failure, attempts };
-      }
-      o.onAttempt(c, 'failure', latencyMs, true);
-      attempts.push({ provider: c.provider, model: c.model, result: 'failure', detail: describeFailure(result.failure) });
-      failures += 1;
-      const f = result.failure;
-      if (isContextOverflow(f)) outgrown = Math.max(outgrown, window ?? 0);
-      if (f.kind === 'timeout') timeouts += 1;
-      if (f.kind === 'status' && f.status === 429) rateLimited += 1;
-      if (f.kind === 'status' && f.retryAfterMs !== undefined) {
-        shortestRetryAfter = Math.min(shortestRetryAfter ?? f.retryAfterMs, f.retryAfterMs);
-        if (pass === 0 && f.retryAfterMs <= o.maxRetryAfterMs) retryLater.push({ c, afterMs: f.retryAfterMs });
-      }
-    }
-    if (retryLater.length === 0) break;
-    const wait = Math.min(...retryLater.map((r) => r.afterMs));
-    if (Date.now() + wait >= o.deadline || made >= o.maxAttempts) break;
-    const slept = performance.now();
-    await sleep(wait, o.signal);
-    upstreamMs += performance.now() - slept;
-    queue = retryLater.map((r) => r.c);
+  const run: Run = { attempts: [], tally: newTally() };
+  const firstPass = await runPass(o, run, [...o.candidates]);
+  if (firstPass.kind === 'ended') return firstPass.result;
+  const again = await waitForRetryAfter(o, run.tally, firstPass.retryLater);
+  if (again.length > 0) {
+    // Its own short Retry-After failures are not waited for again: one more try is all they get.
+    const secondPass = await runPass(o, run, again);
+    if (secondPass.kind === 'ended') return secondPass.result;
   }
-  return {
-    kind: 'exhausted',
-    attempts,
-    ...(shortestRetryAfter !== undefined ? { retryAfterMs: shortestRetryAfter } : {}),
-    allTimedOut: failures > 0 && timeouts === failures,
-    allRateLimited: failures > 0 && rateLimited === failures,
-  };
+  return exhaustedResult(run.tally, run.attempts);
 }
 
-function sleep(ms: number, signal: Cancel): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.off('abort', done);
-      resolve();
-    }
-    signal.once('abort', done);
-  });
+/** One request's loop so far: the record the client's answer carries, and the tally. */
+interface Run {
+  attempts: AttemptRecord[];
+  tally: Tally;
+}
+
+type Admitted = Extract<Admission, { allowed: true }>;
+
+/** A candidate let through the gate: its breaker admission, its time budget, its known context window. */
+interface Cleared {
+  kind: 'cleared';
+  admission: Admitted;
+  budgetMs: number;
+  window: number | undefined;
+}
+
+/** The loop has its result. */
+type Ended<T> = { kind: 'ended'; result: LoopResult<T> };
+
+/** How trying one candidate went. */
+type Step<T> = Ended<T> | { kind: 'skipped' } | { kind: 'failed'; retrySame: boolean; retryAfterMs: number | undefined };
+
+/** A provider to try once more after the first pass, and how long it asked to be left alone. */
+type RetryLater = { c: Candidate; afterMs: number };
+
+function ended<T>(result: LoopResult<T>): Ended<T> {
+  return { kind: 'ended', result };
+}
+
+function record(c: Candidate, result: AttemptRecord['result'], detail?: string): AttemptRecord {
+  return { provider: c.provider, model: c.model, result, ...(detail !== undefined ? { detail } : {}) };
+}
+
+/**
+ * Tries `queue` in order, collecting failures with a short enough Retry-After for one more try.
+ * `queue` grows while it is walked when a provider is to be retried at once.
+ */
+async function runPass<T>(o: LoopOptions<T>, run: Run, queue: Candidate[]): Promise<Ended<T> | { kind: 'passed'; retryLater: RetryLater[] }> {
+  const retryLater: RetryLater[] = [];
+  for (let i = 0; i < queue.length; i++) {
+    const c = queue[i]!;
+    if (o.signal.aborted) return ended({ kind: 'aborted', attempts: run.attempts });
+    const step = await tryCandidate(o, run, c);
+    if (step.kind === 'ended') return step;
+    if (step.kind === 'skipped') continue;
+    if (step.retrySame) queue.splice(i + 1, 0, c);
+    const after = step.retryAfterMs;
+    if (after !== undefined && after <= o.maxRetryAfterMs) retryLater.push({ c, afterMs: after });
+  }
+  return { kind: 'passed', retryLater };
+}
+
+/** Gate, attempt and what came of it, for one candidate. */
+async function tryCandidate<T>(o: LoopOptions<T>, run: Run, c: Candidate): Promise<Step<T>> {
+  const gate = passGate(o, run.tally, c);
+  if (gate.kind === 'skip') {
+    run.attempts.push(record(c, 'skipped', gate.detail));
+    return { kind: 'skipped' };
+  }
+  run.tally.made += 1;
+  const sent = await sendAttempt(o, c, gate.budgetMs);
+  run.tally.upstreamMs += sent.latencyMs;
+  if (o.signal.aborted) {
+    // Nobody is waiting for this answer, and a client leaving says nothing of the provider's health.
+    sent.unhookClientAbort();
+    o.breakers.settle(c.provider, gate.admission, 'neutral');
+    return ended({ kind: 'aborted', attempts: run.attempts });
+  }
+  if (sent.result.kind === 'success') return ended(serve(o, run, c, gate.admission, sent, sent.result.value));
+  sent.unhookClientAbort();
+  return afterFailure(o, run, c, gate, sent.result, sent.latencyMs);
+}
+
+/**
+ * Whether `c` may be tried now: attempts and time are left, a context-length error has not ruled its
+ * window out, and its breaker admits the request. An open breaker's wait for its probe is noted for
+ * the client's Retry-After.
+ */
+function passGate<T>(o: LoopOptions<T>, t: Tally, c: Candidate): Cleared | { kind: 'skip'; detail: string } {
+  const remaining = o.deadline - Date.now();
+  if (t.made >= o.maxAttempts) return { kind: 'skip', detail: 'attempt limit reached' };
+  if (remaining <= 0) return { kind: 'skip', detail: 'request deadline passed' };
+  const window = o.contextWindow?.(c);
+  if (window !== undefined && window <= t.outgrownWindow) return { kind: 'skip', detail: `context window of ${window} tokens is too small` };
+  const admission = o.breakers.admit(c.provider);
+  if (!admission.allowed) {
+    const wait = o.breakers.msUntilProbe(c.provider);
+    if (wait > 0) noteRetryAfter(t, wait);
+    return { kind: 'skip', detail: 'circuit open' };
+  }
+  return { kind: 'cleared', admission, budgetMs: Math.min(o.timeoutMs(c), remaining), window };
+}
+
+/** The answer goes to the client; `finish` settles the breaker and reports the attempt, once, when it is complete. */
+function serve<T>(o: LoopOptions<T>, run: Run, c: Candidate, admission: Admitted, sent: Sent<T>, value: T): LoopResult<T> {
+  run.attempts.push(record(c, 'success'));
+  let settled = false;
+  const finish: Finish = (outcome) => {
+    if (settled) return;
+    settled = true;
+    sent.unhookClientAbort();
+    o.breakers.settle(c.provider, admission, outcome);
+    o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', sent.latencyMs, false);
+  };
+  const { latencyMs } = sent;
+  return { kind: 'served', candidate: c, value, attempts: run.attempts, latencyMs, upstreamMs: run.tally.upstreamMs, finish };
+}
+
+/**
+ * Settles a failed attempt's breaker and records it. A failure the table does not fail over ends the
+ * loop with the upstream's answer when there is one; any other failure is counted and the loop goes on.
+ */
+function afterFailure<T>(o: LoopOptions<T>, run: Run, c: Candidate, cleared: Cleared, result: { failure: UpstreamFailure; value?: T }, latencyMs: number): Step<T> {
+  const f = result.failure;
+  const verdict = classifyFailure(f);
+  // A refused or rate-limited key is the key's problem while the provider has another one to try.
+  const retrySame = verdict.failover && (o.retrySameProvider?.(c, f) ?? false);
+  o.breakers.settle(c.provider, cleared.admission, retrySame ? 'neutral' : verdict.breaker);
+  if (!verdict.failover && result.value !== undefined) {
+    o.onAttempt(c, 'rejected', latencyMs, false);
+    run.attempts.push(record(c, 'rejected', describeFailure(f)));
+    return ended({ kind: 'rejected', candidate: c, value: result.value, failure: f, attempts: run.attempts });
+  }
+  o.onAttempt(c, 'failure', latencyMs, true);
+  run.attempts.push(record(c, 'failure', describeFailure(f)));
+  countFailure(run.tally, f, cleared.window);
+  return { kind: 'failed', retrySame, retryAfterMs: f.kind === 'status' ? f.retryAfterMs : undefined };
+}
+
+/**
+ * Between the passes: waits for the shortest collected Retry-After and returns the providers to try
+ * once more; none when nothing was collected, the wait would pass the deadline or no attempts are left.
+ */
+async function waitForRetryAfter<T>(o: LoopOptions<T>, t: Tally, retryLater: readonly RetryLater[]): Promise<Candidate[]> {
+  if (retryLater.length === 0) return [];
+  const wait = Math.min(...retryLater.map((r) => r.afterMs));
+  if (Date.now() + wait >= o.deadline || t.made >= o.maxAttempts) return [];
+  const slept = performance.now();
+  await sleep(wait, o.signal);
+  t.upstreamMs += performance.now() - slept;
+  return retryLater.map((r) => r.c);
 }
