@@ -22,7 +22,7 @@ export interface ChatCompletion {
   created: number;
   model: string;
   choices: Array<{
-    index: 0;
+    index: number;
     message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[]; reasoning_content?: string };
     logprobs: null;
     finish_reason: string;
@@ -30,6 +30,15 @@ export interface ChatCompletion {
   usage?: OpenAIUsage;
 }
 
+/** The inner object of OpenAI's error envelope; also what an in-band stream error event carries. */
+export interface OpenAIErrorObject {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** OpenAI's error envelope: `{"error": {...}}`. */
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
+  error: OpenAIErrorObject;
 }

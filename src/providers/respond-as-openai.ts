@@ -3,18 +3,12 @@ import type { UpstreamResponse } from './types.js';
 
 /** An upstream answer translated into a JSON body (OpenAI shape). */
 export function jsonUpstreamResponse(status: number, body: unknown, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {
-  return { status, headers, body: Readable.from([Buffer.from(JSON.stringify(body))]) };
+  return textUpstreamResponse(status, JSON.stringify(body), headers);
 }
 
-/** The OpenAI error envelope as an upstream answer, keeping the provider's status (the classifier decides). */
-export function errorUpstreamResponse(
-  status: number,
-  message: string,
-  type: string,
-  code: string | null = null,
-  headers: UpstreamResponse['headers'] = {},
-): UpstreamResponse {
-  return jsonUpstreamResponse(status, { error: { message, type, param: null, code } }, headers);
+/** An upstream answer whose body is already written (a JSON text that was redacted, say). */
+export function textUpstreamResponse(status: number, text: string, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {
+  return { status, headers, body: Readable.from([Buffer.from(text)]) };
 }
 
 /** Reads a whole (small) upstream body. */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { IMAGE_DROPPED_NOTE, RequestMappingError, toGeminiRequest } from '../../src/providers/gemini/request.js';
+import { IMAGE_DROPPED_NOTE, toGeminiRequest } from '../../src/providers/gemini/request.js';
 import { finishReasonOf, fromGeminiResponse, mapGoogleError, toOpenAIUsage, type ResponseContext } from '../../src/providers/gemini/response.js';
 import { toGeminiParameters, toGeminiSchema } from '../../src/providers/gemini/schema.js';
 import { Readable } from 'node:stream';
 import { GeminiStreamTranslator, openAIStream } from '../../src/providers/gemini/stream.js';
+import { RequestMappingError } from '../../src/providers/translating/request-mapping.js';
 
 const user = (content: unknown) => ({ role: 'user', content });
 

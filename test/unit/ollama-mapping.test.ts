@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ollamaRoot } from '../../src/providers/ollama/index.js';
-import { RequestMappingError, toOllamaRequest } from '../../src/providers/ollama/request.js';
+import { ollamaRoot } from '../../src/providers/ollama/protocol.js';
+import { toOllamaRequest } from '../../src/providers/ollama/request.js';
 import { createdFrom, errorFromOllama, finishReason, toChatCompletion, type IdSource } from '../../src/providers/ollama/response.js';
 import { OllamaStreamError, OllamaStreamTranslator, ollamaToOpenAIStream } from '../../src/providers/ollama/stream.js';
+import { RequestMappingError } from '../../src/providers/translating/request-mapping.js';
 
 const ids: IdSource = { completion: 'chatcmpl-test', toolCall: (n) => `call_t_${n}` };
 const CREATED_AT = '2026-03-01T10:20:30.123456789Z';

@@ -1,18 +1,8 @@
 /** Anthropic error envelopes and response headers → OpenAI's (protocols.md 3.7, 4.5). Pure: no I/O. */
 import { errorTypeFor } from '../respond-as-openai.js';
-import type { UpstreamResponse } from '../types.js';
-
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
-
-export interface MappedError {
-  status: number;
-  body: OpenAIErrorBody;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { type MappedError, mappedError } from '../translating/error-mapping.js';
+import { isObject, parseJson } from '../translating/guards.js';
+import { answerHeaders, type ResponseHeaders } from '../translating/headers.js';
 
 /** Anthropic `error.type` → OpenAI `type` / `code`. */
 const TYPES: Record<string, { type: string; code: string | null }> = {
@@ -30,7 +20,7 @@ const TYPES: Record<string, { type: string; code: string | null }> = {
 
 /** Reads `{"type":"error","error":{type,message}}` (or just its inner object, as in stream `error` events). */
 export function readAnthropicError(payload: unknown): { type: string | undefined; message: string | undefined } {
-  const inner = isObj(payload) && isObj(payload.error) ? payload.error : undefined;
+  const inner = isObject(payload) && isObject(payload.error) ? payload.error : undefined;
   return {
     type: inner && typeof inner.type === 'string' ? inner.type : undefined,
     message: inner && typeof inner.message === 'string' && inner.message !== '' ? inner.message : undefined,
@@ -38,23 +28,21 @@ export function readAnthropicError(payload: unknown): { type: string | undefined
 }
 
 /**
- * An Anthropic error answer as the OpenAI envelope. The status is kept (529 stays 529, so the gateway
- * fails over on it), except a 402 billing error, which becomes 429 `insufficient_quota` as OpenAI
- * reports an exhausted account: it is the provider account's fault, so the gateway fails over.
+ * An Anthropic error answer (its body parsed; undefined when not JSON) as the OpenAI envelope. The
+ * status is kept (529 stays 529, so the gateway fails over on it), except a 402 billing error, which
+ * becomes 429 `insufficient_quota` as OpenAI reports an exhausted account: it is the provider account's
+ * fault, so the gateway fails over.
  */
-export function toOpenAIError(status: number, text: string): MappedError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const e = readAnthropicError(parsed);
+export function anthropicError(status: number, body: unknown): MappedError {
+  const e = readAnthropicError(body);
   const outStatus = e.type === 'billing_error' || (status === 402 && !e.type) ? 429 : status;
   const { type, code } = openAIErrorType(e.type ?? (status === 402 ? 'billing_error' : undefined), status, e.message);
   const message = e.message ?? `The provider answered HTTP ${status}${e.type ? ` (${e.type})` : ''}.`;
-  return { status: outStatus, body: { error: { message, type, param: null, code } } };
+  return mappedError(outStatus, message, type, code);
 }
+
+/** `anthropicError` from the body's text. */
+export const toOpenAIError = (status: number, text: string): MappedError => anthropicError(status, parseJson(text));
 
 /** OpenAI's `type` and `code` for an Anthropic error type (unknown types: by status, type kept as code). */
 export function openAIErrorType(anthropicType: string | undefined, status: number, message?: string): { type: string; code: string | null } {
@@ -65,27 +53,26 @@ export function openAIErrorType(anthropicType: string | undefined, status: numbe
   return known ?? { type: errorTypeFor(status), code: anthropicType ?? null };
 }
 
-const DROP = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 const LIMITS = ['requests', 'tokens'] as const;
 
 /**
- * The provider's headers for the gateway (retry-after, request-id, rate limits), minus the ones that
- * described the untranslated body. Anthropic's rate-limit headers are also given in OpenAI's
- * `x-ratelimit-*` form, resets as durations from now (Anthropic sends RFC 3339 timestamps).
+ * Anthropic's rate-limit headers in OpenAI's `x-ratelimit-*` form (what the gateway's rate tracking
+ * reads), resets as durations from now (Anthropic sends RFC 3339 timestamps).
  */
-export function translateHeaders(h: UpstreamResponse['headers'], contentType: string, nowMs: number): UpstreamResponse['headers'] {
-  const out: UpstreamResponse['headers'] = {};
-  for (const [k, v] of Object.entries(h)) if (!DROP.has(k.toLowerCase()) && v !== undefined) out[k.toLowerCase()] = v;
-  out['content-type'] = contentType;
+export function rateLimitHeaders(h: ResponseHeaders, nowMs: number): Record<string, string> {
+  const out: Record<string, string> = {};
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   for (const kind of LIMITS) {
     const limit = first(h[`anthropic-ratelimit-${kind}-limit`]);
     const remaining = first(h[`anthropic-ratelimit-${kind}-remaining`]);
     const reset = first(h[`anthropic-ratelimit-${kind}-reset`]);
-    if (limit !== undefined && out[`x-ratelimit-limit-${kind}`] === undefined) out[`x-ratelimit-limit-${kind}`] = limit;
-    if (remaining !== undefined && out[`x-ratelimit-remaining-${kind}`] === undefined) out[`x-ratelimit-remaining-${kind}`] = remaining;
+    if (limit !== undefined) out[`x-ratelimit-limit-${kind}`] = limit;
+    if (remaining !== undefined) out[`x-ratelimit-remaining-${kind}`] = remaining;
     const at = reset !== undefined ? Date.parse(reset) : NaN;
-    if (!Number.isNaN(at) && out[`x-ratelimit-reset-${kind}`] === undefined) out[`x-ratelimit-reset-${kind}`] = `${Math.max(0, at - nowMs)}ms`;
+    if (!Number.isNaN(at)) out[`x-ratelimit-reset-${kind}`] = `${Math.max(0, at - nowMs)}ms`;
   }
   return out;
 }
+
+/** The headers of a translated Anthropic answer, as the adapter gives them. */
+export const translateHeaders = (h: ResponseHeaders, contentType: string, nowMs: number): ResponseHeaders => answerHeaders(h, contentType, rateLimitHeaders(h, nowMs));

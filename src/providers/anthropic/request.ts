@@ -3,6 +3,8 @@
  * Fields without an Anthropic equivalent are dropped; content that cannot be represented (audio,
  * unsupported image types, file ids) and `n > 1` are refused with a 400 rather than silently lost.
  */
+import { finiteNumber, isObject, type JsonObject, parseJson } from '../translating/guards.js';
+import { RequestMappingError, type RequestTranslation, tryMapRequest } from '../translating/request-mapping.js';
 
 export const DEFAULT_MAX_TOKENS = 4096;
 
@@ -27,10 +29,7 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-export type AnthropicToolChoice =
-  | { type: 'auto' | 'any'; disable_parallel_tool_use?: boolean }
-  | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
-  | { type: 'none' };
+export type AnthropicToolChoice = { type: 'auto' | 'any'; disable_parallel_tool_use?: boolean } | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean } | { type: 'none' };
 
 export interface AnthropicRequest {
   model: string;
@@ -46,40 +45,21 @@ export interface AnthropicRequest {
   stream?: boolean;
 }
 
-export type RequestMapping = { ok: true; body: AnthropicRequest } | { ok: false; message: string; param: string; code: string };
-
-/** A request the provider cannot represent; the message names the field, never the prompt's text. */
-class Unsupported extends Error {
-  constructor(
-    message: string,
-    readonly param: string,
-    readonly code = 'unsupported_parameter',
-  ) {
-    super(message);
-  }
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
-export function toAnthropicRequest(body: Obj, stream: boolean): RequestMapping {
-  try {
-    return { ok: true, body: mapRequest(body, stream) };
-  } catch (err) {
-    if (err instanceof Unsupported) return { ok: false, message: err.message, param: err.param, code: err.code };
-    throw err;
-  }
+/** The OpenAI chat body as a Messages request, or why it cannot be one. */
+export function toAnthropicRequest(body: JsonObject, stream: boolean): RequestTranslation<AnthropicRequest> {
+  return tryMapRequest(() => mapRequest(body, stream));
 }
 
-function mapRequest(body: Obj, stream: boolean): AnthropicRequest {
-  if (typeof body.n === 'number' && body.n > 1) throw new Unsupported('This provider returns one choice per request: `n` must be 1.', 'n');
+function mapRequest(body: JsonObject, stream: boolean): AnthropicRequest {
+  if (typeof body.n === 'number' && body.n > 1) throw new RequestMappingError('This provider returns one choice per request: `n` must be 1.', 'n');
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const system: string[] = [];
   const turns: AnthropicMessage[] = [];
   const legacyIds = new Map<string, string>();
   messages.forEach((m, i) => {
-    if (!isObj(m)) return;
+    if (!isObject(m)) return;
     const at = `messages[${i}]`;
     if (m.role === 'system' || m.role === 'developer') {
       const text = textOf(m.content, at);
@@ -98,14 +78,14 @@ function mapRequest(body: Obj, stream: boolean): AnthropicRequest {
   for (const t of turns) if (t.role === 'user') t.content = toolResultsFirst(t.content);
   if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: [{ type: 'text', text: '.' }] });
 
-  const max = num(body.max_completion_tokens) ?? num(body.max_tokens) ?? DEFAULT_MAX_TOKENS;
+  const max = finiteNumber(body.max_completion_tokens) ?? finiteNumber(body.max_tokens) ?? DEFAULT_MAX_TOKENS;
   const out: AnthropicRequest = { model: String(body.model ?? ''), max_tokens: max, messages: turns };
   if (system.length > 0) out.system = system.join('\n\n');
   const stop = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s): s is string => typeof s === 'string' && s !== '') : [];
   if (stop.length > 0) out.stop_sequences = stop;
-  const temperature = num(body.temperature);
+  const temperature = finiteNumber(body.temperature);
   if (temperature !== undefined) out.temperature = Math.min(1, Math.max(0, temperature));
-  const topP = num(body.top_p);
+  const topP = finiteNumber(body.top_p);
   if (topP !== undefined) out.top_p = topP;
   const user = typeof body.user === 'string' && body.user ? body.user : typeof body.safety_identifier === 'string' && body.safety_identifier ? body.safety_identifier : undefined;
   if (user) out.metadata = { user_id: user };
@@ -113,8 +93,6 @@ function mapRequest(body: Obj, stream: boolean): AnthropicRequest {
   if (stream) out.stream = true;
   return out;
 }
-
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Appends blocks as a turn, merged into the previous one when it has the same role (Anthropic alternates). */
 function push(turns: AnthropicMessage[], role: 'user' | 'assistant', blocks: AnthropicBlock[]): void {
@@ -135,8 +113,8 @@ function textOf(content: unknown, at: string): string {
   if (!Array.isArray(content)) return '';
   return content
     .map((p, j) => {
-      if (isObj(p) && p.type === 'text' && typeof p.text === 'string') return p.text;
-      throw new Unsupported(`${at}.content[${j}]: only text parts are supported here.`, `${at}.content`);
+      if (isObject(p) && p.type === 'text' && typeof p.text === 'string') return p.text;
+      throw new RequestMappingError(`${at}.content[${j}]: only text parts are supported here.`, `${at}.content`);
     })
     .filter((t) => t !== '')
     .join('\n\n');
@@ -148,18 +126,18 @@ function contentBlocks(content: unknown, at: string): AnthropicBlock[] {
   const out: AnthropicBlock[] = [];
   content.forEach((p, j) => {
     const where = `${at}.content[${j}]`;
-    if (!isObj(p)) return;
+    if (!isObject(p)) return;
     if (p.type === 'text' && typeof p.text === 'string') {
       if (p.text !== '') out.push({ type: 'text', text: p.text });
     } else if (p.type === 'refusal' && typeof p.refusal === 'string') {
       if (p.refusal !== '') out.push({ type: 'text', text: p.refusal });
     } else if (p.type === 'image_url') {
-      const url = isObj(p.image_url) ? p.image_url.url : undefined;
+      const url = isObject(p.image_url) ? p.image_url.url : undefined;
       out.push(imageBlock(typeof url === 'string' ? url : '', where));
     } else if (p.type === 'file') {
-      out.push(fileBlock(isObj(p.file) ? p.file : {}, where));
+      out.push(fileBlock(isObject(p.file) ? p.file : {}, where));
     } else {
-      throw new Unsupported(`${where}: content parts of type "${String(p.type)}" are not supported by this provider.`, where);
+      throw new RequestMappingError(`${where}: content parts of type "${String(p.type)}" are not supported by this provider.`, where);
     }
   });
   return out;
@@ -170,40 +148,40 @@ function imageBlock(url: string, where: string): AnthropicBlock {
   if (data) {
     if (data.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
     if (!IMAGE_TYPES.has(data.mediaType)) {
-      throw new Unsupported(`${where}: images must be JPEG, PNG, GIF or WebP (got ${data.mediaType.slice(0, 40)}).`, where, 'invalid_image_format');
+      throw new RequestMappingError(`${where}: images must be JPEG, PNG, GIF or WebP (got ${data.mediaType.slice(0, 40)}).`, where, 'invalid_image_format');
     }
     return { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
   }
   if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
-  throw new Unsupported(`${where}: image_url.url must be an http(s) URL or a base64 data URL.`, where, 'invalid_image_url');
+  throw new RequestMappingError(`${where}: image_url.url must be an http(s) URL or a base64 data URL.`, where, 'invalid_image_url');
 }
 
-function fileBlock(file: Obj, where: string): AnthropicBlock {
+function fileBlock(file: JsonObject, where: string): AnthropicBlock {
   const raw = typeof file.file_data === 'string' ? file.file_data : undefined;
-  if (!raw) throw new Unsupported(`${where}: only files sent inline as file_data are supported by this provider.`, where);
+  if (!raw) throw new RequestMappingError(`${where}: only files sent inline as file_data are supported by this provider.`, where);
   const data = parseDataUrl(raw);
   if (data && data.mediaType !== 'application/pdf' && IMAGE_TYPES.has(data.mediaType)) {
     return { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
   }
-  if (data && data.mediaType !== 'application/pdf') throw new Unsupported(`${where}: only PDF files are supported by this provider.`, where);
+  if (data && data.mediaType !== 'application/pdf') throw new RequestMappingError(`${where}: only PDF files are supported by this provider.`, where);
   return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: data ? data.data : raw } };
 }
 
 function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
   const m = /^data:([^;,]+)(?:;[^;,]*)*;base64,/i.exec(url);
-  if (!m || !m[1]) return undefined;
+  if (!m?.[1]) return undefined;
   return { mediaType: m[1].toLowerCase(), data: url.slice(m[0].length) };
 }
 
-function assistantBlocks(m: Obj, at: string, legacyIds: Map<string, string>, i: number): AnthropicBlock[] {
+function assistantBlocks(m: JsonObject, at: string, legacyIds: Map<string, string>, i: number): AnthropicBlock[] {
   const out = contentBlocks(m.content, at);
   const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
   calls.forEach((c, j) => {
-    if (!isObj(c) || !isObj(c.function)) return; // custom tools have no equivalent
+    if (!isObject(c) || !isObject(c.function)) return; // custom tools have no equivalent
     const fn = c.function;
     out.push({ type: 'tool_use', id: String(c.id ?? `call_${i}_${j}`), name: String(fn.name ?? ''), input: parseArguments(fn.arguments) });
   });
-  if (isObj(m.function_call)) {
+  if (isObject(m.function_call)) {
     const name = String(m.function_call.name ?? '');
     const id = `call_fn_${i}`;
     legacyIds.set(name, id);
@@ -213,14 +191,10 @@ function assistantBlocks(m: Obj, at: string, legacyIds: Map<string, string>, i: 
 }
 
 /** Tool arguments are JSON text that may be malformed; Anthropic wants an object, so bad text is wrapped. */
-export function parseArguments(args: unknown): Record<string, unknown> {
+export function parseArguments(args: unknown): JsonObject {
   if (typeof args !== 'string' || args.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(args);
-    return isObj(parsed) ? parsed : { _raw: args };
-  } catch {
-    return { _raw: args };
-  }
+  const parsed = parseJson(args);
+  return isObject(parsed) ? parsed : { _raw: args };
 }
 
 function toolResult(id: string, content: unknown, at: string): AnthropicBlock {
@@ -234,22 +208,20 @@ function toolResult(id: string, content: unknown, at: string): AnthropicBlock {
   return block;
 }
 
-function mapTools(body: Obj, out: AnthropicRequest): void {
-  const defs: Obj[] = [];
-  if (Array.isArray(body.tools)) for (const t of body.tools) if (isObj(t) && t.type === 'function' && isObj(t.function)) defs.push(t.function);
-  if (Array.isArray(body.functions)) for (const f of body.functions) if (isObj(f)) defs.push(f);
+function mapTools(body: JsonObject, out: AnthropicRequest): void {
+  const defs: JsonObject[] = [];
+  if (Array.isArray(body.tools)) for (const t of body.tools) if (isObject(t) && t.type === 'function' && isObject(t.function)) defs.push(t.function);
+  if (Array.isArray(body.functions)) for (const f of body.functions) if (isObject(f)) defs.push(f);
   let tools = defs.filter((f) => typeof f.name === 'string').map(toTool);
   let choice: AnthropicToolChoice | undefined;
   const tc = body.tool_choice ?? legacyChoice(body.function_call);
   if (tc === 'auto') choice = { type: 'auto' };
   else if (tc === 'required') choice = { type: 'any' };
   else if (tc === 'none') choice = { type: 'none' };
-  else if (isObj(tc) && tc.type === 'function' && isObj(tc.function) && typeof tc.function.name === 'string') {
+  else if (isObject(tc) && tc.type === 'function' && isObject(tc.function) && typeof tc.function.name === 'string') {
     choice = { type: 'tool', name: tc.function.name };
-  } else if (isObj(tc) && tc.type === 'allowed_tools' && isObj(tc.allowed_tools)) {
-    const allowed = new Set(
-      (Array.isArray(tc.allowed_tools.tools) ? tc.allowed_tools.tools : []).map((t) => (isObj(t) && isObj(t.function) ? t.function.name : undefined)),
-    );
+  } else if (isObject(tc) && tc.type === 'allowed_tools' && isObject(tc.allowed_tools)) {
+    const allowed = new Set((Array.isArray(tc.allowed_tools.tools) ? tc.allowed_tools.tools : []).map((t) => (isObject(t) && isObject(t.function) ? t.function.name : undefined)));
     tools = tools.filter((t) => allowed.has(t.name));
     choice = { type: tc.allowed_tools.mode === 'required' ? 'any' : 'auto' };
   }
@@ -261,12 +233,12 @@ function mapTools(body: Obj, out: AnthropicRequest): void {
 
 function legacyChoice(fc: unknown): unknown {
   if (fc === 'auto' || fc === 'none') return fc;
-  if (isObj(fc) && typeof fc.name === 'string') return { type: 'function', function: { name: fc.name } };
+  if (isObject(fc) && typeof fc.name === 'string') return { type: 'function', function: { name: fc.name } };
   return undefined;
 }
 
-function toTool(f: Obj): AnthropicTool {
-  const params = isObj(f.parameters) ? f.parameters : { properties: {} };
+function toTool(f: JsonObject): AnthropicTool {
+  const params = isObject(f.parameters) ? f.parameters : { properties: {} };
   const tool: AnthropicTool = { name: String(f.name), input_schema: { ...params, type: 'object' } };
   if (typeof f.description === 'string' && f.description) tool.description = f.description;
   return tool;

@@ -1,12 +1,6 @@
 /** Anthropic Messages response → OpenAI chat.completion (protocols.md 4.2). Pure: no I/O. */
 import type { ChatCompletion, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
-
-export type { ChatCompletion, OpenAIToolCall, OpenAIUsage };
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
+import { isObject, tokenCount } from '../translating/guards.js';
 
 /** Anthropic `stop_reason` → OpenAI `finish_reason`. */
 export function finishReason(stopReason: unknown): string {
@@ -32,8 +26,8 @@ export interface AnthropicUsage {
 }
 
 export function readAnthropicUsage(u: unknown): AnthropicUsage | undefined {
-  if (!isObj(u)) return undefined;
-  return { input: count(u.input_tokens), output: count(u.output_tokens), cacheRead: count(u.cache_read_input_tokens), cacheWrite: count(u.cache_creation_input_tokens) };
+  if (!isObject(u)) return undefined;
+  return { input: tokenCount(u.input_tokens), output: tokenCount(u.output_tokens), cacheRead: tokenCount(u.cache_read_input_tokens), cacheWrite: tokenCount(u.cache_creation_input_tokens) };
 }
 
 /** OpenAI semantics: prompt_tokens includes the cached and cache-written tokens; cached_tokens is the read subset. */
@@ -49,11 +43,11 @@ export function toOpenAIUsage(u: AnthropicUsage): OpenAIUsage {
 
 /** A `type: "message"` body as an OpenAI chat.completion; undefined when the body is not a message. */
 export function toChatCompletion(msg: unknown, nowMs: number): ChatCompletion | undefined {
-  if (!isObj(msg) || !Array.isArray(msg.content)) return undefined;
+  if (!isObject(msg) || !Array.isArray(msg.content)) return undefined;
   const texts: string[] = [];
   const calls: OpenAIToolCall[] = [];
   for (const b of msg.content) {
-    if (!isObj(b)) continue;
+    if (!isObject(b)) continue;
     if (b.type === 'text' && typeof b.text === 'string') texts.push(b.text);
     else if (b.type === 'tool_use') {
       calls.push({ id: String(b.id ?? ''), type: 'function', function: { name: String(b.name ?? ''), arguments: JSON.stringify(b.input ?? {}) } });

@@ -1,26 +1,15 @@
 /** Anthropic Messages event stream → OpenAI chat.completion.chunk SSE (protocols.md 4.3). */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import type { Readable, Transform } from 'node:stream';
 import type { Usage } from '../../telemetry/usage.js';
-import { SSE_DONE, SseParser, sseData, type SseEvent } from '../sse.js';
+import type { OpenAIErrorObject } from '../openai-wire.js';
+import { SSE_DONE, type SseEvent, SseParser, sseData } from '../sse.js';
+import { finiteNumber, isObject, type JsonObject, parseJson } from '../translating/guards.js';
+import { pipeTranslated, StreamTranslationError, type StreamTranslator } from '../translating/translated-stream.js';
 import { openAIErrorType, readAnthropicError } from './errors.js';
-import { finishReason, readAnthropicUsage, toOpenAIUsage, type AnthropicUsage } from './response.js';
+import { type AnthropicUsage, finishReason, readAnthropicUsage, toOpenAIUsage } from './response.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The stream failed (an `error` event, a malformed event, or an end before `message_stop`). */
-export class AnthropicStreamError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    /** OpenAI lines translated before the failure in the same push, still to be delivered. */
-    readonly emitted = '',
-  ) {
-    super(message);
-    this.name = 'AnthropicStreamError';
-  }
-}
+/** The stream failed (an `error` event, a malformed event, or an end before `message_stop`); `code` is Anthropic's error type or the cause. */
+export class AnthropicStreamError extends StreamTranslationError {}
 
 export interface StreamOptions {
   includeUsage: boolean;
@@ -34,7 +23,7 @@ export interface StreamOptions {
  * or the finish), so a stream that fails right after `message_start` has emitted nothing and the
  * gateway can still fail over.
  */
-export class AnthropicStreamTranslator {
+export class AnthropicStreamTranslator implements StreamTranslator {
   private readonly parser = new SseParser();
   private id: string;
   private model: string;
@@ -61,7 +50,7 @@ export class AnthropicStreamTranslator {
       try {
         out += this.handle(ev);
       } catch (err) {
-        if (err instanceof AnthropicStreamError) throw new AnthropicStreamError(err.message, err.code, out);
+        if (err instanceof AnthropicStreamError) throw err.precededBy(out);
         throw err;
       }
     }
@@ -88,13 +77,9 @@ export class AnthropicStreamTranslator {
   }
 
   private handle(ev: SseEvent): string {
-    let data: unknown;
-    try {
-      data = JSON.parse(ev.data);
-    } catch {
-      throw new AnthropicStreamError('The Anthropic stream sent an event that is not JSON.', 'malformed_event');
-    }
-    if (!isObj(data)) throw new AnthropicStreamError('The Anthropic stream sent an event that is not an object.', 'malformed_event');
+    const data = parseJson(ev.data);
+    if (data === undefined) throw new AnthropicStreamError('The Anthropic stream sent an event that is not JSON.', 'malformed_event');
+    if (!isObject(data)) throw new AnthropicStreamError('The Anthropic stream sent an event that is not an object.', 'malformed_event');
     const type = typeof data.type === 'string' ? data.type : ev.event;
     switch (type) {
       case 'message_start':
@@ -118,16 +103,16 @@ export class AnthropicStreamTranslator {
   }
 
   private onMessageStart(message: unknown): string {
-    if (!isObj(message)) return '';
+    if (!isObject(message)) return '';
     if (typeof message.id === 'string') this.id = message.id;
     if (typeof message.model === 'string' && message.model) this.model = message.model;
     this.counts = readAnthropicUsage(message.usage) ?? this.counts;
     return '';
   }
 
-  private onBlockStart(data: Obj): string {
+  private onBlockStart(data: JsonObject): string {
     const block = data.content_block;
-    if (!isObj(block) || typeof data.index !== 'number') return '';
+    if (!isObject(block) || typeof data.index !== 'number') return '';
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') return this.emit({ content: block.text });
     if (block.type !== 'tool_use') return ''; // thinking and server-tool blocks: no OpenAI equivalent
     const index = this.nextTool++;
@@ -135,9 +120,9 @@ export class AnthropicStreamTranslator {
     return this.emit({ tool_calls: [{ index, id: String(block.id ?? ''), type: 'function', function: { name: String(block.name ?? ''), arguments: '' } }] });
   }
 
-  private onBlockDelta(data: Obj): string {
+  private onBlockDelta(data: JsonObject): string {
     const d = data.delta;
-    if (!isObj(d)) return '';
+    if (!isObject(d)) return '';
     if (d.type === 'text_delta' && typeof d.text === 'string' && d.text !== '') return this.emit({ content: d.text });
     if (d.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json !== '' && typeof data.index === 'number') {
       const index = this.toolIndexByBlock.get(data.index);
@@ -146,13 +131,13 @@ export class AnthropicStreamTranslator {
     return ''; // thinking, signature and citation deltas
   }
 
-  private onMessageDelta(data: Obj): string {
-    if (isObj(data.delta) && data.delta.stop_reason !== undefined && data.delta.stop_reason !== null) this.stopReason = data.delta.stop_reason;
-    if (isObj(data.usage)) {
+  private onMessageDelta(data: JsonObject): string {
+    if (isObject(data.delta) && data.delta.stop_reason !== undefined && data.delta.stop_reason !== null) this.stopReason = data.delta.stop_reason;
+    if (isObject(data.usage)) {
       // Cumulative counts: each non-null value replaces the one held.
       const u = data.usage;
       const c = this.counts ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-      const n = (v: unknown, old: number) => (typeof v === 'number' && Number.isFinite(v) ? v : old);
+      const n = (v: unknown, old: number) => finiteNumber(v) ?? old;
       this.counts = {
         input: n(u.input_tokens, c.input),
         output: n(u.output_tokens, c.output),
@@ -177,7 +162,7 @@ export class AnthropicStreamTranslator {
   }
 
   /** One chunk, preceded by the role chunk when it is the first. */
-  private emit(delta: Obj, finish: string | null = null): string {
+  private emit(delta: JsonObject, finish: string | null = null): string {
     let out = '';
     if (!this.started) {
       this.started = true;
@@ -186,77 +171,21 @@ export class AnthropicStreamTranslator {
     return out + this.chunk(delta, finish);
   }
 
-  private chunk(delta: Obj, finish: string | null): string {
+  private chunk(delta: JsonObject, finish: string | null): string {
     return sseData({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   }
 }
 
-/**
- * The translator as a stream over the provider's body: bytes in (decoded across chunk boundaries),
- * OpenAI SSE out; a reader that stops reading (destroys it) closes the provider's body.
- *
- * A failure (an `error` event, a cut, a broken connection) before anything was emitted destroys the
- * stream with the error, so the gateway, still waiting for the first chunk, fails over. After that,
- * the failure goes in-band: what was translated, then an OpenAI `data: {"error": ...}` line (the
- * SDK throws it as an APIError with the provider's message), then the end, without `[DONE]` (the
- * gateway reports the cut). An `error` emitted once the first chunk went out could be lost between
- * the gateway's first-chunk read and its piping, leaving the client waiting.
- */
-export function anthropicToOpenAIStream(source: Readable, t: AnthropicStreamTranslator): Transform {
-  const decoder = new StringDecoder('utf8');
-  let emitted = false;
-  let failed = false;
-  const fail = (err: Error, cb?: TransformCallback) => {
-    if (failed) return cb?.();
-    failed = true;
-    source.unpipe(out);
-    source.destroy();
-    const partial = err instanceof AnthropicStreamError ? err.emitted : '';
-    if (!t.complete && !emitted && !partial) return cb ? cb(err) : void out.destroy(err);
-    // A late error once the answer was whole (after message_stop) changes nothing.
-    out.push(t.complete ? null : partial + sseData({ error: inBandError(err) }));
-    out.push(null);
-    out.end(); // nothing more will be written: let the stream finish and close
-    cb?.();
-  };
-  const step = (cb: TransformCallback, translate: () => string) => {
-    if (failed) return cb();
-    try {
-      const text = translate();
-      if (text.length > 0) emitted = true;
-      cb(null, text.length > 0 ? text : undefined);
-    } catch (err) {
-      fail(err as Error, cb);
-    }
-  };
-  const out = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      step(cb, () => t.push(decoder.write(chunk)));
-    },
-    flush(cb) {
-      step(cb, () => {
-        const rest = t.push(decoder.end());
-        try {
-          return rest + t.end();
-        } catch (err) {
-          if (err instanceof AnthropicStreamError) throw new AnthropicStreamError(err.message, err.code, rest + err.emitted);
-          throw err;
-        }
-      });
-    },
-  });
-  source.on('error', (err: Error) => fail(err));
-  out.once('close', () => source.destroy());
-  source.pipe(out);
-  return out;
+/** The OpenAI error for a failure the stream reported in-band: Anthropic's error type mapped as for HTTP errors. */
+export function anthropicInBandError(err: StreamTranslationError): OpenAIErrorObject {
+  const mapped = openAIErrorType(err.code, 500);
+  return { message: err.message, type: mapped.type, param: null, code: mapped.code ?? err.code };
 }
 
-/** The OpenAI error object for a failure reported inside the stream. */
-export function inBandError(err: Error): { message: string; type: string; param: null; code: string } {
-  if (err instanceof AnthropicStreamError) {
-    const mapped = openAIErrorType(err.code, 500);
-    return { message: err.message, type: mapped.type, param: null, code: mapped.code ?? err.code };
-  }
-  const code = (err as { code?: unknown }).code;
-  return { message: 'The connection to the provider failed mid-stream.', type: 'server_error', param: null, code: typeof code === 'string' ? code : 'upstream_stream_error' };
+/**
+ * The translator over the provider's body, as the adapter runs it: bytes in (decoded across chunk
+ * boundaries), OpenAI SSE out, failures reported as for every translating adapter (`pipeTranslated`).
+ */
+export function anthropicToOpenAIStream(source: Readable, t: AnthropicStreamTranslator): Transform {
+  return pipeTranslated(source, t, { inBandError: anthropicInBandError });
 }

@@ -1,23 +1,7 @@
+import { finiteNumber, isObject, parseJson } from '../translating/guards.js';
+import { RequestMappingError } from '../translating/request-mapping.js';
 import { toGeminiParameters, toGeminiSchema } from './schema.js';
-import {
-  isRecord,
-  THOUGHT_SIGNATURE_MARKER,
-  type GeminiContent,
-  type GeminiFunctionDeclaration,
-  type GeminiGenerationConfig,
-  type GeminiPart,
-  type GeminiRequest,
-} from './wire.js';
-
-/** The OpenAI request cannot be expressed for Gemini; answered as a 400 (the message names fields, never prompt text). */
-export class RequestMappingError extends Error {
-  constructor(
-    message: string,
-    readonly param: string | null,
-  ) {
-    super(message);
-  }
-}
+import { type GeminiContent, type GeminiFunctionDeclaration, type GeminiGenerationConfig, type GeminiPart, type GeminiRequest, THOUGHT_SIGNATURE_MARKER } from './wire.js';
 
 const IMAGE_TYPES: Record<string, string> = {
   png: 'image/png',
@@ -31,10 +15,12 @@ const IMAGE_TYPES: Record<string, string> = {
 const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mp3' };
 
 /** Stands in for an image Gemini cannot be given, so the model (and whoever reads the transcript) knows. */
-export const IMAGE_DROPPED_NOTE =
-  '[image not forwarded: Gemini takes data URLs, or http(s) URLs ending in .png, .jpg, .jpeg, .webp, .heic or .heif]';
+export const IMAGE_DROPPED_NOTE = '[image not forwarded: Gemini takes data URLs, or http(s) URLs ending in .png, .jpg, .jpeg, .webp, .heic or .heif]';
 
-/** An OpenAI chat request → Gemini `generateContent` body. Fields without an equivalent are dropped. */
+/**
+ * An OpenAI chat request → Gemini `generateContent` body. Fields without an equivalent are dropped; a
+ * tool result whose call cannot be found throws a RequestMappingError (Gemini answers by name).
+ */
 export function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
@@ -50,7 +36,7 @@ export function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
   };
 
   messages.forEach((m: unknown, i: number) => {
-    if (!isRecord(m)) return;
+    if (!isObject(m)) return;
     switch (m.role) {
       case 'system':
       case 'developer':
@@ -69,7 +55,7 @@ export function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
       case 'tool': {
         const id = typeof m.tool_call_id === 'string' ? m.tool_call_id : '';
         const name = callNames.get(id) ?? (typeof m.name === 'string' ? m.name : undefined);
-        if (!name) throw new RequestMappingError(`messages[${i}].tool_call_id does not match any earlier assistant tool call`, `messages[${i}].tool_call_id`);
+        if (!name) throw new RequestMappingError(`messages[${i}].tool_call_id does not match any earlier assistant tool call`, `messages[${i}].tool_call_id`, 'invalid_value');
         pushResult({ functionResponse: { name, response: resultObject(texts(m.content).join('')) } });
         return;
       }
@@ -99,23 +85,23 @@ export function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
 function texts(content: unknown): string[] {
   if (typeof content === 'string') return content === '' ? [] : [content];
   if (!Array.isArray(content)) return [];
-  return content.flatMap((p: unknown) => (isRecord(p) && p.type === 'text' && typeof p.text === 'string' && p.text !== '' ? [p.text] : []));
+  return content.flatMap((p: unknown) => (isObject(p) && p.type === 'text' && typeof p.text === 'string' && p.text !== '' ? [p.text] : []));
 }
 
 function userParts(content: unknown): GeminiPart[] {
   if (!Array.isArray(content)) return texts(content).map((text) => ({ text }));
   const parts: GeminiPart[] = [];
   for (const p of content as unknown[]) {
-    if (!isRecord(p)) continue;
+    if (!isObject(p)) continue;
     if (p.type === 'text' && typeof p.text === 'string') {
       if (p.text !== '') parts.push({ text: p.text });
     } else if (p.type === 'image_url') {
-      const url = isRecord(p.image_url) ? p.image_url.url : p.image_url;
+      const url = isObject(p.image_url) ? p.image_url.url : p.image_url;
       if (typeof url === 'string') parts.push(imagePart(url));
-    } else if (p.type === 'input_audio' && isRecord(p.input_audio) && typeof p.input_audio.data === 'string') {
+    } else if (p.type === 'input_audio' && isObject(p.input_audio) && typeof p.input_audio.data === 'string') {
       const format = typeof p.input_audio.format === 'string' ? p.input_audio.format : 'wav';
       parts.push({ inlineData: { mimeType: AUDIO_TYPES[format] ?? `audio/${format}`, data: p.input_audio.data } });
-    } else if (p.type === 'file' && isRecord(p.file) && typeof p.file.file_data === 'string') {
+    } else if (p.type === 'file' && isObject(p.file) && typeof p.file.file_data === 'string') {
       const inline = dataUrl(p.file.file_data);
       if (inline) parts.push({ inlineData: inline });
     }
@@ -161,7 +147,7 @@ function assistantParts(m: Record<string, unknown>, callNames: Map<string, strin
   const parts: GeminiPart[] = texts(m.content).map((text) => ({ text }));
   if (Array.isArray(m.tool_calls)) {
     for (const call of m.tool_calls as unknown[]) {
-      if (!isRecord(call) || !isRecord(call.function) || typeof call.function.name !== 'string') continue;
+      if (!isObject(call) || !isObject(call.function) || typeof call.function.name !== 'string') continue;
       const id = typeof call.id === 'string' ? call.id : '';
       if (id) callNames.set(id, call.function.name);
       const part: GeminiPart = { functionCall: { name: call.function.name, args: parseArgs(call.function.arguments) } };
@@ -169,7 +155,7 @@ function assistantParts(m: Record<string, unknown>, callNames: Map<string, strin
       if (at >= 0) part.thoughtSignature = id.slice(at + THOUGHT_SIGNATURE_MARKER.length);
       parts.push(part);
     }
-  } else if (isRecord(m.function_call) && typeof m.function_call.name === 'string') {
+  } else if (isObject(m.function_call) && typeof m.function_call.name === 'string') {
     parts.push({ functionCall: { name: m.function_call.name, args: parseArgs(m.function_call.arguments) } });
   }
   return parts;
@@ -178,30 +164,22 @@ function assistantParts(m: Record<string, unknown>, callNames: Map<string, strin
 /** OpenAI arguments are a JSON string, Gemini's `args` an object; anything else is wrapped, not lost. */
 export function parseArgs(args: unknown): Record<string, unknown> {
   if (typeof args !== 'string' || args.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(args);
-    return isRecord(parsed) ? parsed : { arguments: parsed };
-  } catch {
-    return { arguments: args };
-  }
+  const parsed = parseJson(args);
+  if (parsed === undefined) return { arguments: args };
+  return isObject(parsed) ? parsed : { arguments: parsed };
 }
 
 /** A tool's output: a JSON object goes as it is, anything else as `{"content": text}`. */
 export function resultObject(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed)) return parsed;
-  } catch {
-    // plain text
-  }
-  return { content: text };
+  const parsed = parseJson(text);
+  return isObject(parsed) ? parsed : { content: text };
 }
 
 function functionDeclarations(tools: unknown): GeminiFunctionDeclaration[] {
   if (!Array.isArray(tools)) return [];
   const out: GeminiFunctionDeclaration[] = [];
   for (const t of tools as unknown[]) {
-    if (!isRecord(t) || t.type !== 'function' || !isRecord(t.function) || typeof t.function.name !== 'string') continue;
+    if (!isObject(t) || t.type !== 'function' || !isObject(t.function) || typeof t.function.name !== 'string') continue;
     const f = t.function;
     const decl: GeminiFunctionDeclaration = { name: f.name as string };
     if (typeof f.description === 'string') decl.description = f.description;
@@ -218,16 +196,14 @@ function functionCallingConfig(choice: unknown): CallingConfig | undefined {
   if (choice === 'auto') return { mode: 'AUTO' };
   if (choice === 'none') return { mode: 'NONE' };
   if (choice === 'required') return { mode: 'ANY' };
-  if (!isRecord(choice)) return undefined;
-  if (choice.type === 'function' && isRecord(choice.function) && typeof choice.function.name === 'string') {
+  if (!isObject(choice)) return undefined;
+  if (choice.type === 'function' && isObject(choice.function) && typeof choice.function.name === 'string') {
     return { mode: 'ANY', allowedFunctionNames: [choice.function.name] };
   }
-  if (choice.type === 'allowed_tools' && isRecord(choice.allowed_tools)) {
+  if (choice.type === 'allowed_tools' && isObject(choice.allowed_tools)) {
     const { mode, tools } = choice.allowed_tools;
     if (mode !== 'required') return { mode: 'AUTO' };
-    const names = (Array.isArray(tools) ? tools : []).flatMap((t: unknown) =>
-      isRecord(t) && isRecord(t.function) && typeof t.function.name === 'string' ? [t.function.name] : [],
-    );
+    const names = (Array.isArray(tools) ? tools : []).flatMap((t: unknown) => (isObject(t) && isObject(t.function) && typeof t.function.name === 'string' ? [t.function.name] : []));
     return names.length > 0 ? { mode: 'ANY', allowedFunctionNames: names } : { mode: 'ANY' };
   }
   return undefined;
@@ -235,28 +211,27 @@ function functionCallingConfig(choice: unknown): CallingConfig | undefined {
 
 function generationConfig(body: Record<string, unknown>): GeminiGenerationConfig {
   const g: GeminiGenerationConfig = {};
-  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const set = <K extends keyof GeminiGenerationConfig>(key: K, value: GeminiGenerationConfig[K] | undefined) => {
     if (value !== undefined) g[key] = value;
   };
-  set('temperature', num(body.temperature));
-  set('topP', num(body.top_p));
-  set('maxOutputTokens', num(body.max_completion_tokens) ?? num(body.max_tokens));
+  set('temperature', finiteNumber(body.temperature));
+  set('topP', finiteNumber(body.top_p));
+  set('maxOutputTokens', finiteNumber(body.max_completion_tokens) ?? finiteNumber(body.max_tokens));
   if (typeof body.stop === 'string') g.stopSequences = [body.stop];
   else if (Array.isArray(body.stop)) {
     const stops = body.stop.filter((s: unknown): s is string => typeof s === 'string');
     if (stops.length > 0) g.stopSequences = stops;
   }
-  set('candidateCount', num(body.n));
-  set('presencePenalty', num(body.presence_penalty));
-  set('frequencyPenalty', num(body.frequency_penalty));
-  set('seed', num(body.seed));
+  set('candidateCount', finiteNumber(body.n));
+  set('presencePenalty', finiteNumber(body.presence_penalty));
+  set('frequencyPenalty', finiteNumber(body.frequency_penalty));
+  set('seed', finiteNumber(body.seed));
   const format = body.response_format;
-  if (isRecord(format)) {
+  if (isObject(format)) {
     if (format.type === 'json_object') g.responseMimeType = 'application/json';
     else if (format.type === 'json_schema') {
       g.responseMimeType = 'application/json';
-      if (isRecord(format.json_schema) && isRecord(format.json_schema.schema)) g.responseSchema = toGeminiSchema(format.json_schema.schema);
+      if (isObject(format.json_schema) && isObject(format.json_schema.schema)) g.responseSchema = toGeminiSchema(format.json_schema.schema);
     }
   }
   return g;

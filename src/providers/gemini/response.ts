@@ -1,15 +1,8 @@
-import type { OpenAIErrorBody, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
+import type { ChatCompletion, OpenAIErrorBody, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
 import { errorTypeFor } from '../respond-as-openai.js';
-import {
-  isRecord,
-  THOUGHT_SIGNATURE_MARKER,
-  type GeminiCandidate,
-  type GeminiResponse,
-  type GeminiUsageMetadata,
-  type GoogleError,
-} from './wire.js';
-
-export type { OpenAIErrorBody, OpenAIToolCall, OpenAIUsage };
+import { type MappedError, mappedError, openAIErrorBody, type TranslatedAnswer } from '../translating/error-mapping.js';
+import { isObject, parseJson, tokenCount } from '../translating/guards.js';
+import { type GeminiCandidate, type GeminiResponse, type GeminiUsageMetadata, type GoogleError, THOUGHT_SIGNATURE_MARKER } from './wire.js';
 
 /** What a translated response needs besides Gemini's answer. */
 export interface ResponseContext {
@@ -33,12 +26,11 @@ export function finishReasonOf(reason: string | undefined, hasToolCalls: boolean
 
 /** OpenAI counts reasoning in completion tokens and tool-use prompts in prompt tokens; Gemini counts them apart. */
 export function toOpenAIUsage(u: GeminiUsageMetadata): OpenAIUsage {
-  const n = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const prompt = n(u.promptTokenCount) + n(u.toolUsePromptTokenCount);
-  const completion = n(u.candidatesTokenCount) + n(u.thoughtsTokenCount);
+  const prompt = tokenCount(u.promptTokenCount) + tokenCount(u.toolUsePromptTokenCount);
+  const completion = tokenCount(u.candidatesTokenCount) + tokenCount(u.thoughtsTokenCount);
   const usage: OpenAIUsage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: typeof u.totalTokenCount === 'number' ? u.totalTokenCount : prompt + completion };
-  if (n(u.cachedContentTokenCount) > 0) usage.prompt_tokens_details = { cached_tokens: n(u.cachedContentTokenCount) };
-  if (n(u.thoughtsTokenCount) > 0) usage.completion_tokens_details = { reasoning_tokens: n(u.thoughtsTokenCount) };
+  if (tokenCount(u.cachedContentTokenCount) > 0) usage.prompt_tokens_details = { cached_tokens: tokenCount(u.cachedContentTokenCount) };
+  if (tokenCount(u.thoughtsTokenCount) > 0) usage.completion_tokens_details = { reasoning_tokens: tokenCount(u.thoughtsTokenCount) };
   return usage;
 }
 
@@ -48,7 +40,7 @@ export function toToolCall(name: string, call: Record<string, unknown>, thoughtS
   return {
     id: thoughtSignature ? `${base}${THOUGHT_SIGNATURE_MARKER}${thoughtSignature}` : base,
     type: 'function',
-    function: { name, arguments: JSON.stringify(isRecord(call.args) ? call.args : {}) },
+    function: { name, arguments: JSON.stringify(isObject(call.args) ? call.args : {}) },
   };
 }
 
@@ -57,38 +49,34 @@ export function candidateOutput(c: GeminiCandidate, ctx: ResponseContext): { tex
   let text: string | null = null;
   const toolCalls: OpenAIToolCall[] = [];
   for (const part of c.content?.parts ?? []) {
-    if (!isRecord(part)) continue;
+    if (!isObject(part)) continue;
     if (typeof part.text === 'string' && part.thought !== true) text = (text ?? '') + part.text;
-    else if (isRecord(part.functionCall) && typeof part.functionCall.name === 'string') {
+    else if (isObject(part.functionCall) && typeof part.functionCall.name === 'string') {
       toolCalls.push(toToolCall(part.functionCall.name, part.functionCall, typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined, ctx));
     }
   }
   return { text, toolCalls };
 }
 
-export const errorBody = (message: string, type: string, code: string | null, param: string | null = null): OpenAIErrorBody => ({
-  error: { message, type, param, code },
-});
-
 /** The prompt itself was blocked (no candidates): a 400 the client gets as its own. */
 export function blockedPromptError(reason: string): OpenAIErrorBody {
-  return errorBody(`Gemini blocked the prompt (blockReason ${reason}).`, 'invalid_request_error', 'content_filter');
+  return openAIErrorBody(`Gemini blocked the prompt (blockReason ${reason}).`, 'invalid_request_error', 'content_filter');
 }
 
 /**
  * A whole `generateContent` answer → `{status, body}` in OpenAI's format: a chat.completion (200), a
  * blocked prompt (400), or an answer without candidates (502, so the gateway tries elsewhere).
  */
-export function fromGeminiResponse(res: GeminiResponse, ctx: ResponseContext): { status: number; body: unknown } {
-  if (isRecord(res.error)) return mapGoogleErrorObject(typeof res.error.code === 'number' ? res.error.code : 502, res.error);
+export function fromGeminiResponse(res: GeminiResponse, ctx: ResponseContext): TranslatedAnswer {
+  if (isObject(res.error)) return mapGoogleErrorObject(typeof res.error.code === 'number' ? res.error.code : 502, res.error);
   const candidates = Array.isArray(res.candidates) ? res.candidates : [];
   if (candidates.length === 0) {
     const blocked = res.promptFeedback?.blockReason;
     if (blocked) return { status: 400, body: blockedPromptError(blocked) };
-    return { status: 502, body: errorBody('Gemini returned no candidates.', 'server_error', 'empty_response') };
+    return mappedError(502, 'Gemini returned no candidates.', 'server_error', 'empty_response');
   }
   const choices = candidates
-    .map((c, i) => {
+    .map((c, i): ChatCompletion['choices'][number] => {
       const { text, toolCalls } = candidateOutput(c, ctx);
       return {
         index: typeof c.index === 'number' ? c.index : i,
@@ -106,44 +94,34 @@ export function fromGeminiResponse(res: GeminiResponse, ctx: ResponseContext): {
       created: ctx.created,
       model: typeof res.modelVersion === 'string' ? res.modelVersion : ctx.model,
       choices,
-      usage: toOpenAIUsage(isRecord(res.usageMetadata) ? res.usageMetadata : {}),
+      usage: toOpenAIUsage(isObject(res.usageMetadata) ? res.usageMetadata : {}),
     },
   };
 }
 
-export interface MappedError {
-  status: number;
-  body: OpenAIErrorBody;
-  /** Seconds, from a `google.rpc.RetryInfo` detail, for the gateway's Retry-After handling. */
-  retryAfter?: string;
-}
-
-/** A Google error response (status and body text) → the OpenAI envelope with the fitting status. */
-export function mapGoogleError(status: number, text: string): MappedError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  // The array form (`[{"error": ...}]`) is what the non-SSE stream endpoint sends.
-  const envelope: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!isRecord(envelope) || !isRecord(envelope.error)) {
-    return { status, body: errorBody(`Gemini answered HTTP ${status} without a JSON error body.`, errorTypeFor(status), null) };
-  }
+/**
+ * A Google error answer (its body parsed; undefined when not JSON) → the OpenAI envelope with the
+ * fitting status. The array form (`[{"error": ...}]`) is what the non-SSE stream endpoint sends.
+ */
+export function googleError(status: number, body: unknown): MappedError {
+  const envelope: unknown = Array.isArray(body) ? body[0] : body;
+  if (!isObject(envelope) || !isObject(envelope.error)) return mappedError(status, `Gemini answered HTTP ${status} without a JSON error body.`);
   return mapGoogleErrorObject(status, envelope.error);
 }
 
+/** `googleError` from the body's text. */
+export const mapGoogleError = (status: number, text: string): MappedError => googleError(status, parseJson(text));
+
 export function mapGoogleErrorObject(status: number, e: GoogleError): MappedError {
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : `Gemini answered HTTP ${status}.`;
-  const details = Array.isArray(e.details) ? e.details.filter(isRecord) : [];
+  const details = Array.isArray(e.details) ? e.details.filter(isObject) : [];
   const reasons = details.map((d) => d.reason).filter((r): r is string => typeof r === 'string');
   if (reasons.includes('API_KEY_INVALID')) {
     // Google says 400 for a bad key; it is the provider's key at fault, not the request.
-    return { status: 401, body: errorBody(message, 'authentication_error', 'invalid_api_key') };
+    return mappedError(401, message, 'authentication_error', 'invalid_api_key');
   }
   const code = typeof e.status === 'string' && e.status !== '' ? e.status.toLowerCase() : null;
-  const out: MappedError = { status, body: errorBody(message, errorTypeFor(status), code) };
+  const out = mappedError(status, message, errorTypeFor(status), code);
   const delay = details.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith('google.rpc.RetryInfo'))?.retryDelay;
   const seconds = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay)?.[1] : undefined;
   if (seconds !== undefined) out.retryAfter = String(Math.ceil(Number(seconds)));

@@ -1,4 +1,4 @@
-import { isRecord } from './wire.js';
+import { isObject } from '../translating/guards.js';
 
 /**
  * JSON Schema → the OpenAPI subset Gemini's `parameters` and `responseSchema` accept. Keywords outside
@@ -33,14 +33,14 @@ const FORMATS: Record<string, ReadonlySet<string>> = {
 const MAX_DEPTH = 32;
 
 export function toGeminiSchema(schema: unknown): Record<string, unknown> {
-  return convert(schema, isRecord(schema) ? schema : {}, 0, new Set());
+  return convert(schema, isObject(schema) ? schema : {}, 0, new Set());
 }
 
 /** Function `parameters`: undefined when the function takes no arguments (Gemini refuses empty objects). */
 export function toGeminiParameters(schema: unknown): Record<string, unknown> | undefined {
-  if (!isRecord(schema)) return undefined;
+  if (!isObject(schema)) return undefined;
   const out = toGeminiSchema(schema);
-  if (out.type === 'object' && !isRecord(out.properties)) return undefined;
+  if (out.type === 'object' && !isObject(out.properties)) return undefined;
   return out;
 }
 
@@ -48,12 +48,12 @@ function resolveRef(ref: string, root: Record<string, unknown>): unknown {
   const m = /^#\/(\$defs|definitions)\/(.+)$/.exec(ref);
   if (!m) return undefined;
   const defs = root[m[1]!];
-  return isRecord(defs) ? defs[decodeURIComponent(m[2]!).replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  return isObject(defs) ? defs[decodeURIComponent(m[2]!).replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
 }
 
 /** `refs`: the `$ref`s being expanded on the current path; a recursive one is cut (Gemini has no references). */
 function convert(schema: unknown, root: Record<string, unknown>, depth: number, refs: ReadonlySet<string>): Record<string, unknown> {
-  if (!isRecord(schema) || depth > MAX_DEPTH) return {};
+  if (!isObject(schema) || depth > MAX_DEPTH) return {};
   if (typeof schema.$ref === 'string') {
     const ref = schema.$ref;
     const target = refs.has(ref) ? {} : convert(resolveRef(ref, root), root, depth + 1, new Set([...refs, ref]));
@@ -83,7 +83,7 @@ function convert(schema: unknown, root: Record<string, unknown>, depth: number, 
   }
   if (typeof schema.format === 'string' && typeof out.type === 'string' && FORMATS[out.type]?.has(schema.format)) out.format = schema.format;
 
-  if (isRecord(schema.properties)) {
+  if (isObject(schema.properties)) {
     const props: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(schema.properties)) props[name] = sub(value);
     if (Object.keys(props).length > 0) {
@@ -95,11 +95,11 @@ function convert(schema: unknown, root: Record<string, unknown>, depth: number, 
     }
   }
   const items = Array.isArray(schema.items) ? schema.items[0] : schema.items;
-  if (isRecord(items)) out.items = sub(items);
+  if (isObject(items)) out.items = sub(items);
 
   const variants = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
   if (variants) {
-    const kept = variants.filter((v) => !(isRecord(v) && v.type === 'null' && Object.keys(v).length === 1));
+    const kept = variants.filter((v) => !(isObject(v) && v.type === 'null' && Object.keys(v).length === 1));
     if (kept.length < variants.length) out.nullable = true;
     const converted = kept.map(sub);
     if (converted.length === 1) Object.assign(out, converted[0]);

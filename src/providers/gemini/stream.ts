@@ -1,8 +1,11 @@
 import type { Transform } from 'node:stream';
 import type { Usage } from '../../telemetry/usage.js';
-import { SseParser, SSE_DONE, sseData, translateStream } from '../sse.js';
-import { finishReasonOf, toOpenAIUsage, toToolCall, type OpenAIUsage, type ResponseContext } from './response.js';
-import { isRecord, type GeminiCandidate } from './wire.js';
+import type { OpenAIUsage } from '../openai-wire.js';
+import { SSE_DONE, SseParser, sseData } from '../sse.js';
+import { isObject, parseJson } from '../translating/guards.js';
+import { StreamTranslationError, type StreamTranslator, translatedStream } from '../translating/translated-stream.js';
+import { finishReasonOf, type ResponseContext, toOpenAIUsage, toToolCall } from './response.js';
+import type { GeminiCandidate } from './wire.js';
 
 export interface StreamContext extends ResponseContext {
   /** The client asked for `stream_options.include_usage`: send the usage chunk before `[DONE]`. */
@@ -13,12 +16,9 @@ export interface StreamContext extends ResponseContext {
 const MAX_JSON_BODY = 1024 * 1024;
 
 /** Thrown to end the translated stream; `code` names the cause in the gateway's attempt list and logs. */
-export class GeminiStreamError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'GEMINI_STREAM_ERROR' | 'GEMINI_STREAM_TRUNCATED' | 'GEMINI_STREAM_MALFORMED',
-  ) {
-    super(message);
+export class GeminiStreamError extends StreamTranslationError {
+  constructor(message: string, code: 'GEMINI_STREAM_ERROR' | 'GEMINI_STREAM_TRUNCATED' | 'GEMINI_STREAM_MALFORMED') {
+    super(message, code);
   }
 }
 
@@ -30,7 +30,7 @@ export class GeminiStreamError extends Error {
  * A failure throws; when it comes after other events of the same `push`, those are returned first and
  * the failure is thrown by the next call.
  */
-export class GeminiStreamTranslator {
+export class GeminiStreamTranslator implements StreamTranslator {
   private readonly sse = new SseParser();
   private mode: 'unknown' | 'sse' | 'json' = 'unknown';
   private pending = '';
@@ -78,12 +78,8 @@ export class GeminiStreamTranslator {
     if (this.failure) throw this.failure;
     let out = '';
     if (this.mode === 'json') {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(this.pending);
-      } catch {
-        throw new GeminiStreamError('Gemini sent a stream that is neither SSE nor a JSON document', 'GEMINI_STREAM_MALFORMED');
-      }
+      const doc = parseJson(this.pending);
+      if (doc === undefined) throw new GeminiStreamError('Gemini sent a stream that is neither SSE nor a JSON document', 'GEMINI_STREAM_MALFORMED');
       for (const obj of Array.isArray(doc) ? doc : [doc]) out += this.handle(obj);
     } else {
       // A last event without its blank line still counts.
@@ -103,31 +99,27 @@ export class GeminiStreamTranslator {
 
   private event(data: string): string {
     if (data.trim() === '') return '';
-    let obj: unknown;
-    try {
-      obj = JSON.parse(data);
-    } catch {
-      throw new GeminiStreamError('Gemini sent a stream event that is not JSON', 'GEMINI_STREAM_MALFORMED');
-    }
+    const obj = parseJson(data);
+    if (obj === undefined) throw new GeminiStreamError('Gemini sent a stream event that is not JSON', 'GEMINI_STREAM_MALFORMED');
     return this.handle(obj);
   }
 
   private handle(obj: unknown): string {
-    if (!isRecord(obj)) throw new GeminiStreamError('Gemini sent a stream event that is not an object', 'GEMINI_STREAM_MALFORMED');
-    if (isRecord(obj.error)) {
+    if (!isObject(obj)) throw new GeminiStreamError('Gemini sent a stream event that is not an object', 'GEMINI_STREAM_MALFORMED');
+    if (isObject(obj.error)) {
       const e = obj.error;
       const what = [typeof e.code === 'number' ? String(e.code) : '', typeof e.status === 'string' ? e.status : ''].filter(Boolean).join(' ');
       throw new GeminiStreamError(`Gemini reported an error mid-stream${what ? ` (${what})` : ''}`, 'GEMINI_STREAM_ERROR');
     }
     if (typeof obj.modelVersion === 'string' && this.started.size === 0) this.model = obj.modelVersion;
-    if (isRecord(obj.usageMetadata)) this.lastUsage = toOpenAIUsage(obj.usageMetadata);
+    if (isObject(obj.usageMetadata)) this.lastUsage = toOpenAIUsage(obj.usageMetadata);
     let out = '';
-    const candidates = Array.isArray(obj.candidates) ? obj.candidates.filter(isRecord) : [];
+    const candidates = Array.isArray(obj.candidates) ? obj.candidates.filter(isObject) : [];
     candidates.forEach((c, i) => {
       out += this.candidate(c as GeminiCandidate, i);
     });
     const feedback = obj.promptFeedback;
-    if (candidates.length === 0 && this.started.size === 0 && isRecord(feedback) && typeof feedback.blockReason === 'string') {
+    if (candidates.length === 0 && this.started.size === 0 && isObject(feedback) && typeof feedback.blockReason === 'string') {
       // The prompt was blocked: the status is long sent, so it ends as a filtered, empty answer.
       out += this.start(0) + this.chunk(0, {}, 'content_filter');
       this.finished.add(0);
@@ -145,9 +137,9 @@ export class GeminiStreamTranslator {
       text = '';
     };
     for (const part of c.content?.parts ?? []) {
-      if (!isRecord(part)) continue;
+      if (!isObject(part)) continue;
       if (typeof part.text === 'string' && part.thought !== true) text += part.text;
-      else if (isRecord(part.functionCall) && typeof part.functionCall.name === 'string') {
+      else if (isObject(part.functionCall) && typeof part.functionCall.name === 'string') {
         flushText();
         const n = this.toolCalls.get(index) ?? 0;
         this.toolCalls.set(index, n + 1);
@@ -179,30 +171,7 @@ export class GeminiStreamTranslator {
   }
 }
 
-/**
- * The translator as a stream for the gateway. A failure before anything was emitted errors the stream,
- * so the gateway fails over; after that it ends the stream with an OpenAI error event and no `[DONE]`
- * (the gateway then reports the broken stream). Ending with data rather than erroring also avoids losing
- * an error emitted while the gateway is between reading the first chunk and piping the rest.
- */
+/** The translator as a Transform to pipe Gemini's body into; failures reported as for every translating adapter. */
 export function openAIStream(translator: GeminiStreamTranslator): Transform {
-  let emitted = false;
-  let failed = false;
-  const guard = (step: () => string): string => {
-    if (failed) return '';
-    try {
-      const out = step();
-      if (out !== '') emitted = true;
-      return out;
-    } catch (err) {
-      if (!emitted) throw err;
-      failed = true;
-      const message = err instanceof GeminiStreamError ? err.message : 'The Gemini stream failed.';
-      return sseData({ error: { message, type: 'server_error', param: null, code: 'upstream_stream_error' } });
-    }
-  };
-  return translateStream(
-    (text) => guard(() => translator.push(text)),
-    () => guard(() => translator.end()),
-  );
+  return translatedStream(translator);
 }

@@ -85,5 +85,3 @@ export interface GoogleError {
  * next turn (newer models reject function calls replayed without it). The same marker LiteLLM uses.
  */
 export const THOUGHT_SIGNATURE_MARKER = '__thought__';
-
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,8 +3,11 @@
  *
  * Fields without an Ollama equivalent (n, logprobs, logit_bias, user, parallel_tool_calls, metadata,
  * store, service_tier, reasoning_effort, ...) are dropped. Ollama-native extras a client may send on
- * purpose (`options`, `keep_alive`, `think`) are passed along.
+ * purpose (`options`, `keep_alive`, `think`) are passed along. What Ollama cannot be given (image URLs,
+ * arguments that are not a JSON object, unknown roles) throws a RequestMappingError.
  */
+import { finiteNumber, isObject, type JsonObject, parseJson } from '../translating/guards.js';
+import { RequestMappingError } from '../translating/request-mapping.js';
 
 export interface OllamaToolCall {
   id?: string;
@@ -36,24 +39,9 @@ export interface OllamaChatRequest {
   think?: boolean | string;
 }
 
-/** A request Ollama cannot serve as asked; answered as an OpenAI 400 without calling upstream. */
-export class RequestMappingError extends Error {
-  constructor(
-    message: string,
-    readonly param: string | null,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'RequestMappingError';
-  }
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-export function toOllamaRequest(body: Obj, stream: boolean): OllamaChatRequest {
+export function toOllamaRequest(body: JsonObject, stream: boolean): OllamaChatRequest {
   const out: OllamaChatRequest = {
     model: str(body.model) ?? '',
     messages: mapMessages(Array.isArray(body.messages) ? body.messages : []),
@@ -75,7 +63,7 @@ function mapMessages(messages: unknown[]): OllamaMessage[] {
   const names = new Map<string, string>();
   const out: OllamaMessage[] = [];
   messages.forEach((m, i) => {
-    if (!isObj(m)) return;
+    if (!isObject(m)) return;
     switch (m.role) {
       case 'system':
       case 'developer':
@@ -111,20 +99,20 @@ function textOf(content: unknown): string {
   if (!Array.isArray(content)) return '';
   const texts: string[] = [];
   for (const p of content) {
-    if (!isObj(p)) continue;
+    if (!isObject(p)) continue;
     if (p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
     else if (p.type === 'refusal' && typeof p.refusal === 'string') texts.push(p.refusal);
   }
   return texts.join('\n');
 }
 
-function userMessage(m: Obj, i: number): OllamaMessage {
+function userMessage(m: JsonObject, i: number): OllamaMessage {
   const msg: OllamaMessage = { role: 'user', content: textOf(m.content) };
   if (!Array.isArray(m.content)) return msg;
   const images: string[] = [];
   m.content.forEach((p, j) => {
-    if (!isObj(p) || p.type !== 'image_url') return;
-    const url = isObj(p.image_url) ? str(p.image_url.url) : str(p.image_url);
+    if (!isObject(p) || p.type !== 'image_url') return;
+    const url = isObject(p.image_url) ? str(p.image_url.url) : str(p.image_url);
     images.push(imageBase64(url ?? '', `messages[${i}].content[${j}].image_url.url`));
   });
   // input_audio and file parts have no Ollama equivalent and are dropped.
@@ -143,18 +131,18 @@ export function imageBase64(url: string, param: string): string {
   throw new RequestMappingError('Ollama does not fetch image URLs: send the image as a base64 data URL (data:image/...;base64,...).', param, 'image_url_not_supported');
 }
 
-function assistantMessage(m: Obj, i: number, names: Map<string, string>): OllamaMessage {
+function assistantMessage(m: JsonObject, i: number, names: Map<string, string>): OllamaMessage {
   const msg: OllamaMessage = { role: 'assistant', content: textOf(m.content) };
   const calls: OllamaToolCall[] = [];
   if (Array.isArray(m.tool_calls)) {
     m.tool_calls.forEach((c, j) => {
-      if (!isObj(c) || !isObj(c.function)) return;
+      if (!isObject(c) || !isObject(c.function)) return;
       const name = str(c.function.name) ?? '';
       const id = str(c.id);
       if (id) names.set(id, name);
       calls.push({ ...(id ? { id } : {}), function: { name, arguments: parseArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) } });
     });
-  } else if (isObj(m.function_call)) {
+  } else if (isObject(m.function_call)) {
     const name = str(m.function_call.name) ?? '';
     calls.push({ function: { name, arguments: parseArguments(m.function_call.arguments, `messages[${i}].function_call.arguments`) } });
   }
@@ -164,17 +152,10 @@ function assistantMessage(m: Obj, i: number, names: Map<string, string>): Ollama
 
 /** OpenAI's arguments are JSON text; Ollama wants the object. Empty means no arguments. */
 export function parseArguments(args: unknown, param: string): Record<string, unknown> {
-  if (isObj(args)) return args;
+  if (isObject(args)) return args;
   if (args === undefined || args === null || (typeof args === 'string' && args.trim() === '')) return {};
-  if (typeof args === 'string') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(args);
-    } catch {
-      parsed = undefined;
-    }
-    if (isObj(parsed)) return parsed;
-  }
+  const parsed = typeof args === 'string' ? parseJson(args) : undefined;
+  if (isObject(parsed)) return parsed;
   throw new RequestMappingError('Tool call arguments must be a JSON object for Ollama.', param, 'invalid_tool_arguments');
 }
 
@@ -187,7 +168,7 @@ function mapTools(tools: unknown, choice: unknown): OllamaTool[] {
   if (!Array.isArray(tools) || choice === 'none') return [];
   let out: OllamaTool[] = [];
   for (const t of tools) {
-    if (!isObj(t) || t.type !== 'function' || !isObj(t.function)) continue;
+    if (!isObject(t) || t.type !== 'function' || !isObject(t.function)) continue;
     const name = str(t.function.name);
     if (!name) continue;
     const description = str(t.function.description);
@@ -202,15 +183,15 @@ function mapTools(tools: unknown, choice: unknown): OllamaTool[] {
 }
 
 function allowedNames(choice: unknown): Set<string> | undefined {
-  if (!isObj(choice)) return undefined;
-  if (choice.type === 'function' && isObj(choice.function)) {
+  if (!isObject(choice)) return undefined;
+  if (choice.type === 'function' && isObject(choice.function)) {
     const name = str(choice.function.name);
     return name ? new Set([name]) : undefined;
   }
-  if (choice.type === 'allowed_tools' && isObj(choice.allowed_tools) && Array.isArray(choice.allowed_tools.tools)) {
+  if (choice.type === 'allowed_tools' && isObject(choice.allowed_tools) && Array.isArray(choice.allowed_tools.tools)) {
     const names = new Set<string>();
     for (const t of choice.allowed_tools.tools) {
-      if (isObj(t) && isObj(t.function) && typeof t.function.name === 'string') names.add(t.function.name);
+      if (isObject(t) && isObject(t.function) && typeof t.function.name === 'string') names.add(t.function.name);
     }
     return names;
   }
@@ -218,23 +199,23 @@ function allowedNames(choice: unknown): Set<string> | undefined {
 }
 
 function mapFormat(rf: unknown): OllamaChatRequest['format'] | undefined {
-  if (!isObj(rf)) return undefined;
+  if (!isObject(rf)) return undefined;
   if (rf.type === 'json_object') return 'json';
   if (rf.type === 'json_schema') {
-    const schema = isObj(rf.json_schema) ? rf.json_schema.schema : undefined;
-    return isObj(schema) ? schema : 'json';
+    const schema = isObject(rf.json_schema) ? rf.json_schema.schema : undefined;
+    return isObject(schema) ? schema : 'json';
   }
   return undefined;
 }
 
-function mapOptions(body: Obj): Record<string, unknown> {
+function mapOptions(body: JsonObject): Record<string, unknown> {
   // Ollama-native options sent on purpose (num_ctx, top_k, ...) first; mapped OpenAI fields win.
-  const options: Record<string, unknown> = isObj(body.options) ? { ...body.options } : {};
+  const options: Record<string, unknown> = isObject(body.options) ? { ...body.options } : {};
   for (const key of ['temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty'] as const) {
-    const v = num(body[key]);
+    const v = finiteNumber(body[key]);
     if (v !== undefined) options[key] = v;
   }
-  const max = num(body.max_completion_tokens) ?? num(body.max_tokens);
+  const max = finiteNumber(body.max_completion_tokens) ?? finiteNumber(body.max_tokens);
   if (max !== undefined) options.num_predict = max;
   if (typeof body.stop === 'string') options.stop = [body.stop];
   else if (Array.isArray(body.stop)) {

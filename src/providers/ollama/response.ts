@@ -5,14 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../../telemetry/usage.js';
-import type { ChatCompletion, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
+import type { ChatCompletion, OpenAIErrorObject, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
 import { errorTypeFor } from '../respond-as-openai.js';
-
-export type { ChatCompletion, OpenAIToolCall, OpenAIUsage };
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+import { type MappedError, mappedError, notAnAnswer, type TranslatedAnswer } from '../translating/error-mapping.js';
+import { isObject, type JsonObject, parseJson, tokenCount } from '../translating/guards.js';
 
 /** Ids for one answer: the completion id, and one per tool call (by position) when Ollama sends none. */
 export interface IdSource {
@@ -29,10 +25,10 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** Ollama's tool calls (arguments as an object) → OpenAI's (arguments as JSON text), numbered from `start`. */
 export function toolCallsFrom(message: unknown, ids: IdSource, start = 0): OpenAIToolCall[] {
-  if (!isObj(message) || !Array.isArray(message.tool_calls)) return [];
+  if (!isObject(message) || !Array.isArray(message.tool_calls)) return [];
   const out: OpenAIToolCall[] = [];
   for (const c of message.tool_calls) {
-    if (!isObj(c) || !isObj(c.function)) continue;
+    if (!isObject(c) || !isObject(c.function)) continue;
     const fn = c.function;
     const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
     const id = typeof c.id === 'string' && c.id !== '' ? c.id : ids.toolCall(start + out.length);
@@ -48,9 +44,9 @@ export function finishReason(doneReason: unknown, hadToolCalls: boolean): Finish
 }
 
 /** Counts are omitempty in Ollama: missing means 0. */
-export function usageFrom(r: Obj): OpenAIUsage {
-  const prompt = count(r.prompt_eval_count);
-  const completion = count(r.eval_count);
+export function usageFrom(r: JsonObject): OpenAIUsage {
+  const prompt = tokenCount(r.prompt_eval_count);
+  const completion = tokenCount(r.eval_count);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
@@ -64,7 +60,7 @@ export function createdFrom(createdAt: unknown, now: () => number = Date.now): n
 
 /** A whole Ollama answer → chat.completion; undefined when it has no `message` (not an answer). */
 export function toChatCompletion(r: unknown, fallbackModel: string, ids: IdSource, now?: () => number): ChatCompletion | undefined {
-  if (!isObj(r) || !isObj(r.message)) return undefined;
+  if (!isObject(r) || !isObject(r.message)) return undefined;
   const m = r.message;
   const calls = toolCallsFrom(m, ids);
   const text = typeof m.content === 'string' ? m.content : '';
@@ -85,36 +81,32 @@ export function toChatCompletion(r: unknown, fallbackModel: string, ids: IdSourc
   };
 }
 
-export interface OpenAIErrorParts {
-  status: number;
-  message: string;
-  type: string;
-  code: string | null;
+/**
+ * A whole answer as the adapter gives it: the chat completion, or a 502 when it is not one (a 200
+ * carrying `{"error": ...}` keeps Ollama's message).
+ */
+export function ollamaAnswer(body: unknown, fallbackModel: string, ids: IdSource): TranslatedAnswer {
+  const completion = toChatCompletion(body, fallbackModel, ids);
+  if (completion) return { status: 200, body: completion };
+  const reported = isObject(body) && 'error' in body ? ollamaError(502, body).body.error.message : undefined;
+  return notAnAnswer(reported ?? 'Ollama sent a response that is not a chat answer.');
 }
 
 /**
  * An Ollama error answer (`{"error":"..."}`, or an OpenAI-shaped envelope from a proxy in front of
- * it) → the parts of the OpenAI envelope, keeping the status. Bodies that are not JSON (HTML from a
- * proxy, gin's "404 page not found") get a generic message.
+ * it; parsed, undefined when not JSON) → the OpenAI envelope, keeping the status. Bodies that are not
+ * JSON (HTML from a proxy, gin's "404 page not found") get a generic message.
  */
-export function errorFromOllama(status: number, text: string): OpenAIErrorParts {
-  let message: string | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isObj(parsed)) {
-      const e = parsed.error;
-      if (typeof e === 'string') message = e;
-      else if (isObj(e) && typeof e.message === 'string') message = e.message;
-    }
-  } catch {
-    message = undefined;
-  }
+export function ollamaError(status: number, body: unknown): MappedError {
+  const e = isObject(body) ? body.error : undefined;
+  const message = typeof e === 'string' ? e : isObject(e) && typeof e.message === 'string' ? e.message : undefined;
   const notFound = status === 404 && message !== undefined && /not found/i.test(message);
   const code = notFound ? 'model_not_found' : status === 429 ? 'rate_limit_exceeded' : null;
-  return {
-    status,
-    message: message && message.trim() !== '' ? message : `Ollama answered HTTP ${status}.`,
-    type: errorTypeFor(status),
-    code,
-  };
+  return mappedError(status, message && message.trim() !== '' ? message : `Ollama answered HTTP ${status}.`, errorTypeFor(status), code);
+}
+
+/** `ollamaError` from the body's text, as the status and the envelope's fields. */
+export function errorFromOllama(status: number, text: string): Pick<MappedError, 'status'> & Omit<OpenAIErrorObject, 'param'> {
+  const { message, type, code } = ollamaError(status, parseJson(text)).body.error;
+  return { status, message, type, code };
 }

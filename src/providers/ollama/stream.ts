@@ -2,27 +2,20 @@
  * Ollama's NDJSON chat stream → OpenAI chat.completion.chunk SSE text. Fed decoded text in any
  * splits (`push`), then `end()`. Throws on an `{"error":...}` line, on a line that is not JSON, and
  * on a stream that ends without its `done: true` line, so the gateway never mistakes a failure for
- * a clean end. `ollamaToOpenAIStream` decides how a failure reaches the gateway.
+ * a clean end. How a failure then reaches the gateway is the framework's rule (`translatedStream`).
  */
 import type { Transform } from 'node:stream';
 import type { Usage } from '../../telemetry/usage.js';
-import { NdjsonLineError, NdjsonParser, SSE_DONE, sseData, translateStream } from '../sse.js';
-import { createdFrom, finishReason, toUsage, toolCallsFrom, usageFrom, type IdSource, type OpenAIUsage } from './response.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import type { OpenAIUsage } from '../openai-wire.js';
+import { NdjsonLineError, NdjsonParser, SSE_DONE, sseData } from '../sse.js';
+import { isObject, type JsonObject } from '../translating/guards.js';
+import { StreamTranslationError, type StreamTranslator, translatedStream } from '../translating/translated-stream.js';
+import { createdFrom, finishReason, type IdSource, toolCallsFrom, toUsage, usageFrom } from './response.js';
 
 /** A stream failure; `code` is what the gateway logs (never the provider's text or the prompt). */
-export class OllamaStreamError extends Error {
-  /** OpenAI SSE text produced by the same call before the failure (lines before the bad one). */
-  partial = '';
-
-  constructor(
-    message: string,
-    readonly code: 'OLLAMA_ERROR_EVENT' | 'OLLAMA_MALFORMED_LINE' | 'OLLAMA_STREAM_TRUNCATED',
-  ) {
-    super(message);
-    this.name = 'OllamaStreamError';
+export class OllamaStreamError extends StreamTranslationError {
+  constructor(message: string, code: 'OLLAMA_ERROR_EVENT' | 'OLLAMA_MALFORMED_LINE' | 'OLLAMA_STREAM_TRUNCATED') {
+    super(message, code);
   }
 }
 
@@ -35,7 +28,7 @@ export interface StreamOptions {
   now?: () => number;
 }
 
-export class OllamaStreamTranslator {
+export class OllamaStreamTranslator implements StreamTranslator {
   private readonly parser = new NdjsonParser();
   private created: number | undefined;
   private model: string;
@@ -48,9 +41,9 @@ export class OllamaStreamTranslator {
     this.model = o.model;
   }
 
-  /** Whether any OpenAI chunk has been produced (the role chunk comes with the first line). */
-  get started(): boolean {
-    return this.begun;
+  /** Whether the `done` line arrived: the answer is whole. */
+  get complete(): boolean {
+    return this.done;
   }
 
   /** Token usage, once the `done` line has arrived. */
@@ -64,7 +57,7 @@ export class OllamaStreamTranslator {
 
   end(): string {
     const out = this.lines(() => this.parser.end());
-    if (!this.done) throw new OllamaStreamError('The Ollama stream ended before its final line.', 'OLLAMA_STREAM_TRUNCATED');
+    if (!this.done) throw new OllamaStreamError('The Ollama stream ended before its final line.', 'OLLAMA_STREAM_TRUNCATED').precededBy(out);
     return out;
   }
 
@@ -84,25 +77,23 @@ export class OllamaStreamTranslator {
       try {
         out += this.line(line);
       } catch (err) {
-        if (err instanceof OllamaStreamError) err.partial = out;
+        if (err instanceof OllamaStreamError) throw err.precededBy(out);
         throw err;
       }
     }
     // Anything after the done line is ignored, like every other line after it.
     if (malformed && !this.done) {
       // The message never quotes the line (model output): it stays out of errors and logs.
-      const err = new OllamaStreamError('Ollama sent a line that is not JSON.', 'OLLAMA_MALFORMED_LINE');
-      err.partial = out;
-      throw err;
+      throw new OllamaStreamError('Ollama sent a line that is not JSON.', 'OLLAMA_MALFORMED_LINE').precededBy(out);
     }
     return out;
   }
 
   private line(r: unknown): string {
     if (this.done) return '';
-    if (!isObj(r)) throw new OllamaStreamError('Ollama sent a line that is not an object.', 'OLLAMA_MALFORMED_LINE');
+    if (!isObject(r)) throw new OllamaStreamError('Ollama sent a line that is not an object.', 'OLLAMA_MALFORMED_LINE');
     if (r.error !== undefined) {
-      const msg = typeof r.error === 'string' ? r.error : isObj(r.error) && typeof r.error.message === 'string' ? r.error.message : 'error';
+      const msg = typeof r.error === 'string' ? r.error : isObject(r.error) && typeof r.error.message === 'string' ? r.error.message : 'error';
       throw new OllamaStreamError(`Ollama reported an error mid-stream: ${msg}`, 'OLLAMA_ERROR_EVENT');
     }
     if (this.created === undefined) this.created = createdFrom(r.created_at, this.o.now);
@@ -112,7 +103,7 @@ export class OllamaStreamTranslator {
       this.begun = true;
       out += this.chunk({ role: 'assistant', content: '' });
     }
-    const m = isObj(r.message) ? r.message : {};
+    const m = isObject(r.message) ? r.message : {};
     if (typeof m.thinking === 'string' && m.thinking !== '') out += this.chunk({ reasoning_content: m.thinking });
     if (typeof m.content === 'string' && m.content !== '') out += this.chunk({ content: m.content });
     // Ollama sends each tool call whole: one chunk per call, name and full arguments at once.
@@ -133,7 +124,7 @@ export class OllamaStreamTranslator {
     return { id: this.o.ids.completion, object: 'chat.completion.chunk', created: this.created ?? createdFrom(undefined, this.o.now), model: this.model };
   }
 
-  private chunk(delta: Obj, finish: string | null = null): string {
+  private chunk(delta: JsonObject, finish: string | null = null): string {
     return sseData({
       ...this.head(),
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
@@ -142,27 +133,7 @@ export class OllamaStreamTranslator {
   }
 }
 
-/**
- * The Transform the adapter returns: Ollama NDJSON text in, OpenAI SSE out. A failure before any
- * output is thrown, so the gateway fails over. A failure after output became visible is sent in
- * band, in order after the chunks before it, as an OpenAI error event, and the stream then ends
- * without `[DONE]` (so the gateway reports the stream as failed): an error thrown at that point would
- * be emitted at once, possibly before the gateway has attached its listeners to the paused stream.
- */
+/** The translator as a Transform to pipe Ollama's body into; failures reported as for every translating adapter. */
 export function ollamaToOpenAIStream(t: OllamaStreamTranslator): Transform {
-  let failed = false;
-  const guard = (step: () => string): string => {
-    if (failed) return '';
-    try {
-      return step();
-    } catch (err) {
-      if (!(err instanceof OllamaStreamError) || (!t.started && err.partial === '')) throw err;
-      failed = true;
-      return err.partial + sseData({ error: { message: err.message, type: 'server_error', param: null, code: 'upstream_stream_error' } });
-    }
-  };
-  return translateStream(
-    (text) => guard(() => t.push(text)),
-    () => guard(() => t.end()),
-  );
+  return translatedStream(t);
 }

@@ -1,0 +1,49 @@
+/** Google Gemini's native API as a protocol definition for `TranslatingAdapter`. */
+import { randomBytes } from 'node:crypto';
+import { isObject } from '../translating/guards.js';
+import type { AnswerContext, ProtocolDefinition } from '../translating/protocol.js';
+import { tryMapRequest } from '../translating/request-mapping.js';
+import { toGeminiRequest } from './request.js';
+import { fromGeminiResponse, googleError, type ResponseContext } from './response.js';
+import { GeminiStreamTranslator } from './stream.js';
+import type { GeminiRequest, GeminiResponse } from './wire.js';
+
+/**
+ * `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`. The key travels in
+ * `x-goog-api-key`, never in the URL (URLs end up in logs).
+ */
+export const geminiProtocol: ProtocolDefinition<GeminiRequest> = {
+  streamMediaType: 'text/event-stream',
+  // base_url carries the API version (…/v1beta); a bare host gets the SDK's default.
+  basePath: (pathname) => pathname.replace(/\/+$/, '') || '/v1beta',
+  callPath: (base, call) => `${base}/${modelPath(call.model)}:${call.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+  requestHeaders: (apiKey): Record<string, string> => (apiKey ? { 'x-goog-api-key': apiKey } : {}),
+  translateRequest: (body) => tryMapRequest(() => toGeminiRequest(body)),
+  // Fields are read defensively, so any object will do as a GeminiResponse; anything else has no candidates.
+  translateAnswer: (answer, ctx) => fromGeminiResponse(isObject(answer) ? (answer as GeminiResponse) : {}, responseContext(ctx)),
+  startStream(ctx) {
+    const translator = new GeminiStreamTranslator({ ...responseContext(ctx), includeUsage: ctx.includeUsage });
+    return { translator, usage: () => translator.usage() };
+  },
+  translateError: googleError,
+};
+
+/** Gemini gives no completion id and may give no call ids: random ones, as OpenAI's look. */
+function responseContext(ctx: AnswerContext): ResponseContext {
+  return {
+    id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+    created: Math.floor(ctx.nowMs / 1000),
+    model: ctx.model,
+    newToolCallId: () => `call_${randomBytes(12).toString('hex')}`,
+  };
+}
+
+/** `gemini-2.5-flash` → `models/gemini-2.5-flash`; `models/…` and `tunedModels/…` names stay as they are. */
+function modelPath(model: string): string {
+  const name = model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+  // Dot segments are escaped too: a model name must never walk the request to another path.
+  return name
+    .split('/')
+    .map((seg) => (/^\.+$/.test(seg) ? seg.replaceAll('.', '%2E') : encodeURIComponent(seg)))
+    .join('/');
+}
