@@ -3,7 +3,7 @@
  * upstream over a keep-alive agent and pipes the answer back (status, headers, body). Nothing else.
  * argv[2]: upstream port, argv[3]: own port (0 = any). Reports `{ type: 'ready', port }` over IPC.
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const upstreamPort = Number(process.argv[2]);
@@ -24,13 +24,10 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 }
 
 const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-  const up = request(
-    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
-    (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.headers));
-      upRes.pipe(res);
-    },
-  );
+  const up = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: endToEnd(req.headers), agent }, (upRes) => {
+    res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.headers));
+    upRes.pipe(res);
+  });
   up.on('error', () => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
     res.end();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from 'undici';
 import { CHAT_BODY, CHAT_PATH, percentile } from './load.js';
 import { freePort, spawnNode, waitHealthy } from './proc.js';
-import { numsub, redisView, type RedisView } from './redis.js';
+import { numsub, type RedisView, redisView } from './redis.js';
 
 export const DEAD_PROVIDER = 'dead';
 const JSON_HEADERS = { 'content-type': 'application/json' };

@@ -1,5 +1,5 @@
 /** Child processes for the bench and what /proc says about them. Linux only. */
-import { execSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request } from 'undici';

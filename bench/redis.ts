@@ -104,7 +104,9 @@ export async function redisView(origin: string): Promise<RedisView> {
 }
 
 export function describeErrors(byOp: Record<string, number>): string {
-  const parts = Object.entries(byOp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`);
+  const parts = Object.entries(byOp)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v}`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 

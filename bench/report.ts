@@ -1,5 +1,5 @@
 /** Figures per target, the gateway's ratios to the bare proxy, what Redis state adds, the tables. */
-import { median, type Latency } from './load.js';
+import { type Latency, median } from './load.js';
 
 export interface RoundResult {
   rps: number;

@@ -15,17 +15,17 @@
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
-import { availableParallelism } from 'node:os';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
-import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
+import { BREAKER_CHANNEL, BREAKER_PREFIX, type BreakerResult, breakerPropagation, spread } from './breaker.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
-import { aggregate, checks, checkTable, deltaTable, redisDeltas, roundLine, table, type RoundResult, type TargetFigures } from './report.js';
-import { describeErrors, onPath, redisView, startRedis, type RedisProcess, type RedisView } from './redis.js';
-import { BREAKER_CHANNEL, BREAKER_PREFIX, breakerPropagation, spread, type BreakerResult } from './breaker.js';
+import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
+import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
+import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -160,7 +160,7 @@ async function main(): Promise<number> {
   stopOn('SIGTERM');
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
-  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + 2 * BREAKER_TIMEOUT_MS / 1000 + 30) * 1000;
+  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30) * 1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -234,16 +234,10 @@ async function main(): Promise<number> {
     const deltas = grFig ? redisDeltas(gwFig, grFig) : [];
     const health = gwRedis ? await redisView(gwRedis.origin) : undefined;
 
-    const columns = [
-      { name: 'bare proxy', fig: bareFig },
-      { name: 'gateway', fig: gwFig },
-      ...(grFig ? [{ name: 'gateway+redis', fig: grFig }] : []),
-    ];
+    const columns = [{ name: 'bare proxy', fig: bareFig }, { name: 'gateway', fig: gwFig }, ...(grFig ? [{ name: 'gateway+redis', fig: grFig }] : [])];
     console.log(`\n${table(columns, RATE, CONCURRENCY)}`);
     console.log(
-      `(upstream peak RSS ${upstreamHwmMb.toFixed(1)} MB` +
-        (redisHwmMb === undefined ? '' : `; redis-server peak RSS ${redisHwmMb.toFixed(1)} MB`) +
-        `; warm-up errors: ${warmErrors.summary()})`,
+      `(upstream peak RSS ${upstreamHwmMb.toFixed(1)} MB` + (redisHwmMb === undefined ? '' : `; redis-server peak RSS ${redisHwmMb.toFixed(1)} MB`) + `; warm-up errors: ${warmErrors.summary()})`,
     );
     if (health) {
       console.log(`(gateway+redis after the rounds: /stats source ${health.statsSource}, switchyard_redis_up ${health.redisUp}, switchyard_redis_errors_total ${describeErrors(health.errorsByOp)})`);
@@ -258,7 +252,9 @@ async function main(): Promise<number> {
       const used = (c.fig.cpuPct + c.fig.upstreamCpuPct + c.fig.benchCpuPct + (c.fig.redisCpuPct ?? 0)) / 100;
       if (used > 0.85 * cpus) {
         const also = c.fig.redisCpuPct === undefined ? '' : ' + redis-server';
-        console.log(`note: during the ${c.name} throughput rounds proxy + upstream${also} + load generator used ${used.toFixed(2)} of ${cpus} CPUs; that figure is bounded by the machine, not only by the ${c.name}.`);
+        console.log(
+          `note: during the ${c.name} throughput rounds proxy + upstream${also} + load generator used ${used.toFixed(2)} of ${cpus} CPUs; that figure is bounded by the machine, not only by the ${c.name}.`,
+        );
       }
     }
 
@@ -283,8 +279,12 @@ async function main(): Promise<number> {
       console.log(`  A's response -> B shows open   p50 ${ms(fr.p50)}  p95 ${ms(fr.p95)}  max ${ms(fr.max)}  (n ${fr.n})`);
       console.log(`  (info) request sent to A -> B  p50 ${ms(fs.p50)}  p95 ${ms(fs.p95)}  max ${ms(fs.max)}`);
       console.log(`  (info) B /health polls per trial p50 ${polls.p50}  max ${polls.max}; figures include one /health round trip and up to ~1 ms poll spacing`);
-      const reasons = Object.entries(breaker.timeoutReasons).map(([k, v]) => `${v} x ${k}`).join('; ');
-      const failures = Object.entries(breaker.failureReasons).map(([k, v]) => `${v} x ${k}`).join('; ');
+      const reasons = Object.entries(breaker.timeoutReasons)
+        .map(([k, v]) => `${v} x ${k}`)
+        .join('; ');
+      const failures = Object.entries(breaker.failureReasons)
+        .map(([k, v]) => `${v} x ${k}`)
+        .join('; ');
       const notRun = breaker.trials - breaker.run;
       console.log(
         `  measured ${fr.n}/${breaker.trials}, timeouts ${breaker.timeouts}${reasons ? ` (${reasons})` : ''}` +
@@ -293,7 +293,9 @@ async function main(): Promise<number> {
       const side = (v: RedisView | string): string => (typeof v === 'string' ? v : `redis_up ${v.redisUp}, redis errors ${describeErrors(v.errorsByOp)}`);
       console.log(`  after the trials: A ${side(breaker.views.a)}; B ${side(breaker.views.b)}`);
       const subs = (n: number | undefined): string => (n === undefined ? 'unknown' : String(n));
-      console.log(`  subscribers of ${BREAKER_CHANNEL} (PUBSUB NUMSUB; 2 = A and B): ${subs(breaker.subscribers.before)} once both answered /health, ${subs(breaker.subscribers.after)} after the trials`);
+      console.log(
+        `  subscribers of ${BREAKER_CHANNEL} (PUBSUB NUMSUB; 2 = A and B): ${subs(breaker.subscribers.before)} once both answered /health, ${subs(breaker.subscribers.after)} after the trials`,
+      );
       if (fr.n > 0 && fr.p50 > 1000) {
         console.log('  note: propagation near redis.sync_interval_ms (5000 ms) means B saw the change through its periodic re-read, not through pub/sub.');
       }
@@ -313,7 +315,20 @@ async function main(): Promise<number> {
       n: x.n,
     });
     const json = {
-      config: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, concurrency: CONCURRENCY, open_seconds: OPEN_SECONDS, sequential: SEQ_COUNT, streams: STREAM_COUNT, breaker_trials: BREAKER_TRIALS, aggregate: 'median_of_rounds', cpus: availableParallelism(), node: process.version, clk_tck: CLK_TCK },
+      config: {
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        open_seconds: OPEN_SECONDS,
+        sequential: SEQ_COUNT,
+        streams: STREAM_COUNT,
+        breaker_trials: BREAKER_TRIALS,
+        aggregate: 'median_of_rounds',
+        cpus: availableParallelism(),
+        node: process.version,
+        clk_tck: CLK_TCK,
+      },
       bare: { ...bareFig, rounds: b.rounds },
       gateway: { ...gwFig, rounds: g.rounds },
       gateway_redis: grFig && gr ? { ...grFig, rounds: gr.rounds } : null,
@@ -335,7 +350,10 @@ async function main(): Promise<number> {
             from_send_ms: spreadJson(spread(breaker.fromSend)),
             samples_ms: breaker.fromResponse,
             subscribers: { before: breaker.subscribers.before ?? null, after: breaker.subscribers.after ?? null },
-            redis_errors: { a: typeof breaker.views.a === 'string' ? breaker.views.a : breaker.views.a.errorsByOp, b: typeof breaker.views.b === 'string' ? breaker.views.b : breaker.views.b.errorsByOp },
+            redis_errors: {
+              a: typeof breaker.views.a === 'string' ? breaker.views.a : breaker.views.a.errorsByOp,
+              b: typeof breaker.views.b === 'string' ? breaker.views.b : breaker.views.b.errorsByOp,
+            },
           }
         : null,
       upstream_peak_rss_mb: upstreamHwmMb,
@@ -353,7 +371,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? err.stack ?? err.message : err);
+    console.error('bench failed:', err instanceof Error ? (err.stack ?? err.message) : err);
     killAllNow();
     process.exit(1);
   },

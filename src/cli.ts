@@ -26,7 +26,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       const loaded = await validateConfigFile(file);
       for (const w of loaded.warnings) console.warn(`warning: ${w}`);
-      console.log(`${loaded.source}: OK (${loaded.providers.length} usable provider${loaded.providers.length === 1 ? '' : 's'}: ${loaded.chain.join(', ') || 'none'}; strategy ${loaded.config.routing.strategy})`);
+      console.log(
+        `${loaded.source}: OK (${loaded.providers.length} usable provider${loaded.providers.length === 1 ? '' : 's'}: ${loaded.chain.join(', ') || 'none'}; strategy ${loaded.config.routing.strategy})`,
+      );
       return 0;
     } catch (err) {
       console.error(err instanceof ConfigError ? err.message : String(err));

@@ -1,20 +1,21 @@
-import { providerKeys, type LoadedConfig } from './config/load.js';
-import { KeyRing } from './providers/key-ring.js';
-import { StatusPages } from './providers/status-pages.js';
-import { MemoryIdempotency, RedisIdempotency, type IdempotencyStore } from './state/idempotency-store.js';
-import { RateLimiter } from './state/rate-limiter.js';
-import { redisConfigured, type ProviderConfig } from './config/schema.js';
-import { UpstreamAgentPool } from './providers/http-client.js';
-import { createAdapter, loadAdapters, type AdapterClasses } from './providers/registry.js';
-import { Breakers } from './routing/breakers.js';
-import { ProviderRuntime, type ProviderLookup } from './core/provider-runtime.js';
-import { SessionAffinity } from './routing/sessions.js';
+import { type LoadedConfig, providerKeys } from './config/load.js';
+import { type ProviderConfig, redisConfigured } from './config/schema.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
+import { ModelCatalog } from './core/model-catalog.js';
+import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
+import { UpstreamAgentPool } from './providers/http-client.js';
+import { KeyRing } from './providers/key-ring.js';
+import { type AdapterClasses, createAdapter, loadAdapters } from './providers/registry.js';
+import { StatusPages } from './providers/status-pages.js';
+import { Breakers } from './routing/breakers.js';
+import { SessionAffinity } from './routing/sessions.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
+import { type IdempotencyStore, MemoryIdempotency, RedisIdempotency } from './state/idempotency-store.js';
 import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
-import type { StateStore } from './state/store.js';
+import { RateLimiter } from './state/rate-limiter.js';
 import type { SharedState } from './state/shared-state.js';
+import type { StateStore } from './state/store.js';
 import type { Logger } from './telemetry/logger.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { PriceTable } from './telemetry/prices.js';
@@ -55,6 +56,8 @@ export class Gateway {
   readonly breakers: Breakers;
   readonly sessions: SessionAffinity;
   readonly statusPages: StatusPages;
+  /** Every model name it can serve, upstream lists included (read in the background). */
+  readonly models: ModelCatalog;
   /** Every strategy a request may name: the built-ins and the configured ones. */
   readonly strategies: ReadonlyMap<string, Strategy>;
   readonly prices: PriceTable;
@@ -81,7 +84,17 @@ export class Gateway {
     readonly clock: () => number,
     private readonly random: () => number,
   ) {
-    ({ strategies: this.strategies, prices: this.prices, metrics: this.metrics, store: this.store, measurements: this.measurements, sessions: this.sessions, runtime: this.runtime, rateLimiter: this.rateLimiter, idempotency: this.idempotency } = parts);
+    ({
+      strategies: this.strategies,
+      prices: this.prices,
+      metrics: this.metrics,
+      store: this.store,
+      measurements: this.measurements,
+      sessions: this.sessions,
+      runtime: this.runtime,
+      rateLimiter: this.rateLimiter,
+      idempotency: this.idempotency,
+    } = parts);
     this.shared = parts.shared;
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
     const cb = loaded.config.circuit_breaker;
@@ -99,6 +112,8 @@ export class Gateway {
       logger,
     );
     this.statusPages.start();
+    this.models = new ModelCatalog(this.providers, logger);
+    this.models.start();
   }
 
   /**
@@ -148,6 +163,7 @@ export class Gateway {
   /** After a reload: this gateway takes no new requests; its connections go once its last request ends. */
   async retire(): Promise<void> {
     this.statusPages.stop();
+    this.models.stop();
     await this.idle();
     this.agents.destroy();
   }
@@ -229,6 +245,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.agents.destroy();
     this.statusPages.stop();
+    this.models.stop();
     this.rateLimiter.stop();
     if (this.shared) await this.shared.close();
     else {

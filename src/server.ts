@@ -1,10 +1,10 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
+import { ConfigError, type LoadedConfig, loadConfigFile } from './config/load.js';
+import { gatewayError } from './core/errors.js';
 import { Gateway, type RuntimeControls } from './gateway.js';
 import { createRequestListener } from './http/app.js';
-import { gatewayError } from './core/errors.js';
 import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';

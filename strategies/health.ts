@@ -1,5 +1,5 @@
-import { byChain, type Candidate, type Strategy } from '../src/routing/strategy.js';
 import type { CircuitState } from '../src/routing/circuit-breaker.js';
+import { byChain, type Candidate, type Strategy } from '../src/routing/strategy.js';
 
 /** Closed breakers first; open ones are normally skipped anyway; half-open (still on probation) last. */
 const STATE_RANK: Record<CircuitState, number> = { closed: 0, open: 1, half_open: 2 };

@@ -42,13 +42,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Resolves the tokens left by `protectReferences` everywhere in a parsed tree (keys stay as written). */
-export function interpolateTree(
-  node: unknown,
-  refs: readonly Reference[],
-  env: NodeJS.ProcessEnv,
-  unset: UnsetVariable[],
-  path: (string | number)[] = [],
-): unknown {
+export function interpolateTree(node: unknown, refs: readonly Reference[], env: NodeJS.ProcessEnv, unset: UnsetVariable[], path: (string | number)[] = []): unknown {
   if (typeof node === 'string') {
     return node.replace(TOKEN, (_m, i: string) => {
       const ref = refs[Number(i)]!;

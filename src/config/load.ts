@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import type { z } from 'zod';
-import { configSchema, type Config, type ProviderConfig } from './schema.js';
+import type { UpstreamTls } from '../providers/http-client.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
+import { type Config, configSchema, type ProviderConfig } from './schema.js';
 import { configDir, strategyReferenceProblems } from './strategy-refs.js';
 import { readUpstreamTls } from './upstream-tls.js';
-import type { UpstreamTls } from '../providers/http-client.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -76,10 +76,14 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
     notes.push(
       (tree.providers as unknown[]).length > 0
         ? `no providers in config: found ${(tree.providers as Array<{ name: string }>).map((p) => p.name).join(', ')} from the environment`
-        : `no providers in config and none in the environment (set e.g. ${DISCOVERY_ORDER.slice(0, 3).map((n) => PRESETS[n]!.key_env).join(', ')}, or OLLAMA_HOST)`,
+        : `no providers in config and none in the environment (set e.g. ${DISCOVERY_ORDER.slice(0, 3)
+            .map((n) => PRESETS[n]!.key_env)
+            .join(', ')}, or OLLAMA_HOST)`,
     );
   } else if (Array.isArray(tree.providers)) {
-    tree.providers.forEach((p: unknown, i: number) => applyPreset(p, i, env, unset));
+    tree.providers.forEach((p: unknown, i: number) => {
+      applyPreset(p, i, env, unset);
+    });
   }
 
   const parsed = configSchema.safeParse(tree);

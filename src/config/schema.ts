@@ -6,8 +6,7 @@ import { redisUrlProblem } from './redis-url.js';
 export const SUPPORTED_PROVIDER_TYPES = ['openai', 'openai_compatible', 'anthropic', 'gemini', 'ollama'] as const;
 
 /** A number, also when it arrived as the text of an interpolated `${VAR}`. */
-const num = () =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number());
+const num = () => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number());
 
 const price = z.strictObject({
   input: num().pipe(z.number().nonnegative()),
@@ -35,16 +34,17 @@ export const upstreamTlsSchema = z
     servername: z.string().min(1).optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.cert_file && !t.key_file) ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'required with cert_file (the client certificate\'s private key)' });
+    if (t.cert_file && !t.key_file) ctx.addIssue({ code: 'custom', path: ['key_file'], message: "required with cert_file (the client certificate's private key)" });
     if (t.key_file && !t.cert_file) ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'required with key_file' });
   });
 
 export const providerSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
   /** A vendor preset (src/providers/presets.ts): fills type, base_url and the key variable when they are not set. */
-  preset: z.string().refine((p) => p in PRESETS, { error: `unknown preset (known: ${Object.keys(PRESETS).join(', ')})` }).optional(),
+  preset: z
+    .string()
+    .refine((p) => p in PRESETS, { error: `unknown preset (known: ${Object.keys(PRESETS).join(', ')})` })
+    .optional(),
   type: z.string().refine((t) => (SUPPORTED_PROVIDER_TYPES as readonly string[]).includes(t), {
     error: (issue) => `unknown provider type "${String(issue.input)}" (supported: ${SUPPORTED_PROVIDER_TYPES.join(', ')})`,
   }),
@@ -159,7 +159,9 @@ export const configSchema = z.strictObject({
       /** How long a stored answer is replayed for a repeated Idempotency-Key. */
       ttl_seconds: num().pipe(z.number().int().positive()).default(86_400),
       /** Largest answer stored (streams included); larger ones are served but not stored. */
-      max_body_bytes: num().pipe(z.number().int().positive()).default(4 * 1024 * 1024),
+      max_body_bytes: num()
+        .pipe(z.number().int().positive())
+        .default(4 * 1024 * 1024),
     })
     .prefault({}),
   logging: z
@@ -170,7 +172,9 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest accepted request body; larger ones get 413. */
-      max_body_bytes: num().pipe(z.number().int().positive()).default(20 * 1024 * 1024),
+      max_body_bytes: num()
+        .pipe(z.number().int().positive())
+        .default(20 * 1024 * 1024),
       /** Proxied requests in flight at once (streams included); more get 503 at once. */
       max_concurrent_requests: num().pipe(z.number().int().positive()).default(1024),
     })

@@ -1,6 +1,6 @@
-import { builtInStrategyNames, loadStrategy } from '../routing/strategy-loader.js';
 import type { Strategy } from '../routing/strategy.js';
-import { ConfigError, loadConfigFile, type LoadedConfig, type LoadOptions } from './load.js';
+import { builtInStrategyNames, loadStrategy } from '../routing/strategy-loader.js';
+import { ConfigError, type LoadedConfig, type LoadOptions, loadConfigFile } from './load.js';
 import { configDir, strategyReferences } from './strategy-refs.js';
 
 /**

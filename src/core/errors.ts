@@ -3,15 +3,7 @@
  * doors render an `ApiError` in their caller's protocol (the OpenAI envelope today); the core and the
  * routes only pick an entry and say what happened.
  */
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'server_error'
-  | 'service_unavailable'
-  | 'timeout_error';
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'server_error' | 'service_unavailable' | 'timeout_error';
 
 /** An error answer, before it is rendered in a protocol. */
 export interface ApiError {

@@ -1,6 +1,6 @@
 import type { AttemptRecord, LoopResult } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
-import { gatewayError, openAIErrorJson, type ApiError } from './errors.js';
+import { type ApiError, gatewayError, openAIErrorJson } from './errors.js';
 
 /**
  * The answer when no provider could serve: what was tried, with the status that fits the failures.

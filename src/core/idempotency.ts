@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Gateway } from '../gateway.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
-import { gatewayError, type ApiError } from './errors.js';
+import { type ApiError, gatewayError } from './errors.js';
 
 /** Headers of an answer worth replaying (not hop-by-hop ones, not the request id). */
 const KEPT = /^(content-type|x-switchyard-|x-ratelimit-|retry-after)/;
@@ -28,10 +28,13 @@ export class IdempotentRequest {
     // A stream may run past the lock's first grant: keep the lock while the request runs, so that no
     // waiting duplicate takes it over and calls the provider a second time.
     let renewals = 0;
-    this.renewal = setInterval(() => {
-      if (++renewals > MAX_RENEWALS) return clearInterval(this.renewal);
-      void gateway.idempotency.renew(scope, key, token, lockMs);
-    }, Math.max(lockMs / 2, 100));
+    this.renewal = setInterval(
+      () => {
+        if (++renewals > MAX_RENEWALS) return clearInterval(this.renewal);
+        void gateway.idempotency.renew(scope, key, token, lockMs);
+      },
+      Math.max(lockMs / 2, 100),
+    );
     this.renewal.unref();
   }
 

@@ -1,10 +1,10 @@
 import type { Gateway } from '../gateway.js';
-import { filterByCapabilities, needsOf } from '../routing/capabilities.js';
 import { resolveCandidates } from '../routing/candidates.js';
+import { filterByCapabilities, needsOf } from '../routing/capabilities.js';
 import { estimatePromptTokens, requestedMaxTokens } from '../routing/estimate.js';
 import { applyPreferences } from '../routing/preferences.js';
 import type { Candidate } from '../routing/strategy.js';
-import { gatewayError, type ApiError } from './errors.js';
+import { type ApiError, gatewayError } from './errors.js';
 import type { CoreRequest, RouteOptions } from './request.js';
 
 /** The candidates of one request, in the order they are to be tried. */

@@ -1,17 +1,17 @@
 import type { Gateway } from '../gateway.js';
-import { runAttempts, type AttemptRecord } from '../routing/attempt-loop.js';
+import { type AttemptRecord, runAttempts } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
 import type { Usage } from '../telemetry/usage.js';
 import { accountUsage } from './accounting.js';
 import { attemptOptions } from './attempt-options.js';
-import { gatewayError, type ApiError } from './errors.js';
+import { type ApiError, gatewayError } from './errors.js';
 import { exhaustedError, upstreamErrorEnvelope } from './exhausted.js';
+import { headerValue } from './header-value.js';
 import { admitIdempotent, type IdempotentRequest } from './idempotency.js';
 import { planRoute } from './plan.js';
 import type { CoreRequest, RouteOptions } from './request.js';
 import { ServedStream } from './served-stream.js';
-import { headerValue } from './header-value.js';
 
 /** Who served a request, and how it got there. */
 export interface Routing {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Compares a presented bearer token with each configured key in constant time (hashes equalise lengths). */
 export function matchesAnyKey(header: string | undefined, keys: readonly string[]): boolean {
-  if (!header || !header.startsWith('Bearer ')) return false;
+  if (!header?.startsWith('Bearer ')) return false;
   const presented = digest(header.slice(7).trim());
   let ok = false;
   for (const k of keys) ok = timingSafeEqual(presented, digest(k)) || ok;

@@ -1,6 +1,6 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { gatewayError, type ApiError } from '../core/errors.js';
+import { type ApiError, gatewayError } from '../core/errors.js';
 import { errorJson } from './errors.js';
 
 /**
@@ -35,7 +35,5 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   }
   const e = clientErrorAnswer(err.code);
   const body = errorJson(e);
-  socket.end(
-    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

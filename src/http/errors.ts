@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { openAIErrorJson, type ApiError } from '../core/errors.js';
+import { type ApiError, openAIErrorJson } from '../core/errors.js';
 
 export type { ApiError, ErrorType } from '../core/errors.js';
 

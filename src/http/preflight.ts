@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { type ApiError, gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
-import { gatewayError, type ApiError } from '../core/errors.js';
 import { matchesAnyKey } from './auth.js';
 import { requestIdFrom } from './request-id.js';
 

@@ -53,13 +53,26 @@ export interface PostOptions {
   agents: UpstreamAgents;
   url: URL;
   path: string;
+  /** POST by default. */
+  method?: 'GET' | 'POST' | 'DELETE';
   headers: Record<string, string | number>;
-  body: Buffer | string;
+  /** None for a GET. */
+  body?: Buffer | string;
   cancel: Cancel;
   /** Longest silence allowed on the socket while this request is out. */
   idleTimeoutMs: number;
 }
 
+/** The code of the error a request ends with when its socket stays silent past `idleTimeoutMs`. */
+export const IDLE_TIMEOUT = 'UPSTREAM_IDLE_TIMEOUT';
+
+/**
+ * One upstream request on the pooled agents; resolves at the response headers (the body is the caller's
+ * to read), rejects on a transport error or `cancel`.
+ *
+ * @example
+ * const res = await post({ agents, url, path: '/v1/chat/completions', headers, body, cancel, idleTimeoutMs: 30_000 });
+ */
 export function post(o: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (o.cancel.aborted) return reject(o.cancel.reason);
@@ -67,15 +80,15 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
     const req = (https ? httpsRequest : httpRequest)({
       host: o.url.hostname,
       port: o.url.port || (https ? 443 : 80),
-      method: 'POST',
+      method: o.method ?? 'POST',
       path: o.path,
-      headers: { ...o.headers, 'content-length': Buffer.byteLength(o.body) },
+      headers: o.body === undefined ? o.headers : { ...o.headers, 'content-length': Buffer.byteLength(o.body) },
       agent: https ? o.agents.https : o.agents.http,
       timeout: o.idleTimeoutMs,
     });
     const onCancel = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
     o.cancel.once('abort', onCancel);
-    req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'UND_ERR_BODY_TIMEOUT' })));
+    req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT })));
     req.once('error', (err) => {
       o.cancel.off('abort', onCancel);
       reject(err);

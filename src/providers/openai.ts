@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config/schema.js';
+import type { Cancel } from '../routing/cancel.js';
 import { post, type UpstreamAgents } from './http-client.js';
 import { ALL_ENDPOINTS, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from './types.js';
 
@@ -19,6 +20,29 @@ export class OpenAIAdapter implements ProviderAdapter {
     this.basePath = this.url.pathname.replace(/\/+$/, '');
   }
 
+  async listModels(apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<string[]> {
+    const body = await this.getJson('/models', apiKey, cancel, timeoutMs);
+    const data = (body as { data?: unknown } | undefined)?.data;
+    if (!Array.isArray(data)) throw new Error('the provider answered GET /models without a data list');
+    return data.flatMap((m: unknown) => (typeof (m as { id?: unknown })?.id === 'string' ? [(m as { id: string }).id] : []));
+  }
+
+  async describeModel(id: string, apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+    const body = await this.getJson(`/models/${encodeURIComponent(id)}`, apiKey, cancel, timeoutMs);
+    return body !== null && typeof body === 'object' && typeof (body as { id?: unknown }).id === 'string' ? (body as Record<string, unknown>) : undefined;
+  }
+
+  /** A GET answered with JSON; undefined for a 404. */
+  private async getJson(path: string, apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const res = await post({ agents: this.agents, url: this.url, path: `${this.basePath}${path}`, method: 'GET', headers, cancel, idleTimeoutMs: timeoutMs });
+    const text = await readText(res.body);
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status >= 300) throw new Error(`the provider answered GET ${path} with HTTP ${res.status}`);
+    return JSON.parse(text) as unknown;
+  }
+
   send(call: UpstreamCall): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -36,4 +60,13 @@ export class OpenAIAdapter implements ProviderAdapter {
       idleTimeoutMs: call.idleTimeoutMs,
     });
   }
+}
+
+function readText(body: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: Buffer) => chunks.push(c));
+    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    body.once('error', reject);
+  });
 }

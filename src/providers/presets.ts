@@ -17,7 +17,12 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   gemini: { type: 'gemini', base_url: 'https://generativelanguage.googleapis.com/v1beta', key_env: 'GEMINI_API_KEY', models: ['gemini-*', 'gemma-*'] },
   openrouter: { type: 'openai_compatible', base_url: 'https://openrouter.ai/api/v1', key_env: 'OPENROUTER_API_KEY', models: ['*/*'] },
   deepseek: { type: 'openai_compatible', base_url: 'https://api.deepseek.com/v1', key_env: 'DEEPSEEK_API_KEY', models: ['deepseek-*'] },
-  mistral: { type: 'openai_compatible', base_url: 'https://api.mistral.ai/v1', key_env: 'MISTRAL_API_KEY', models: ['mistral-*', 'codestral-*', 'pixtral-*', 'magistral-*', 'ministral-*', 'open-mistral-*'] },
+  mistral: {
+    type: 'openai_compatible',
+    base_url: 'https://api.mistral.ai/v1',
+    key_env: 'MISTRAL_API_KEY',
+    models: ['mistral-*', 'codestral-*', 'pixtral-*', 'magistral-*', 'ministral-*', 'open-mistral-*'],
+  },
   xai: { type: 'openai_compatible', base_url: 'https://api.x.ai/v1', key_env: 'XAI_API_KEY', models: ['grok-*'] },
   groq: { type: 'openai_compatible', base_url: 'https://api.groq.com/openai/v1', key_env: 'GROQ_API_KEY', models: ['llama-*', 'llama3-*', 'gemma2-*', 'qwen/*', 'moonshotai/*', 'openai/gpt-oss-*'] },
   together: { type: 'openai_compatible', base_url: 'https://api.together.xyz/v1', key_env: 'TOGETHER_API_KEY', models: ['meta-llama/*', 'mistralai/*', 'Qwen/*', 'deepseek-ai/*', 'google/*'] },
@@ -36,7 +41,15 @@ export function modelMatcher(patterns: readonly string[]): (model: string) => bo
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
   const globs = patterns
     .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+    .map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
   if (globs.length === 0) return (m) => exact.has(m);
   return (m) => exact.has(m) || globs.some((g) => g.test(m));
 }

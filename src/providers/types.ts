@@ -3,7 +3,7 @@ import type { ProviderConfig } from '../config/schema.js';
 import type { Cancel } from '../routing/cancel.js';
 import type { Usage } from '../telemetry/usage.js';
 
-export type Endpoint = 'chat/completions' | 'completions';
+export type Endpoint = 'chat/completions' | 'completions' | 'embeddings';
 
 export interface UpstreamCall {
   endpoint: Endpoint;
@@ -42,7 +42,14 @@ export interface ProviderAdapter {
   /** Endpoints it can serve; the planner offers it no others. */
   readonly endpoints: ReadonlySet<Endpoint>;
   send(call: UpstreamCall): Promise<UpstreamResponse>;
+  /**
+   * The model ids the provider lists itself (for `GET /v1/models` when the config names none). Called in
+   * the background, never on a request's path; rejects when the provider cannot list.
+   */
+  listModels?(apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<string[]>;
+  /** One model as the provider describes it (OpenAI's `GET /models/{id}`); undefined when it does not know it. */
+  describeModel?(id: string, apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<Record<string, unknown> | undefined>;
 }
 
-export const ALL_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions', 'completions']);
+export const ALL_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions', 'completions', 'embeddings']);
 export const CHAT_ONLY: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions']);

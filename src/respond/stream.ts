@@ -8,13 +8,7 @@ import type { ServedStream, StreamEnd } from '../core/served-stream.js';
  * `[DONE]` (added when the upstream ended cleanly without it), or with exactly one error event when
  * it broke or reported an error, so the client never mistakes a cut for a clean end.
  */
-export function pipeStream(
-  res: ServerResponse,
-  stream: ServedStream,
-  headers: Record<string, string | number>,
-  requestId: string,
-  onEnd: (end: StreamEnd) => void,
-): void {
+export function pipeStream(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, requestId: string, onEnd: (end: StreamEnd) => void): void {
   res.writeHead(200, {
     ...headers,
     'content-type': 'text/event-stream; charset=utf-8',
@@ -45,7 +39,10 @@ export function pipeStream(
         return;
       }
       if (!outcome.errorSent && !res.destroyed) {
-        const event = errorEvent(outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.', requestId);
+        const event = errorEvent(
+          outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.',
+          requestId,
+        );
         res.end(event);
       } else res.end();
       onEnd(outcome);

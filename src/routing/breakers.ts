@@ -1,15 +1,5 @@
 import type { StateStore } from '../state/store.js';
-import {
-  admit,
-  CLOSED,
-  msUntilProbe,
-  record,
-  visibleState,
-  type Admission,
-  type BreakerOutcome,
-  type BreakerSettings,
-  type CircuitState,
-} from './circuit-breaker.js';
+import { type Admission, admit, type BreakerOutcome, type BreakerSettings, type CircuitState, CLOSED, msUntilProbe, record, visibleState } from './circuit-breaker.js';
 
 /** The breakers of all providers: the pure state machine applied to the store's snapshots. */
 export class Breakers {

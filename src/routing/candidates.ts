@@ -1,5 +1,5 @@
-import { modelMatcher } from '../providers/presets.js';
 import type { ProviderLookup } from '../core/provider-runtime.js';
+import { modelMatcher } from '../providers/presets.js';
 import type { Candidate } from './strategy.js';
 
 const matchers = new WeakMap<readonly string[], (model: string) => boolean>();

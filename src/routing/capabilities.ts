@@ -45,11 +45,7 @@ export function unmetNeed(c: Capabilities, n: Needs): string | undefined {
 }
 
 /** Keeps the candidates that can serve the request; says what was missing when none can. */
-export function filterByCapabilities(
-  candidates: readonly Candidate[],
-  providers: ProviderLookup,
-  n: Needs,
-): { kept: Candidate[]; missing: string[] } {
+export function filterByCapabilities(candidates: readonly Candidate[], providers: ProviderLookup, n: Needs): { kept: Candidate[]; missing: string[] } {
   const kept: Candidate[] = [];
   const missing = new Set<string>();
   for (const c of candidates) {

@@ -47,13 +47,7 @@ export function admit(s: BreakerSnapshot, now: number, cfg: BreakerSettings): { 
   }
 }
 
-export function record(
-  s: BreakerSnapshot,
-  admission: { probe: boolean },
-  outcome: BreakerOutcome,
-  now: number,
-  cfg: BreakerSettings,
-): BreakerSnapshot {
+export function record(s: BreakerSnapshot, admission: { probe: boolean }, outcome: BreakerOutcome, now: number, cfg: BreakerSettings): BreakerSnapshot {
   if (s.state === 'closed') {
     if (admission.probe) return s; // probe of an episode already closed by a reset
     if (outcome === 'success') return s.failures === 0 ? s : CLOSED;

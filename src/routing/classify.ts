@@ -57,16 +57,18 @@ export function describeFailure(f: UpstreamFailure): string {
   return `${FAILURE_LABELS[f.kind]}: ${f.detail}`;
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** The upstream client's idle timeout (see http-client's IDLE_TIMEOUT), and the kernel's. */
+const TIMEOUT_CODES = new Set(['UPSTREAM_IDLE_TIMEOUT', 'ETIMEDOUT']);
 
-/** Maps a thrown network error (undici or node) onto a failure; never includes URLs or headers. */
+/** Maps a thrown network error onto a failure; never includes URLs or headers. */
 export function failureFromError(err: unknown): UpstreamFailure {
   const e = err as { code?: string; cause?: { code?: string; message?: string }; name?: string; message?: string };
   const code = e?.code ?? e?.cause?.code ?? e?.name ?? 'error';
   const tls = describeTlsError(code, (e?.code ? e.message : e?.cause?.message) ?? '');
   if (tls) return { kind: 'tls', detail: tls };
   if (CONNECT_CODES.has(code)) return { kind: 'connect', detail: code };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', detail: code };
+  if (TIMEOUT_CODES.has(code)) return { kind: 'timeout', detail: code };
   return { kind: 'reset', detail: code };
 }
 
@@ -115,7 +117,12 @@ export function describeTlsError(code: string, message: string): string | undefi
   const isSsl = code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (code === 'EPROTO' && /ssl|tls/i.test(message));
   if (!isSsl) return undefined;
   // OpenSSL messages read "...:SSL routines:<function>:<reason>:<source file>:..."; the reason is what helps.
-  const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1]?.trim() ?? code.replace(/^ERR_(SSL|TLS)_/, '').toLowerCase().replace(/_/g, ' ');
+  const reason =
+    /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1]?.trim() ??
+    code
+      .replace(/^ERR_(SSL|TLS)_/, '')
+      .toLowerCase()
+      .replace(/_/g, ' ');
   if (/certificate required|handshake failure/i.test(reason) || /CERTIFICATE_REQUIRED/.test(code)) {
     return `${reason} (${code}); the server may require a client certificate: set providers[].tls.cert_file and key_file`;
   }

@@ -8,7 +8,7 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
   if (Array.isArray(messages)) {
     for (const m of messages as Array<{ content?: unknown }>) chars += contentChars(m?.content);
   } else {
-    chars += contentChars(body.prompt);
+    chars += contentChars(body.prompt ?? body.input);
   }
   return Math.ceil(chars / 4);
 }
@@ -19,6 +19,9 @@ function contentChars(content: unknown): number {
   let n = 0;
   for (const part of content as unknown[]) {
     if (typeof part === 'string') n += part.length;
+    else if (typeof part === 'number')
+      n += 4; // a token (embeddings input as token ids)
+    else if (Array.isArray(part)) n += 4 * part.length;
     else if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') n += (part as { text: string }).text.length;
   }
   return n;

@@ -49,9 +49,7 @@ export async function loadStrategy(ref: string, baseDir: string): Promise<Strate
   }
   const fn = typeof mod.default === 'function' ? mod.default : mod.order;
   if (typeof fn !== 'function') {
-    throw new StrategyLoadError(
-      `strategy "${ref}" must export a function (default export or "order") taking { candidates, request, snapshot } and returning the candidates in order`,
-    );
+    throw new StrategyLoadError(`strategy "${ref}" must export a function (default export or "order") taking { candidates, request, snapshot } and returning the candidates in order`);
   }
   return fn as Strategy;
 }

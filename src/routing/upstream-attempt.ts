@@ -80,8 +80,10 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
   } catch {
     return { kind: 'failure', failure: { kind: 'malformed', detail: 'response body is not valid JSON' } };
   }
-  if (parsed === null || typeof parsed !== 'object' || !('choices' in parsed)) {
-    return { kind: 'failure', failure: { kind: 'malformed', detail: 'response has no "choices"' } };
+  // Chat and completions answer with choices, embeddings with data: anything else is not an answer.
+  const expected = call.endpoint === 'embeddings' ? 'data' : 'choices';
+  if (parsed === null || typeof parsed !== 'object' || !(expected in parsed)) {
+    return { kind: 'failure', failure: { kind: 'malformed', detail: `response has no "${expected}"` } };
   }
   const usage = readUsage(parsed);
   return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(usage ? { usage } : {}) } };

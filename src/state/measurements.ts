@@ -1,8 +1,8 @@
 import type { CircuitState } from '../routing/circuit-breaker.js';
-import { ProviderStats, type Outcome } from '../telemetry/stats.js';
-import { groupRows, UsageLedger, type GroupBy, type Period, type UsageRow } from '../telemetry/usage-ledger.js';
 import type { LatencyHistogram } from '../telemetry/histogram.js';
+import { type Outcome, ProviderStats } from '../telemetry/stats.js';
 import type { Usage } from '../telemetry/usage.js';
+import { type GroupBy, groupRows, type Period, UsageLedger, type UsageRow } from '../telemetry/usage-ledger.js';
 
 export interface Percentiles {
   p50: number | null;
@@ -114,6 +114,9 @@ export class LocalMeasurements implements Measurements {
 
 export function usageReport(source: 'local' | 'redis', period: Period, groupBy: GroupBy, lines: Iterable<[string, UsageRow]>): UsageReport {
   const usage = groupRows(lines, groupBy);
-  const total = groupRows(Object.entries(usage).map(([k, r]) => [`all|${k}`, r] as [string, UsageRow]), 'provider').all ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
+  const total = groupRows(
+    Object.entries(usage).map(([k, r]) => [`all|${k}`, r] as [string, UsageRow]),
+    'provider',
+  ).all ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   return { source, period, group_by: groupBy, usage, total };
 }

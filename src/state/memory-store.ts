@@ -1,4 +1,4 @@
-import { CLOSED, type BreakerSnapshot } from '../routing/circuit-breaker.js';
+import { type BreakerSnapshot, CLOSED } from '../routing/circuit-breaker.js';
 import type { StateStore } from './store.js';
 
 /** State of a single instance, in process: the default when no Redis is configured. */

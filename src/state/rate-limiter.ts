@@ -17,9 +17,7 @@ export interface Limits {
   tokensPerMinute?: number;
 }
 
-export type Admission =
-  | { ok: true; headers: Record<string, string> }
-  | { ok: false; headers: Record<string, string>; retryAfterS: number; which: 'requests' | 'tokens' };
+export type Admission = { ok: true; headers: Record<string, string> } | { ok: false; headers: Record<string, string>; retryAfterS: number; which: 'requests' | 'tokens' };
 
 /**
  * Requests and tokens per minute per client (its key, or its address without auth), over a sliding

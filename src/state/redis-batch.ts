@@ -39,8 +39,7 @@ export class Batch {
   }
 
   async exec(): Promise<Reply[]> {
-    const invoke = (target: object, name: string, args: Arg[]): unknown =>
-      (target as Record<string, (...a: Arg[]) => unknown>)[name]!.apply(target, args);
+    const invoke = (target: object, name: string, args: Arg[]): unknown => (target as Record<string, (...a: Arg[]) => unknown>)[name]!.apply(target, args);
     if (this.client.isCluster) {
       const client = this.client;
       return Promise.all(

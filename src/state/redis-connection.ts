@@ -1,4 +1,4 @@
-import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -44,7 +44,10 @@ export function createRedisClients(cfg: Config['redis'], logger: Logger): { clie
   };
   const client = make(false);
   const subscriber = make(true);
-  for (const [name, c] of [['commands', client], ['pubsub', subscriber]] as const) {
+  for (const [name, c] of [
+    ['commands', client],
+    ['pubsub', subscriber],
+  ] as const) {
     // Without a listener ioredis prints every connection error; the owner of the connection logs state changes.
     c.on('error', (err: Error) => logger.debug({ connection: name, err: err.message }, 'redis error'));
   }

@@ -1,11 +1,11 @@
 import { LatencyHistogram } from '../telemetry/histogram.js';
-import { COUNT_FIELDS, Pending, run, SLICE_MS, USAGE_TTL_S, WINDOW_MS, zeroCounts, type Kind } from './pending-measurements.js';
 import type { PriceTable } from '../telemetry/prices.js';
-import { ProviderStats, type Outcome } from '../telemetry/stats.js';
-import { dayOf, daysOf, lineKey, type GroupBy, type Period, type UsageRow } from '../telemetry/usage-ledger.js';
+import { type Outcome, ProviderStats } from '../telemetry/stats.js';
 import type { Usage } from '../telemetry/usage.js';
+import { dayOf, daysOf, type GroupBy, lineKey, type Period, type UsageRow } from '../telemetry/usage-ledger.js';
 import type { RedisKeys } from './keys.js';
-import { LocalMeasurements, percentiles, usageReport, type Measurements, type StatsReport, type UsageReport } from './measurements.js';
+import { LocalMeasurements, type Measurements, percentiles, type StatsReport, type UsageReport, usageReport } from './measurements.js';
+import { COUNT_FIELDS, type Kind, Pending, run, SLICE_MS, USAGE_TTL_S, WINDOW_MS, zeroCounts } from './pending-measurements.js';
 import { Batch } from './redis-batch.js';
 import type { RedisClient } from './redis-connection.js';
 

@@ -5,7 +5,7 @@ import type { GatewayMetrics } from '../telemetry/metrics.js';
 import type { PriceTable } from '../telemetry/prices.js';
 import { RedisKeys } from './keys.js';
 import type { Measurements } from './measurements.js';
-import { createRedisClients, waitReady, type RedisClient } from './redis-connection.js';
+import { createRedisClients, type RedisClient, waitReady } from './redis-connection.js';
 import { RedisMeasurements } from './redis-measurements.js';
 import { RedisStore } from './redis-store.js';
 import type { StateStore } from './store.js';
@@ -28,13 +28,7 @@ export interface SharedState {
  * State shared by every instance on one Redis. Start-up waits at most two seconds for Redis: an
  * unreachable Redis means local state with a warning, and the instance joins in when Redis appears.
  */
-export async function connectSharedState(
-  loaded: LoadedConfig,
-  prices: PriceTable,
-  logger: Logger,
-  metrics: GatewayMetrics,
-  clock: () => number,
-): Promise<SharedState> {
+export async function connectSharedState(loaded: LoadedConfig, prices: PriceTable, logger: Logger, metrics: GatewayMetrics, clock: () => number): Promise<SharedState> {
   const cfg = loaded.config.redis;
   const instanceId = randomUUID();
   const keys = new RedisKeys(cfg.key_prefix);

@@ -14,9 +14,9 @@ export function bucketOf(ms: number): number {
 }
 
 /** Representative value of a bucket: the geometric middle of its bounds. */
-export function valueOf(bucket: number): number {
+export function bucketValue(bucket: number): number {
   if (bucket === 0) return MIN_MS;
-  return MIN_MS * Math.pow(GAMMA, bucket - 0.5);
+  return MIN_MS * GAMMA ** (bucket - 0.5);
 }
 
 export class LatencyHistogram {
@@ -45,9 +45,9 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return valueOf(i);
+      if (seen >= rank) return bucketValue(i);
     }
-    return valueOf(BUCKETS - 1);
+    return bucketValue(BUCKETS - 1);
   }
 }
 

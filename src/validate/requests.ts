@@ -20,8 +20,9 @@ const message = z
     if (m.role === 'tool' && typeof m.tool_call_id !== 'string') {
       ctx.addIssue({ code: 'custom', path: ['tool_call_id'], message: 'is required for messages with role "tool"' });
     }
-    const hasCalls = (m.tool_calls?.length ?? 0) > 0 || m.function_call !== undefined;
-    if ((m.content === undefined || m.content === null) && !(m.role === 'assistant' && hasCalls) && m.role !== 'function') {
+    // The spec lets assistant messages go without content (tool calls, an audio id, a refusal) and lets
+    // function messages carry null; every other role needs it.
+    if ((m.content === undefined || m.content === null) && m.role !== 'assistant' && m.role !== 'function') {
       ctx.addIssue({ code: 'custom', path: ['content'], message: 'is required' });
     }
     if ((m.role === 'system' || m.role === 'developer' || m.role === 'tool') && Array.isArray(m.content)) {
@@ -33,40 +34,67 @@ const message = z
     }
   });
 
+// Bounds are the spec's (CreateChatCompletionRequest, CreateCompletionRequest, CreateEmbeddingRequest) or
+// looser, never stricter: test/unit/validation-spec.test.ts checks that against the spec itself.
+// The spec wants 1 to 4 stop sequences; an empty list is forwarded, as servers other than OpenAI take it.
 const stop = z.union([z.string(), z.array(z.string()).max(4), z.null()]).optional();
+const tokenCount = z.number().int().nullable().optional();
+const tokens = z.array(z.number().int());
+/** A batch of token arrays: the spec wants each one non-empty (an empty array alone is a list of strings). */
+const tokenArrays = z.array(tokens.min(1));
 const common = {
   // Model names are short (the longest real ones, fine-tune ids and ARNs, are far below this); one
-  // that is not would only come back in a header no client can read.
+  // that is not would only come back in a header no client can read. An empty one names nothing to route.
   model: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+  user: z.string().optional(),
+};
+const sampling = {
+  ...common,
   stream: z.boolean().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   stop,
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  user: z.string().optional(),
 };
 
 export const chatRequestSchema = z.looseObject({
-  ...common,
+  ...sampling,
   messages: z.array(message, { error: 'is required and must be an array of messages' }).min(1, 'must contain at least one message'),
-  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  // The chat spec sets no minimum on either cap: a 0 (or less) is the upstream's to judge.
+  max_tokens: tokenCount,
+  max_completion_tokens: tokenCount,
   tools: z.array(z.looseObject({ type: z.string() })).optional(),
 });
 
 export const completionRequestSchema = z.looseObject({
-  ...common,
-  prompt: z.union(
-    [z.string(), z.array(z.string()), z.array(z.number().int()), z.array(z.array(z.number().int()))],
-    { error: 'is required: a string, an array of strings, or token arrays' },
-  ),
-  best_of: z.number().int().min(1).max(20).nullable().optional(),
+  ...sampling,
+  // Required, yet the spec allows null (the model then starts a new document).
+  prompt: z.union([z.string(), z.array(z.string()), tokens, tokenArrays, z.null()], {
+    error: (issue) => (issue.input === undefined ? 'is required: a string, an array of strings, or token arrays' : 'must be a string, an array of strings, tokens, or non-empty token arrays'),
+  }),
+  max_tokens: z.number().int().min(0).nullable().optional(),
+  best_of: z.number().int().min(0).max(20).nullable().optional(),
   echo: z.boolean().nullable().optional(),
   suffix: z.string().nullable().optional(),
 });
 
+const MAX_EMBEDDING_INPUTS = 2048;
+const inputs = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(MAX_EMBEDDING_INPUTS);
+export const embeddingRequestSchema = z.looseObject({
+  ...common,
+  input: z.union([z.string(), inputs(z.string()), inputs(z.number().int()), inputs(tokens.min(1))], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: a string, or an array of strings, tokens or token arrays'
+        : `must be a string, or 1 to ${MAX_EMBEDDING_INPUTS} strings, tokens or (non-empty) token arrays`,
+  }),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().min(1).optional(),
+});
+
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
+export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;

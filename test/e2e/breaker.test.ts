@@ -8,7 +8,11 @@ describe('circuit breakers end to end', () => {
   let now = 1_000_000;
   const ctx = useGateway(
     ['alpha', 'beta'],
-    ({ alpha, beta }) => providersYaml([{ name: 'alpha', url: alpha.url }, { name: 'beta', url: beta.url }]) + 'circuit_breaker: { failure_threshold: 3, cooldown_seconds: 30 }\n',
+    ({ alpha, beta }) =>
+      providersYaml([
+        { name: 'alpha', url: alpha.url },
+        { name: 'beta', url: beta.url },
+      ]) + 'circuit_breaker: { failure_threshold: 3, cooldown_seconds: 30 }\n',
     { clock: () => now },
   );
 
@@ -19,7 +23,10 @@ describe('circuit breakers end to end', () => {
   const health = async () => (await (await fetch(`${ctx.gw.url}/health`)).json()) as { status: string; providers: Record<string, { circuit: string }> };
   const metric = async (name: string) => {
     const text = await (await fetch(`${ctx.gw.url}/metrics`)).text();
-    return text.split('\n').find((l) => l.startsWith(name))?.split(' ')[1];
+    return text
+      .split('\n')
+      .find((l) => l.startsWith(name))
+      ?.split(' ')[1];
   };
 
   beforeEach(async () => {
@@ -93,7 +100,11 @@ describe('circuit breakers end to end', () => {
   it('answers 503 with Retry-After when every breaker is open', async () => {
     ctx.alpha.setDefault({ kind: 'status', status: 500 });
     ctx.beta.setDefault({ kind: 'status', status: 500 });
-    for (let i = 0; i < 3; i++) await ctx.client().chat.completions.create(ask).catch(() => undefined);
+    for (let i = 0; i < 3; i++)
+      await ctx
+        .client()
+        .chat.completions.create(ask)
+        .catch(() => undefined);
     const res = await fetch(`${ctx.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('30');
@@ -106,7 +117,11 @@ describe('circuit breakers end to end', () => {
 
   it('does not let client errors (400) open the breaker', async () => {
     ctx.alpha.setDefault({ kind: 'status', status: 400 });
-    for (let i = 0; i < 5; i++) await ctx.client().chat.completions.create(ask).catch(() => undefined);
+    for (let i = 0; i < 5; i++)
+      await ctx
+        .client()
+        .chat.completions.create(ask)
+        .catch(() => undefined);
     expect((await health()).providers.alpha!.circuit).toBe('closed');
     expect(ctx.beta.requests).toHaveLength(0);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { startGateway, type RunningGateway } from '../../src/server.js';
+import { type RunningGateway, startGateway } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 
 // The CLI runs from the build (`npm test` builds first), exactly as `npx switchyard` would.

@@ -16,8 +16,7 @@ function writeConfig(name: string, text: string): string {
   return file;
 }
 
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 15_000 });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 15_000 });
 
 describe('switchyard check-config', () => {
   it('accepts a valid file and exits 0', () => {

@@ -64,7 +64,9 @@ function environmentOf(s: Service): Record<string, string> {
 function portsOf(s: Service): Array<{ published: number | undefined; target: number }> {
   return (s.ports ?? []).map((p) => {
     if (typeof p === 'object') return { published: p.published === undefined ? undefined : Number(p.published), target: Number(p.target) };
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = Number(parts.at(-1));
     return { published: parts.length > 1 ? Number(parts.at(-2)) : undefined, target };
   });
@@ -76,7 +78,11 @@ function buildContext(s: Service): string | undefined {
 }
 
 /** Gateway services: built from this repository, or running the image such a service builds. */
-const builtImages = new Set(Object.values(services).filter((s) => buildContext(s) === '.' && s.image).map((s) => s.image!));
+const builtImages = new Set(
+  Object.values(services)
+    .filter((s) => buildContext(s) === '.' && s.image)
+    .map((s) => s.image!),
+);
 const gatewayServices = Object.entries(services).filter(([, s]) => buildContext(s) === '.' || (s.image !== undefined && builtImages.has(s.image)));
 
 /** The port the gateway listens on inside its container: PORT from the environment, else config.yaml's default. */
@@ -188,7 +194,10 @@ describe('docker-compose.yml', () => {
 
   it('mounts prometheus.yml into the prometheus container', () => {
     const mounts = (services.prometheus!.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}${v.read_only ? ':ro' : ''}`));
-    expect(mounts.some((m) => /^\.\/prometheus\.yml:\/etc\/prometheus\/prometheus\.yml(:ro)?$/.test(m)), mounts.join(', ')).toBe(true);
+    expect(
+      mounts.some((m) => /^\.\/prometheus\.yml:\/etc\/prometheus\/prometheus\.yml(:ro)?$/.test(m)),
+      mounts.join(', '),
+    ).toBe(true);
     expect(existsSync(file('prometheus.yml'))).toBe(true);
     expect(portsOf(services.prometheus!)).toContainEqual({ published: 9090, target: 9090 });
   });

@@ -7,11 +7,13 @@ import { useGateway } from '../support/scenario.js';
 const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe('failover across providers', () => {
-  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
-    providersYaml([
-      { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 300\n' },
-      { name: 'beta', url: beta.url, extra: '    timeout_ms: 300\n' },
-    ]) + 'circuit_breaker: { failure_threshold: 1000 }\nrouting: { max_retry_after_ms: 300 }\n',
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    ({ alpha, beta }) =>
+      providersYaml([
+        { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 300\n' },
+        { name: 'beta', url: beta.url, extra: '    timeout_ms: 300\n' },
+      ]) + 'circuit_breaker: { failure_threshold: 1000 }\nrouting: { max_retry_after_ms: 300 }\n',
   );
 
   const faults: Array<[string, Fault]> = [
@@ -44,7 +46,12 @@ describe('failover across providers', () => {
     const dead = await FakeUpstream.start('dead');
     const url = dead.url;
     await dead.close();
-    const g = await ctx.startGateway(({ beta }) => providersYaml([{ name: 'dead', url }, { name: 'beta', url: beta.url }]));
+    const g = await ctx.startGateway(({ beta }) =>
+      providersYaml([
+        { name: 'dead', url },
+        { name: 'beta', url: beta.url },
+      ]),
+    );
     const { data, response } = await g.client().chat.completions.create(ask).withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from beta');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
@@ -54,8 +61,15 @@ describe('failover across providers', () => {
     [400, 'BadRequestError'],
     [422, 'UnprocessableEntityError'],
   ])('does not fail over on %i: the client gets the provider’s answer', async (status, errorClass) => {
-    ctx.alpha.enqueue({ kind: 'status', status, body: JSON.stringify({ error: { message: 'Invalid value for temperature', type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } }) });
-    const err = await ctx.client().chat.completions.create(ask).catch((e: unknown) => e);
+    ctx.alpha.enqueue({
+      kind: 'status',
+      status,
+      body: JSON.stringify({ error: { message: 'Invalid value for temperature', type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } }),
+    });
+    const err = await ctx
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).constructor.name).toBe(errorClass);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
@@ -76,7 +90,10 @@ describe('failover across providers', () => {
   it('says what was tried when every provider fails (502)', async () => {
     ctx.alpha.setDefault({ kind: 'status', status: 500 });
     ctx.beta.setDefault({ kind: 'reset' });
-    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await ctx
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.constructor.name).toBe('InternalServerError');
     expect(err.status).toBe(502);
     expect(err.code).toBe('all_providers_failed');
@@ -89,7 +106,10 @@ describe('failover across providers', () => {
   it('answers 429 with Retry-After when every provider is rate limiting', async () => {
     ctx.alpha.setDefault({ kind: 'status', status: 429, retryAfter: '20' });
     ctx.beta.setDefault({ kind: 'status', status: 429, retryAfter: '7' });
-    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await ctx
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.constructor.name).toBe('RateLimitError');
     expect(err.headers?.get('retry-after')).toBe('7');
   });
@@ -97,7 +117,10 @@ describe('failover across providers', () => {
   it('answers 504 when every provider times out', async () => {
     ctx.alpha.setDefault({ kind: 'hang' });
     ctx.beta.setDefault({ kind: 'ok', delayMs: 1000 });
-    const err = (await ctx.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await ctx
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(504);
     expect(err.message).toMatch(/timed out/);
   });
@@ -111,7 +134,10 @@ describe('failover across providers', () => {
         ]) + 'routing: { request_timeout_ms: 200 }\n',
     );
     ctx.alpha.setDefault({ kind: 'hang' });
-    const err = (await g.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await g
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(504);
     expect(err.message).toMatch(/beta \(gpt-4o-mini\): skipped, request deadline passed/);
     expect(ctx.beta.requests).toHaveLength(0);

@@ -4,8 +4,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { eventually } from '../support/redis-server.js';
 import { providersYaml } from '../support/harness.js';
+import { eventually } from '../support/redis-server.js';
 import { useGateway } from '../support/scenario.js';
 
 const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
@@ -32,8 +32,9 @@ async function trickle(socket: Socket, text: string, gapMs: number): Promise<voi
 const envelope = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { type: string; code: string; message: string } };
 
 describe('slow clients', () => {
-  const ctx = useGateway(['alpha'], ({ alpha }) =>
-    providersYaml([{ name: 'alpha', url: alpha.url }]) + 'server: { header_timeout_ms: 300, body_timeout_ms: 700 }\nlimits: { max_concurrent_requests: 2 }\n',
+  const ctx = useGateway(
+    ['alpha'],
+    ({ alpha }) => providersYaml([{ name: 'alpha', url: alpha.url }]) + 'server: { header_timeout_ms: 300, body_timeout_ms: 700 }\nlimits: { max_concurrent_requests: 2 }\n',
   );
 
   it('cuts off a client that sends its headers a byte at a time, with 408 in the envelope', async () => {
@@ -109,9 +110,7 @@ describe('requests the HTTP parser or the route refuses', () => {
 });
 
 describe('model names that are not valid in a header', () => {
-  const ctx = useGateway(['alpha'], ({ alpha }) =>
-    providersYaml([{ name: 'alpha', url: alpha.url }]) + 'circuit_breaker: { failure_threshold: 1, cooldown_seconds: 0.1 }\n',
-  );
+  const ctx = useGateway(['alpha'], ({ alpha }) => providersYaml([{ name: 'alpha', url: alpha.url }]) + 'circuit_breaker: { failure_threshold: 1, cooldown_seconds: 0.1 }\n');
   const names = ['模型-中文', 'model-🎉', 'a\u0000b', 'line\r\nx-injected: 1', '\u202Eevil', 'lone-\ud800-surrogate'];
 
   it.each(names)('serves %j with a header that encodes it, streamed and not', async (model) => {

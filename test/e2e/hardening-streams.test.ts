@@ -4,7 +4,7 @@
  * whose choices all finished is whole without `[DONE]`; error events reach the client once, with the
  * provider's key removed in every JSON encoding.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../support/fake-upstream.js';
 import { providersYaml } from '../support/harness.js';
@@ -31,14 +31,16 @@ const cut = (offsets: number[]): Buffer[] => {
 };
 
 describe('streams through an openai_compatible upstream', () => {
-  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
-    providersYaml(
-      [
-        { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 2000\n' },
-        { name: 'beta', url: beta.url, extra: '    timeout_ms: 2000\n' },
-      ],
-      (n) => (n === 'alpha' ? KEY : `sk-${n}-secret-0123456789`),
-    ) + 'circuit_breaker: { failure_threshold: 1000 }\n',
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    ({ alpha, beta }) =>
+      providersYaml(
+        [
+          { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 2000\n' },
+          { name: 'beta', url: beta.url, extra: '    timeout_ms: 2000\n' },
+        ],
+        (n) => (n === 'alpha' ? KEY : `sk-${n}-secret-0123456789`),
+      ) + 'circuit_breaker: { failure_threshold: 1000 }\n',
   );
 
   const streamText = async (client: OpenAI) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
@@ -27,7 +27,10 @@ describe('rate limits per client', () => {
       expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('2');
       await gw.client().chat.completions.create(hi);
       await gw.client().chat.completions.create(hi);
-      const err = (await gw.client().chat.completions.create(hi).catch((e: unknown) => e)) as ApiError;
+      const err = (await gw
+        .client()
+        .chat.completions.create(hi)
+        .catch((e: unknown) => e)) as ApiError;
       expect(err.constructor.name).toBe('RateLimitError');
       expect(err.code).toBe('rate_limit_exceeded');
       expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
@@ -57,7 +60,8 @@ describe('rate limits per client', () => {
 
   it('shares one budget across two instances on one Redis', async () => {
     const redis = await sharedRedisUrl();
-    const yaml = providersYaml([{ name: 'alpha', url: up.url }]) + `redis: { url: ${redis.url}, key_prefix: "rl-${randomUUID()}:" }\nrate_limits: { requests_per_minute: 10, sync_interval_ms: 60000 }\n`;
+    const yaml =
+      providersYaml([{ name: 'alpha', url: up.url }]) + `redis: { url: ${redis.url}, key_prefix: "rl-${randomUUID()}:" }\nrate_limits: { requests_per_minute: 10, sync_interval_ms: 60000 }\n`;
     const one = await startTestGateway(yaml);
     const two = await startTestGateway(yaml);
     try {
@@ -160,7 +164,9 @@ describe('Idempotency-Key', () => {
     try {
       up.setDefault({ kind: 'ok', delayMs: 300 });
       const key = randomUUID();
-      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(i % 2 ? two : one, hi, { 'idempotency-key': key }).then(async (r) => ({ status: r.status, body: (await r.json()) as { id: string } }))));
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => post(i % 2 ? two : one, hi, { 'idempotency-key': key }).then(async (r) => ({ status: r.status, body: (await r.json()) as { id: string } }))),
+      );
       expect(up.requests).toHaveLength(1);
       expect(answers.every((a) => a.status === 200)).toBe(true);
       expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);

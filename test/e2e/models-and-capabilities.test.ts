@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providersYaml } from '../support/harness.js';
 import { eventually } from '../support/redis-server.js';
@@ -10,11 +10,17 @@ type ApiError = InstanceType<typeof OpenAI.APIError>;
 const hi = [{ role: 'user' as const, content: 'hi' }];
 
 describe('model aliases, capabilities and context-length failover', () => {
-  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
-    providersYaml([
-      { name: 'alpha', url: alpha.url, extra: '    models: [claude-opus, claude-sonnet, small-*]\n    capabilities: { vision: false, context_window: 1000 }\n    model_capabilities: { claude-opus: { vision: true } }\n' },
-      { name: 'beta', url: beta.url, extra: '    models: [gpt-4o, small-*]\n    capabilities: { tools: false, context_window: 100000 }\n' },
-    ]) +
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    ({ alpha, beta }) =>
+      providersYaml([
+        {
+          name: 'alpha',
+          url: alpha.url,
+          extra: '    models: [claude-opus, claude-sonnet, small-*]\n    capabilities: { vision: false, context_window: 1000 }\n    model_capabilities: { claude-opus: { vision: true } }\n',
+        },
+        { name: 'beta', url: beta.url, extra: '    models: [gpt-4o, small-*]\n    capabilities: { tools: false, context_window: 100000 }\n' },
+      ]) +
       'models:\n  claude-best:\n    - { provider: alpha, model: claude-opus }\n    - { provider: alpha, model: claude-sonnet }\n    - { provider: beta, model: gpt-4o }\n  fast: [ { provider: beta, model: gpt-4o } ]\n' +
       'circuit_breaker: { failure_threshold: 100 }\n',
   );
@@ -52,7 +58,15 @@ describe('model aliases, capabilities and context-length failover', () => {
   });
 
   it('skips candidates that cannot take images or tools instead of failing on them', async () => {
-    const image = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'what?' }, { type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } }] }];
+    const image = [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'what?' },
+          { type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } },
+        ],
+      },
+    ];
     const { response } = await ctx.client().chat.completions.create({ model: 'small-1', messages: image }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('beta'); // alpha declares vision: false
     expect(ctx.alpha.requests).toHaveLength(0);
@@ -62,7 +76,10 @@ describe('model aliases, capabilities and context-length failover', () => {
     const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: {} } } }];
     const t = await ctx.client().chat.completions.create({ model: 'small-1', messages: hi, tools }).withResponse();
     expect(t.response.headers.get('x-switchyard-provider')).toBe('alpha'); // beta declares tools: false
-    const err = (await ctx.client().chat.completions.create({ model: 'small-1', messages: image, tools }).catch((e: unknown) => e)) as ApiError;
+    const err = (await ctx
+      .client()
+      .chat.completions.create({ model: 'small-1', messages: image, tools })
+      .catch((e: unknown) => e)) as ApiError;
     expect(err.status).toBe(400);
     expect(err.code).toBe('unsupported_by_providers');
     expect(err.message).toMatch(/image input and tools|tools and image input/);
@@ -76,7 +93,11 @@ describe('model aliases, capabilities and context-length failover', () => {
   });
 
   it('fails over to a larger window on a context-length error', async () => {
-    ctx.alpha.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { message: "This model's maximum context length is 1000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }) });
+    ctx.alpha.enqueue({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: { message: "This model's maximum context length is 1000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }),
+    });
     const { response } = await ctx.client().chat.completions.create({ model: 'small-1', messages: hi }).withResponse();
     expect(response.headers.get('x-switchyard-provider')).toBe('beta');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
@@ -91,7 +112,7 @@ describe('status pages', () => {
   let indicator = 'none';
 
   beforeAll(async () => {
-    page = createServer((req, res) => {
+    page = createServer((_req, res) => {
       if (indicator === 'html') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html>moved</html>');
@@ -111,8 +132,10 @@ describe('status pages', () => {
   const ctx = useGateway(
     ['alpha', 'beta'],
     ({ alpha, beta }) =>
-      providersYaml([{ name: 'alpha', url: alpha.url, extra: `    status_page: ${pageUrl}\n` }, { name: 'beta', url: beta.url }]) +
-      'routing: { strategy: health }\nstatus_pages: { interval_seconds: 0.05 }\n',
+      providersYaml([
+        { name: 'alpha', url: alpha.url, extra: `    status_page: ${pageUrl}\n` },
+        { name: 'beta', url: beta.url },
+      ]) + 'routing: { strategy: health }\nstatus_pages: { interval_seconds: 0.05 }\n',
     { reset: false },
   );
 

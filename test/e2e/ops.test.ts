@@ -34,7 +34,10 @@ describe('operations endpoints, metrics and logs', () => {
   it('/stats reports counts, latency percentiles, tokens and cost per provider', async () => {
     const stats = (await (await fetch(`${ctx.gw.url}/stats`)).json()) as {
       strategy: string;
-      providers: Record<string, { requests: number; successes: number; failures: number; rejected: number; circuit: string; latency_ms: Record<string, number | null>; tokens: Record<string, number>; cost_usd: number }>;
+      providers: Record<
+        string,
+        { requests: number; successes: number; failures: number; rejected: number; circuit: string; latency_ms: Record<string, number | null>; tokens: Record<string, number>; cost_usd: number }
+      >;
     };
     expect(stats.strategy).toBe('priority');
     const alpha = stats.providers.alpha!;
@@ -48,7 +51,11 @@ describe('operations endpoints, metrics and logs', () => {
   });
 
   it('/usage groups requests, tokens and cost by provider or model', async () => {
-    const byProvider = (await (await fetch(`${ctx.gw.url}/usage?period=today&group_by=provider`)).json()) as { source: string; usage: Record<string, { requests: number; prompt_tokens: number; cost_usd: number }>; total: { requests: number } };
+    const byProvider = (await (await fetch(`${ctx.gw.url}/usage?period=today&group_by=provider`)).json()) as {
+      source: string;
+      usage: Record<string, { requests: number; prompt_tokens: number; cost_usd: number }>;
+      total: { requests: number };
+    };
     expect(byProvider.source).toBe('local');
     expect(byProvider.usage.alpha).toEqual({ requests: 3, prompt_tokens: 36, completion_tokens: 15, cost_usd: 66 });
     expect(byProvider.usage.beta!.requests).toBe(1);
@@ -88,7 +95,10 @@ describe('operations endpoints, metrics and logs', () => {
     }
     expect(text).toMatch(/^switchyard_cost_usd_total\{provider="alpha",model="m"\} 66$/m);
     expect(text).toContain('switchyard_process_cpu_seconds_total');
-    const names = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!);
+    const names = text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(/[{ ]/)[0]!);
     expect(names.every((n) => n.startsWith('switchyard_'))).toBe(true);
   });
 

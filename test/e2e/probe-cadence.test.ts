@@ -22,7 +22,9 @@ async function probeGaps(gateways: TestGateway[], up: FakeUpstream, probes: numb
   for (let i = 0; hits.length <= probes; i++) {
     const before = up.requests.length;
     // Every answer is an error: 502 when the request reached the upstream, 503 while the breaker is open.
-    await gateways[i % gateways.length]!.client().chat.completions.create(ask).catch(() => undefined);
+    await gateways[i % gateways.length]!.client()
+      .chat.completions.create(ask)
+      .catch(() => undefined);
     const now = Date.now();
     if (up.requests.length > before) hits.push(now);
     else if (hits.length > 0 && now - hits.at(-1)! > BOUND_MS) {

@@ -86,7 +86,13 @@ describe('the anthropic provider through the gateway', () => {
     expect(body.max_tokens).toBe(200);
     expect(body.stop_sequences).toEqual(['###']);
     expect(body.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ],
+      },
       { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
       { role: 'user', content: [{ type: 'text', text: 'third' }] },
     ]);
@@ -198,16 +204,33 @@ describe('the anthropic provider through the gateway', () => {
   it('sends a data-URL image as a base64 image block', async () => {
     await gw.client().chat.completions.create({
       model: MODEL,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ', detail: 'low' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is it?' },
+            { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ', detail: 'low' } },
+          ],
+        },
+      ],
     });
     expect(last().body.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/4AAQ' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is it?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/4AAQ' } },
+        ],
+      },
     ]);
   });
 
   it('passes a 400 back as BadRequestError in the OpenAI envelope, without failing over', async () => {
     claude.enqueue({ kind: 'status', status: 400, message: 'max_tokens: 999999 > 64000, the maximum allowed for claude-test' });
-    const err = await gw.client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const err = await gw
+      .client()
+      .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     const e = err as InstanceType<typeof OpenAI.APIError>;
     expect(e.status).toBe(400);
@@ -235,7 +258,10 @@ describe('the anthropic provider through the gateway', () => {
     ['a connection reset', { kind: 'reset' as const }],
   ])('fails over to the next provider on %s', async (_label, fault) => {
     claude.enqueue(fault);
-    const { data, response } = await gw.client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const { data, response } = await gw
+      .client()
+      .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     expect(data.choices[0]?.message.content).toBe('Hello from backup');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
     expect(claude.requests).toHaveLength(1);
@@ -279,7 +305,10 @@ describe('the anthropic provider through the gateway', () => {
     const solo = await startTestGateway(yaml(claude.url));
     try {
       claude.enqueue({ kind: 'status', status: 429, retryAfter: '30', message: 'Number of request tokens has exceeded your per-minute rate limit' });
-      const err = (await solo.client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await solo
+        .client()
+        .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.RateLimitError);
       expect(err.headers?.get('retry-after')).toBe('30');
       expect(err.message).toContain('per-minute rate limit');

@@ -78,7 +78,10 @@ routing: { max_retry_after_ms: 300 }
   });
 
   it('escapes the model name in the path, dot segments included', async () => {
-    await gw.client().chat.completions.create({ ...ask, model: '../../admin' }).catch(() => undefined);
+    await gw
+      .client()
+      .chat.completions.create({ ...ask, model: '../../admin' })
+      .catch(() => undefined);
     expect(gem.requests[0]!.path).toBe('/v1beta/models/%2E%2E/%2E%2E/admin:generateContent');
   });
 
@@ -142,11 +145,17 @@ routing: { max_retry_after_ms: 300 }
   it('sends a data-URL image as inlineData', async () => {
     await gw.client().chat.completions.create({
       model: MODEL,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+      ],
     });
-    expect(gem.requests[0]!.body.contents).toEqual([
-      { role: 'user', parts: [{ text: 'what is this?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }] },
-    ]);
+    expect(gem.requests[0]!.body.contents).toEqual([{ role: 'user', parts: [{ text: 'what is this?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }] }]);
   });
 
   describe('tool calls', () => {
@@ -228,16 +237,17 @@ routing: { max_retry_after_ms: 300 }
       gem.enqueue({ kind: 'tool_call', calls: [{ name: 'get_weather', args: { city: 'Paris' }, thoughtSignature: 'c2ln' }] });
       const first = await gw.client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'weather in Paris?' }], tools: [weatherTool] });
       await sendResult([{ role: 'user', content: 'weather in Paris?' }, first.choices[0]!.message as ChatCompletionMessageParam], false);
-      expect((gem.requests[1]!.body.contents as Array<{ parts: unknown[] }>)[1]!.parts).toEqual([
-        { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'c2ln' },
-      ]);
+      expect((gem.requests[1]!.body.contents as Array<{ parts: unknown[] }>)[1]!.parts).toEqual([{ functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'c2ln' }]);
     });
   });
 
   describe('errors', () => {
     it('passes a 400 INVALID_ARGUMENT back as BadRequestError without failing over', async () => {
       gem.enqueue({ kind: 'status', status: 400 });
-      const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw
+        .client()
+        .chat.completions.create(ask)
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.status).toBe(400);
       expect(err.message).toContain('gem says 400');
@@ -249,7 +259,13 @@ routing: { max_retry_after_ms: 300 }
     it('answers 400 itself for a tool result that follows no tool call (Gemini needs the function name)', async () => {
       const err = (await gw
         .client()
-        .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }, { role: 'tool', tool_call_id: 'call_unknown', content: 'private output' }] })
+        .chat.completions.create({
+          model: MODEL,
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'tool', tool_call_id: 'call_unknown', content: 'private output' },
+          ],
+        })
         .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.message).toMatch(/messages\[1\]\.tool_call_id/);
@@ -260,7 +276,10 @@ routing: { max_retry_after_ms: 300 }
 
     it('answers a blocked prompt with a 400 content_filter error', async () => {
       gem.enqueue({ kind: 'blocked', reason: 'SAFETY' });
-      const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw
+        .client()
+        .chat.completions.create(ask)
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.code).toBe('content_filter');
       expect(beta.requests).toHaveLength(0);
@@ -268,7 +287,10 @@ routing: { max_retry_after_ms: 300 }
 
     it('never shows the key, even when Google echoes it in a message', async () => {
       gem.enqueue({ kind: 'status', status: 400, body: JSON.stringify({ error: { code: 400, message: `bad request for key ${KEY}`, status: 'INVALID_ARGUMENT' } }) });
-      const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw
+        .client()
+        .chat.completions.create(ask)
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err.status).toBe(400);
       expect(err.message).toContain('bad request for key');
       expect(JSON.stringify(err.error)).not.toContain(KEY);

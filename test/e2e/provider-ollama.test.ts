@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EVAL_COUNT, FakeOllama, PROMPT_EVAL_COUNT, type OllamaFault } from '../support/fake-ollama.js';
+import { EVAL_COUNT, FakeOllama, type OllamaFault, PROMPT_EVAL_COUNT } from '../support/fake-ollama.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { startTestGateway, type TestGateway } from '../support/harness.js';
 
@@ -128,7 +128,13 @@ describe('the ollama adapter through the gateway', () => {
   });
 
   it('streams tool calls as OpenAI deltas with the index, id and arguments as a string', async () => {
-    o.enqueue({ kind: 'ok', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }, { name: 'get_weather', arguments: { city: 'Oslo' } }] });
+    o.enqueue({
+      kind: 'ok',
+      toolCalls: [
+        { name: 'get_weather', arguments: { city: 'Paris' } },
+        { name: 'get_weather', arguments: { city: 'Oslo' } },
+      ],
+    });
     const stream = await gw.client().chat.completions.create({ ...ask, tools: [weatherTool], stream: true });
     const calls: Array<{ id?: string; name?: string; args: string }> = [];
     let finish: string | null | undefined;
@@ -180,7 +186,10 @@ describe('the ollama adapter through the gateway', () => {
 
   it('passes an Ollama 400 to the client as BadRequestError in the OpenAI envelope, without failover', async () => {
     o.enqueue({ kind: 'status', status: 400, error: 'invalid format: expected "json" or a JSON schema' });
-    const err = (await gw.client().chat.completions.create(ask).catch((e: unknown) => e)) as ApiError;
+    const err = (await gw
+      .client()
+      .chat.completions.create(ask)
+      .catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.status).toBe(400);
     expect(err.type).toBe('invalid_request_error');
@@ -204,7 +213,10 @@ describe('the ollama adapter through the gateway', () => {
   it.each(failovers)('fails over to the next provider on %s', async (_label, fault, stream) => {
     o.enqueue(fault);
     if (stream) {
-      const { data, response } = await gw.client().chat.completions.create({ ...ask, stream: true }).withResponse();
+      const { data, response } = await gw
+        .client()
+        .chat.completions.create({ ...ask, stream: true })
+        .withResponse();
       let text = '';
       for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
       expect(text).toBe('Hello from beta');
@@ -268,7 +280,10 @@ describe('ollama provider configuration', () => {
     const solo = await startTestGateway(`providers:\n  - name: local\n    type: ollama\n    base_url: ${o.url}\n`);
     try {
       o.enqueue({ kind: 'status', status: 404, error: 'model "llama3.2" not found, try pulling it first' });
-      const err = (await solo.client().chat.completions.create(ask).catch((e: unknown) => e)) as ApiError;
+      const err = (await solo
+        .client()
+        .chat.completions.create(ask)
+        .catch((e: unknown) => e)) as ApiError;
       expect(err).toBeInstanceOf(OpenAI.APIError);
       expect(err.message).toContain('HTTP 404');
       expect(err.message).toContain('not found, try pulling it first');

@@ -3,11 +3,13 @@ import { providersYaml } from '../support/harness.js';
 import { useGateway } from '../support/scenario.js';
 
 describe('proxying through the gateway with the openai SDK', () => {
-  const ctx = useGateway(['alpha', 'beta'], ({ alpha, beta }) =>
-    providersYaml([
-      { name: 'alpha', url: alpha.url, extra: '    models: [gpt-4o-mini, gpt-4o]\n    pricing: { gpt-4o-mini: { input: 0.15, output: 0.6 } }\n' },
-      { name: 'beta', url: beta.url, extra: '    default_model: beta-large\n    models: [beta-large]\n' },
-    ]) + 'routing: { fallback_chain: [alpha, beta] }\n',
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    ({ alpha, beta }) =>
+      providersYaml([
+        { name: 'alpha', url: alpha.url, extra: '    models: [gpt-4o-mini, gpt-4o]\n    pricing: { gpt-4o-mini: { input: 0.15, output: 0.6 } }\n' },
+        { name: 'beta', url: beta.url, extra: '    default_model: beta-large\n    models: [beta-large]\n' },
+      ]) + 'routing: { fallback_chain: [alpha, beta] }\n',
   );
 
   it('serves a chat completion and says who served it', async () => {
@@ -122,7 +124,10 @@ describe('proxying through the gateway with the openai SDK', () => {
 
   it('answers a model no provider serves with 404 model_not_found', async () => {
     const onlyListed = await ctx.startGateway(({ alpha }) => providersYaml([{ name: 'alpha', url: alpha.url, extra: '    models: [gpt-4o]\n' }]));
-    const err = await onlyListed.client().chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    const err = await onlyListed
+      .client()
+      .chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e);
     expect(err.constructor.name).toBe('NotFoundError');
     expect(err.status).toBe(404);
     expect(err.code).toBe('model_not_found');

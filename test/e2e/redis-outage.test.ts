@@ -12,9 +12,7 @@ describe('a Redis outage while traffic flows', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     up = await FakeUpstream.start('alpha');
-    gw = await startTestGateway(
-      providersYaml([{ name: 'alpha', url: up.url }]) + `redis: { url: ${redis.url}, key_prefix: "t-${randomUUID()}:", flush_interval_ms: 100 }\n`,
-    );
+    gw = await startTestGateway(providersYaml([{ name: 'alpha', url: up.url }]) + `redis: { url: ${redis.url}, key_prefix: "t-${randomUUID()}:", flush_interval_ms: 100 }\n`);
   });
   afterAll(async () => {
     await gw.close();
@@ -24,7 +22,11 @@ describe('a Redis outage while traffic flows', () => {
 
   const metric = async (name: string) => {
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    return text.split('\n').find((l) => l.startsWith(name))?.split(' ').pop();
+    return text
+      .split('\n')
+      .find((l) => l.startsWith(name))
+      ?.split(' ')
+      .pop();
   };
 
   it('serves every request through the outage and catches up when Redis returns', async () => {

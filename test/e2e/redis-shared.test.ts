@@ -91,7 +91,11 @@ describe('two instances sharing one Redis', () => {
   });
 
   it('adds up stats, tokens, cost and usage across instances', async () => {
-    const statsOf = async (gw: TestGateway) => ((await (await fetch(`${gw.url}/stats`)).json()) as { source: string; providers: Record<string, { requests: number; successes: number; tokens: { total: number }; cost_usd: number; latency_ms: { p50: number | null } }> });
+    const statsOf = async (gw: TestGateway) =>
+      (await (await fetch(`${gw.url}/stats`)).json()) as {
+        source: string;
+        providers: Record<string, { requests: number; successes: number; tokens: { total: number }; cost_usd: number; latency_ms: { p50: number | null } }>;
+      };
     // Earlier tests may have left unflushed numbers on either instance: settle them first.
     await one.gateway.shared!.flush();
     await two.gateway.shared!.flush();

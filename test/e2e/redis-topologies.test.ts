@@ -22,7 +22,11 @@ describe.each([
     topology = await start();
     a = await FakeUpstream.start('alpha');
     b = await FakeUpstream.start('beta');
-    const yaml = providersYaml([{ name: 'alpha', url: a.url }, { name: 'beta', url: b.url }]) + `${topology.yaml}\ncircuit_breaker: { failure_threshold: 1, cooldown_seconds: 600 }\nrate_limits: { requests_per_minute: 1000 }\n`;
+    const yaml =
+      providersYaml([
+        { name: 'alpha', url: a.url },
+        { name: 'beta', url: b.url },
+      ]) + `${topology.yaml}\ncircuit_breaker: { failure_threshold: 1, cooldown_seconds: 600 }\nrate_limits: { requests_per_minute: 1000 }\n`;
     one = await startTestGateway(yaml);
     two = await startTestGateway(yaml);
   }, 60_000);

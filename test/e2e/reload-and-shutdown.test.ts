@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { startGateway, type RunningGateway } from '../../src/server.js';
+import { type RunningGateway, startGateway } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { freePort } from '../support/free-port.js';
@@ -24,7 +24,8 @@ describe('hot reload', () => {
   const logs: string[] = [];
   const client = () => new OpenAI({ baseURL: `${running.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const servedBy = async () => (await client().chat.completions.create(hi).withResponse()).response.headers.get('x-switchyard-provider');
-  const health = async () => (await (await fetch(`${running.url}/admin/health`)).json()) as { providers: Record<string, { circuit: string }>; config: { last_reload?: { ok: boolean; error?: string; at: string } } };
+  const health = async () =>
+    (await (await fetch(`${running.url}/admin/health`)).json()) as { providers: Record<string, { circuit: string }>; config: { last_reload?: { ok: boolean; error?: string; at: string } } };
   const reload = () => fetch(`${running.url}/admin/reload`, { method: 'POST' });
 
   beforeAll(async () => {
@@ -32,7 +33,12 @@ describe('hot reload', () => {
     b = await FakeUpstream.start('beta');
     file = join(dir, 'config.yaml');
     writeFileSync(file, `providers:\n${provider('alpha', a.url)}circuit_breaker: { failure_threshold: 1, cooldown_seconds: 600 }\n`);
-    const sink = new Writable({ write: (c: Buffer, _e, cb) => (logs.push(...c.toString().split('\n').filter(Boolean)), cb()) });
+    const sink = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        logs.push(...c.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
     running = await startGateway(loadConfigFile(file), { logger: createLogger('info', sink), host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -136,7 +142,10 @@ describe('graceful shutdown', () => {
     const file = join(dir, 'shutdown.yaml');
     writeFileSync(file, `providers:\n${provider('alpha', up.url)}`);
     const port = await freePort();
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/cli.js'), 'serve', '--config', file, '--port', String(port)], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/cli.js'), 'serve', '--config', file, '--port', String(port)], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -297,8 +297,7 @@ describe('headroom strategy', () => {
 });
 
 describe('choosing the strategy per request and per route', () => {
-  const prices = (input: number, output: number) =>
-    `    pricing:\n      gpt-4o-mini: { input: ${input}, output: ${output} }\n      cheap-model: { input: ${input}, output: ${output} }\n`;
+  const prices = (input: number, output: number) => `    pricing:\n      gpt-4o-mini: { input: ${input}, output: ${output} }\n      cheap-model: { input: ${input}, output: ${output} }\n`;
   const ctx = useGateway(['alpha', 'beta'], (f) => chain(f, { alpha: prices(10, 30), beta: prices(0.1, 0.3) }) + 'routing:\n  strategy: priority\n  routes:\n    cheap-model: { strategy: cost }\n');
 
   it('uses the configured strategy (priority) without a header', async () => {

@@ -8,9 +8,9 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../support/fake-anthropic.js';
-import type { Chunking } from '../support/fake-server.js';
 import { FakeGemini } from '../support/fake-gemini.js';
 import { FakeOllama } from '../support/fake-ollama.js';
+import type { Chunking } from '../support/fake-server.js';
 import { startTestGateway, type TestGateway } from '../support/harness.js';
 
 const TEXT = 'héllo 世界 🎉';

@@ -18,9 +18,40 @@ const hi = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
 function makeCertificates(): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
   const openssl = (...args: string[]) => execFileSync('/usr/bin/openssl', args, { stdio: 'ignore' });
-  openssl('req', '-x509', ...ec, '-keyout', pem('ca-key.pem'), '-out', pem('ca.pem'), '-subj', '/CN=switchyard test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    pem('ca-key.pem'),
+    '-out',
+    pem('ca.pem'),
+    '-subj',
+    '/CN=switchyard test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   const signed = (name: string, cn: string, ...ext: string[]) =>
-    openssl('req', '-x509', ...ec, '-keyout', pem(`${name}-key.pem`), '-out', pem(`${name}.pem`), '-subj', `/CN=${cn}`, '-CA', pem('ca.pem'), '-CAkey', pem('ca-key.pem'), '-addext', 'basicConstraints=CA:FALSE', ...ext.flatMap((e) => ['-addext', e]));
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      pem(`${name}-key.pem`),
+      '-out',
+      pem(`${name}.pem`),
+      '-subj',
+      `/CN=${cn}`,
+      '-CA',
+      pem('ca.pem'),
+      '-CAkey',
+      pem('ca-key.pem'),
+      '-addext',
+      'basicConstraints=CA:FALSE',
+      ...ext.flatMap((e) => ['-addext', e]),
+    );
   signed('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth');
   signed('client', 'switchyard client', 'extendedKeyUsage=clientAuth');
 }
@@ -42,8 +73,16 @@ class TlsUpstream {
       req.resume();
       req.once('end', () => {
         const peer = (req.socket as TLSSocket).getPeerCertificate();
-        upstream.answered.push(typeof peer?.subject?.CN === 'string' ? peer.subject.CN : '');
-        const body = { id: 'chatcmpl-tls', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hello over TLS' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 } };
+        // The gateway's background model-list read is not a request under test.
+        if (req.method === 'POST') upstream.answered.push(typeof peer?.subject?.CN === 'string' ? peer.subject.CN : '');
+        const body = {
+          id: 'chatcmpl-tls',
+          object: 'chat.completion',
+          created: 1,
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'hello over TLS' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       });
     });
@@ -61,12 +100,17 @@ class TlsUpstream {
   }
 }
 
-const provider = (name: string, url: string, tls?: string) =>
-  `  - name: ${name}\n    type: openai_compatible\n    base_url: ${url}\n    api_key: sk-${name}\n${tls ? `    tls: ${tls}\n` : ''}`;
+const provider = (name: string, url: string, tls?: string) => `  - name: ${name}\n    type: openai_compatible\n    base_url: ${url}\n    api_key: sk-${name}\n${tls ? `    tls: ${tls}\n` : ''}`;
 
 /** The API error a request ends in (the SDK raises one per status). */
 async function failureOf(gw: TestGateway): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err: unknown = await gw.client().chat.completions.create(hi).then(() => undefined, (e: unknown) => e);
+  const err: unknown = await gw
+    .client()
+    .chat.completions.create(hi)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(OpenAI.APIError);
   return err as InstanceType<typeof OpenAI.APIError>;
 }
@@ -102,9 +146,7 @@ describe('upstream TLS', () => {
   });
 
   it('fails over from an untrusted provider and counts the failure against its breaker', async () => {
-    const gw = await gateway(
-      `providers:\n${provider('untrusted', server.url)}${provider('trusted', server.url, `{ ca_file: ${pem('ca.pem')} }`)}circuit_breaker: { failure_threshold: 1 }\n`,
-    );
+    const gw = await gateway(`providers:\n${provider('untrusted', server.url)}${provider('trusted', server.url, `{ ca_file: ${pem('ca.pem')} }`)}circuit_breaker: { failure_threshold: 1 }\n`);
     const { data, response } = await gw.client().chat.completions.create(hi).withResponse();
     expect(data.choices[0]?.message.content).toBe('hello over TLS');
     expect(response.headers.get('x-switchyard-provider')).toBe('trusted');

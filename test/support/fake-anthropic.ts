@@ -4,7 +4,7 @@
  * `message_stop`, and the `{"type":"error","error":{...}}` envelope. Faults are queued per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeServerBase, sendJson, sendStatus, writeChunked, writeStream, type Chunking } from './fake-server.js';
+import { type Chunking, FakeServerBase, sendJson, sendStatus, writeChunked, writeStream } from './fake-server.js';
 
 export type { ReceivedRequest } from './fake-server.js';
 
@@ -20,7 +20,6 @@ export interface FakeToolCall {
   name: string;
   input: Record<string, unknown>;
 }
-
 
 export type AnthropicFault =
   /** A text answer (streamed word by word when asked to stream; `chunks`: the whole body cut that way). */
@@ -86,11 +85,17 @@ export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
     if (fault.kind === 'status') {
       const requestId = `req_fake${this.seq}`;
       const error = { type: fault.errorType ?? ERROR_TYPES[fault.status] ?? 'api_error', message: fault.message ?? `${this.name} says ${fault.status}` };
-      return sendStatus(res, fault.status, { 'content-type': 'application/json', 'request-id': requestId }, fault.retryAfter, fault.body ?? JSON.stringify({ type: 'error', error, request_id: requestId }));
+      return sendStatus(
+        res,
+        fault.status,
+        { 'content-type': 'application/json', 'request-id': requestId },
+        fault.retryAfter,
+        fault.body ?? JSON.stringify({ type: 'error', error, request_id: requestId }),
+      );
     }
     const id = `msg_${this.name}_${++this.seq}`;
     const model = String(body.model);
-    const text = fault.kind === 'tool' ? (fault.text ?? '') : ('text' in fault && fault.text !== undefined ? fault.text : `Hello from ${this.name}`);
+    const text = fault.kind === 'tool' ? (fault.text ?? '') : 'text' in fault && fault.text !== undefined ? fault.text : `Hello from ${this.name}`;
     const calls = fault.kind === 'tool' ? fault.calls.map((c, i) => ({ ...c, id: c.id ?? `toolu_${this.name}_${this.seq}_${i}` })) : [];
     const stopReason = fault.kind === 'ok' && fault.stopReason ? fault.stopReason : calls.length > 0 ? 'tool_use' : 'end_turn';
     const u = { input: 12, output: 5, cacheRead: 0, cacheWrite: 0, ...(fault.kind === 'ok' ? fault.usage : {}) };
@@ -146,10 +151,7 @@ function validate(body: Record<string, unknown>): string | undefined {
 function streamEvents(id: string, model: string, text: string, calls: Array<Required<FakeToolCall>>, stopReason: string, u: Required<FakeUsage>): string[] {
   const ev = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
   const startUsage = { input_tokens: u.input, output_tokens: 1, cache_creation_input_tokens: u.cacheWrite, cache_read_input_tokens: u.cacheRead };
-  const out = [
-    ev({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } }),
-    ev({ type: 'ping' }),
-  ];
+  const out = [ev({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } }), ev({ type: 'ping' })];
   let index = 0;
   if (text || calls.length === 0) {
     out.push(ev({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));

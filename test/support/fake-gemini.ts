@@ -5,7 +5,7 @@
  * request like FakeUpstream's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeChunked, writeStream, type Chunking, type ReceivedRequest } from './fake-server.js';
+import { answerCommonFault, type Chunking, FakeServer, type ReceivedRequest, sendJson, sendStatus, sleep, writeChunked, writeStream } from './fake-server.js';
 
 export interface FakeCall {
   name: string;

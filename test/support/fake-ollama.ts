@@ -5,7 +5,7 @@
  * 404 for other paths. Faults are queued per request, like FakeUpstream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerCommonFault, FakeServer, sendJson, sendStatus, sleep, writeChunked, writeStream, type Chunking, type ReceivedRequest } from './fake-server.js';
+import { answerCommonFault, type Chunking, FakeServer, type ReceivedRequest, sendJson, sendStatus, sleep, writeChunked, writeStream } from './fake-server.js';
 
 export interface FakeToolCall {
   name: string;

@@ -29,6 +29,13 @@ export type Fault =
 
 export class FakeUpstream extends FakeServer<Fault> {
   private seq = 0;
+  /** What `GET /v1/models` lists (and `GET /v1/models/{id}` knows). */
+  listed: string[] = [];
+
+  override reset(): this {
+    this.listed = [];
+    return super.reset();
+  }
 
   private constructor(name: string) {
     super(name, { kind: 'ok' });
@@ -44,11 +51,22 @@ export class FakeUpstream extends FakeServer<Fault> {
   }
 
   protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
+    // The gateway reads model lists in the background: not a request under test, and no fault is spent on it.
+    if (req.method === 'GET' && path.startsWith('/v1/models')) return this.models(path, res);
     this.requests.push({ path, headers: req.headers, body });
     void this.respond(path, body, this.nextFault(), req, res);
   }
 
+  /** `GET /v1/models` and `GET /v1/models/{id}` from `listed`. */
+  private models(path: string, res: ServerResponse): void {
+    if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: this.listed.map((id) => ({ id, object: 'model', created: 1, owned_by: this.name })) });
+    const id = decodeURIComponent(path.slice('/v1/models/'.length));
+    if (this.listed.includes(id)) return sendJson(res, 200, { id, object: 'model', created: 1, owned_by: this.name });
+    sendJson(res, 404, { error: { message: `The model '${id}' does not exist`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+  }
+
   private async respond(path: string, body: Record<string, unknown>, fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (path === '/v1/embeddings') return this.embed(body, fault, req, res);
     if (path !== '/v1/chat/completions' && path !== '/v1/completions') {
       return sendJson(res, 404, { error: { message: `Unknown request URL: POST ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
     }
@@ -76,6 +94,30 @@ export class FakeUpstream extends FakeServer<Fault> {
     res.writeHead(200, { ...extra, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const stop = fault.kind === 'reset_after_chunks' ? { at: fault.chunks, reset: true as const } : fault.kind === 'truncate_after_chunks' ? { at: fault.chunks } : undefined;
     await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
+  }
+
+  /** `POST /v1/embeddings`: one vector per input (float or base64 of float32), usage by input length. */
+  private async embed(body: Record<string, unknown>, fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerCommonFault(fault, req, res, '{"object": "list", "data": [')) return;
+    if (fault.kind === 'status')
+      return sendStatus(
+        res,
+        fault.status,
+        { 'content-type': 'application/json' },
+        fault.retryAfter,
+        fault.body ?? JSON.stringify({ error: { message: `${this.name} says ${fault.status}`, type: 'server_error', param: null, code: null } }),
+      );
+    if (fault.kind === 'ok' && fault.delayMs) await sleep(fault.delayMs);
+    const input = body.input;
+    const inputs: unknown[] = Array.isArray(input) && (input.length === 0 || typeof input[0] !== 'number') ? input : [input];
+    const dims = typeof body.dimensions === 'number' ? body.dimensions : DIMENSIONS;
+    const data = inputs.map((_, index) => {
+      const vector = Array.from({ length: dims }, (_v, d) => (d === 0 ? index : 0.5));
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      return { object: 'embedding', index, embedding };
+    });
+    const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? i.split(/\s+/).length : Array.isArray(i) ? i.length : 1), 0);
+    sendJson(res, 200, { object: 'list', data, model: typeof body.model === 'string' ? body.model : 'unknown', usage: { prompt_tokens: tokens, total_tokens: tokens } });
   }
 }
 
@@ -117,6 +159,9 @@ function streamEvents(id: string, model: string, text: string, chat: boolean, us
   out.push('data: [DONE]\n\n');
   return out;
 }
+
+/** Dimensions of the fake's embeddings: a vector per input whose first value is the input's index. */
+const DIMENSIONS = 4;
 
 /** The `raw` fault: each write goes out on its own (awaited, then an optional pause). */
 async function writeRaw(res: ServerResponse, req: IncomingMessage, f: Extract<Fault, { kind: 'raw' }>): Promise<void> {

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { parseConfig } from '../../src/config/load.js';
-import { startGateway, type RunningGateway } from '../../src/server.js';
+import { type RunningGateway, startGateway } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 
 export interface TestGateway extends RunningGateway {
@@ -29,17 +29,11 @@ export async function startTestGateway(yaml: string, env: NodeJS.ProcessEnv = {}
   const running = await startGateway(loaded, { logger: createLogger('info', sink), host: '127.0.0.1', port: 0, ...(o.clock ? { clock: o.clock } : {}), ...(o.random ? { random: o.random } : {}) });
   return Object.assign(running, {
     logs,
-    client: (o: { apiKey?: string; maxRetries?: number } = {}) =>
-      new OpenAI({ baseURL: `${running.url}/v1`, apiKey: o.apiKey ?? 'client-key', maxRetries: o.maxRetries ?? 0 }),
+    client: (o: { apiKey?: string; maxRetries?: number } = {}) => new OpenAI({ baseURL: `${running.url}/v1`, apiKey: o.apiKey ?? 'client-key', maxRetries: o.maxRetries ?? 0 }),
   });
 }
 
 /** YAML for providers pointing at fake upstreams, in chain order. */
 export function providersYaml(ups: Array<{ name: string; url: string; extra?: string }>, key = (n: string) => `sk-${n}-secret-0123456789`): string {
-  return (
-    'providers:\n' +
-    ups
-      .map((u) => `  - name: ${u.name}\n    type: openai_compatible\n    base_url: ${u.url}\n    api_key: ${key(u.name)}\n${u.extra ?? ''}`)
-      .join('')
-  );
+  return 'providers:\n' + ups.map((u) => `  - name: ${u.name}\n    type: openai_compatible\n    base_url: ${u.url}\n    api_key: ${key(u.name)}\n${u.extra ?? ''}`).join('');
 }

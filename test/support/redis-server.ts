@@ -2,7 +2,7 @@
  * A real redis-server for tests, on a free loopback port, nothing persisted. Stoppable and restartable
  * on the same port (outage tests). With REDIS_URL set, `sharedRedisUrl` uses that server instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { freePort } from './free-port.js';
 

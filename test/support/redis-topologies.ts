@@ -2,7 +2,7 @@
  * Real Redis topologies for tests: a three-node Cluster and a master watched by a Sentinel, each on
  * free loopback ports with nothing persisted, built with the redis-server and redis-cli binaries.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

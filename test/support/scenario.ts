@@ -53,8 +53,7 @@ export function useGateway<const N extends string>(names: readonly N[], yaml?: S
     if (!fakes) throw new Error(`useGateway: ${what} is only available once beforeAll has run`);
     return fakes;
   };
-  const start = (y: ScenarioYaml<N>, { env = {}, ...o }: ScenarioGatewayOptions) =>
-    startTestGateway(typeof y === 'function' ? y(started('the YAML')) : y, env, o);
+  const start = (y: ScenarioYaml<N>, { env = {}, ...o }: ScenarioGatewayOptions) => startTestGateway(typeof y === 'function' ? y(started('the YAML')) : y, env, o);
 
   const scenario: ScenarioBase<N> = {
     get gw(): TestGateway {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { toOpenAIError, translateHeaders } from '../../src/providers/anthropic/errors.js';
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest, type AnthropicRequest } from '../../src/providers/anthropic/request.js';
+import { type AnthropicRequest, DEFAULT_MAX_TOKENS, toAnthropicRequest } from '../../src/providers/anthropic/request.js';
 import { finishReason, toChatCompletion } from '../../src/providers/anthropic/response.js';
 import { AnthropicStreamError, AnthropicStreamTranslator, anthropicToOpenAIStream } from '../../src/providers/anthropic/stream.js';
 
@@ -32,8 +32,20 @@ describe('request mapping (OpenAI → Anthropic)', () => {
     });
     expect(out.system).toBe('Be brief.\n\nUse French.');
     expect(out.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two' }] },
-      { role: 'assistant', content: [{ type: 'text', text: 'un' }, { type: 'text', text: 'deux' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'one' },
+          { type: 'text', text: 'two' },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'un' },
+          { type: 'text', text: 'deux' },
+        ],
+      },
       { role: 'user', content: [{ type: 'text', text: 'three' }] },
     ]);
     expect(out.model).toBe('claude-x');
@@ -102,7 +114,17 @@ describe('request mapping (OpenAI → Anthropic)', () => {
   });
 
   it('refuses content it cannot represent with a 400-style error naming the field, not the prompt', () => {
-    const bmp = mapErr({ messages: [{ role: 'user', content: [{ type: 'text', text: 'secret prompt' }, { type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } }] }] });
+    const bmp = mapErr({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'secret prompt' },
+            { type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } },
+          ],
+        },
+      ],
+    });
     expect(bmp.param).toBe('messages[0].content[1]');
     expect(bmp.message).toMatch(/JPEG, PNG, GIF or WebP/);
     expect(bmp.message).not.toContain('secret prompt');
@@ -200,7 +222,14 @@ describe('request mapping (OpenAI → Anthropic)', () => {
   });
 
   it('starts with a user turn and drops empty text', () => {
-    const out = mapOk({ messages: [{ role: 'system', content: 's' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: '' }, { role: 'user', content: 'ok' }] });
+    const out = mapOk({
+      messages: [
+        { role: 'system', content: 's' },
+        { role: 'assistant', content: 'Hello!' },
+        { role: 'user', content: '' },
+        { role: 'user', content: 'ok' },
+      ],
+    });
     expect(out.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: '.' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Hello!' }] },
@@ -276,7 +305,15 @@ describe('response mapping (Anthropic → OpenAI)', () => {
 const ev = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
 const START = ev({
   type: 'message_start',
-  message: { id: 'msg_s1', type: 'message', role: 'assistant', model: 'claude-x-2026', content: [], stop_reason: null, usage: { input_tokens: 9, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 0 } },
+  message: {
+    id: 'msg_s1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-x-2026',
+    content: [],
+    stop_reason: null,
+    usage: { input_tokens: 9, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 0 },
+  },
 });
 const TEXT_STREAM = [
   START,
@@ -373,7 +410,12 @@ describe('stream translation (Anthropic events → OpenAI chunks)', () => {
   });
 
   it('accepts CRLF line endings and maps max_tokens to length', () => {
-    const stream = [START, ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'cut' } }), ev({ type: 'message_delta', delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 1 } }), ev({ type: 'message_stop' })]
+    const stream = [
+      START,
+      ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'cut' } }),
+      ev({ type: 'message_delta', delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 1 } }),
+      ev({ type: 'message_stop' }),
+    ]
       .join('')
       .replace(/\n/g, '\r\n');
     expect(run(stream, 4).payloads.at(-2)).toEqual(chunk({}, 'length'));

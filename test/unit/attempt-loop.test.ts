@@ -191,7 +191,7 @@ describe('runAttempts: failover by failure class', () => {
   it.each<[string, unknown, string]>([
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'connection failed: ECONNREFUSED'],
     ['a reset under fetch', new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }), 'connection reset: ECONNRESET'],
-    ['a headers timeout', { code: 'UND_ERR_HEADERS_TIMEOUT' }, 'timed out: UND_ERR_HEADERS_TIMEOUT'],
+    ['an idle timeout', { code: 'UPSTREAM_IDLE_TIMEOUT' }, 'timed out: UPSTREAM_IDLE_TIMEOUT'],
     ['an expired certificate', { code: 'CERT_HAS_EXPIRED' }, 'TLS error: certificate has expired (CERT_HAS_EXPIRED)'],
     ['a bare string', 'boom', 'connection reset: error'],
   ])('a thrown error (%s) is mapped by failureFromError and failed over', async (_name, thrown, detail) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Breakers } from '../../src/routing/breakers.js';
-import { admit, CLOSED, msUntilProbe, record, visibleState, type BreakerOutcome, type BreakerSnapshot } from '../../src/routing/circuit-breaker.js';
+import { admit, type BreakerOutcome, type BreakerSnapshot, CLOSED, msUntilProbe, record, visibleState } from '../../src/routing/circuit-breaker.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 
 const cfg = { failureThreshold: 3, cooldownMs: 1000 };

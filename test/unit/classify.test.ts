@@ -29,8 +29,8 @@ describe('outcome classification', () => {
   it('maps network error codes', () => {
     expect(failureFromError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toEqual({ kind: 'connect', detail: 'ECONNREFUSED' });
     expect(failureFromError({ cause: { code: 'ENOTFOUND' } })).toEqual({ kind: 'connect', detail: 'ENOTFOUND' });
-    expect(failureFromError(Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' })).kind).toBe('reset');
-    expect(failureFromError(Object.assign(new Error('x'), { code: 'UND_ERR_BODY_TIMEOUT' })).kind).toBe('timeout');
+    expect(failureFromError(Object.assign(new Error('x'), { code: 'EPIPE' })).kind).toBe('reset');
+    expect(failureFromError(Object.assign(new Error('x'), { code: 'UPSTREAM_IDLE_TIMEOUT' })).kind).toBe('timeout');
   });
 
   it('reports TLS and certificate errors as what they are, with what to set', () => {
@@ -47,7 +47,9 @@ describe('outcome classification', () => {
     expect(describeFailure(tlsError('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', alert))).toBe(
       'TLS error: tlsv13 alert certificate required (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED); the server may require a client certificate: set providers[].tls.cert_file and key_file',
     );
-    expect(describeFailure(tlsError('ERR_SSL_WRONG_VERSION_NUMBER', 'C0:error:0A00010B:SSL routines::wrong version number:../ssl/record/ssl3_record.c:354:'))).toMatch(/^TLS error: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\); is the upstream speaking plain HTTP/);
+    expect(describeFailure(tlsError('ERR_SSL_WRONG_VERSION_NUMBER', 'C0:error:0A00010B:SSL routines::wrong version number:../ssl/record/ssl3_record.c:354:'))).toMatch(
+      /^TLS error: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\); is the upstream speaking plain HTTP/,
+    );
     expect(tlsError('EPROTO', 'write EPROTO 40:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:ssl/record/rec_layer_s3.c:1584').kind).toBe('tls');
     expect(failureFromError({ cause: { code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' } }).kind).toBe('tls');
     // Not TLS: an EPROTO without OpenSSL text, and a plain reset, stay what they were.

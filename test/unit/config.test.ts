@@ -30,11 +30,9 @@ describe('config loading', () => {
   });
 
   it('interpolates ${VAR} and ${VAR:-default}', () => {
-    const { config } = parseConfig(
-      `server: { port: \${P:-9000}, host: \${H} }\nproviders:\n${provider('a', '    api_key: ${KEY}\n    default_model: ${M:-small}\n')}`,
-      '(inline)',
-      { env: { H: '127.0.0.1', KEY: 'sk-1' } },
-    );
+    const { config } = parseConfig(`server: { port: \${P:-9000}, host: \${H} }\nproviders:\n${provider('a', '    api_key: ${KEY}\n    default_model: ${M:-small}\n')}`, '(inline)', {
+      env: { H: '127.0.0.1', KEY: 'sk-1' },
+    });
     expect(config.server).toMatchObject({ port: 9000, host: '127.0.0.1' });
     expect(config.providers[0]!.api_key).toBe('sk-1');
     expect(config.providers[0]!.default_model).toBe('small');
@@ -129,7 +127,9 @@ describe('presets and auto-discovery', () => {
 
   it('checks alias targets', () => {
     expect(problems(`providers:\n${provider('a')}models:\n  best: [ { provider: ghost, model: x } ]\n`)).toEqual(['models.best[0].provider: unknown provider "ghost"']);
-    const loaded = parseConfig(`providers:\n${provider('a', '    api_key: ${NOPE}\n')}${provider('b')}models:\n  best: [ { provider: a, model: x }, { provider: b, model: y } ]\n`, '(inline)', { env: {} });
+    const loaded = parseConfig(`providers:\n${provider('a', '    api_key: ${NOPE}\n')}${provider('b')}models:\n  best: [ { provider: a, model: x }, { provider: b, model: y } ]\n`, '(inline)', {
+      env: {},
+    });
     expect(loaded.config.models.best).toEqual([{ provider: 'b', model: 'y' }]);
   });
 });
@@ -159,7 +159,7 @@ describe('what serve needs is checked at load, naming the key path', () => {
     ]);
   });
 
-  it('refuses a strategy file that does not exist, resolved from the config file\'s folder', () => {
+  it("refuses a strategy file that does not exist, resolved from the config file's folder", () => {
     expect(() => loadConfigFile(file('missing-strategy.yaml', 'routing: { strategy: ./missing.mjs }\n'), { env: {} })).toThrow(
       `routing.strategy: strategy file not found: ${join(dir, 'missing.mjs')}`,
     );
@@ -198,13 +198,18 @@ describe('provider tls', () => {
     // A CA and a client certificate it signed; openssl is what an operator would use too.
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
     execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', pem('ca-key.pem'), '-out', pem('ca.pem'), '-subj', '/CN=test CA', '-addext', 'basicConstraints=critical,CA:TRUE'], { stdio: 'ignore' });
-    execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', pem('client-key.pem'), '-out', pem('client.pem'), '-subj', '/CN=client', '-CA', pem('ca.pem'), '-CAkey', pem('ca-key.pem')], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', pem('client-key.pem'), '-out', pem('client.pem'), '-subj', '/CN=client', '-CA', pem('ca.pem'), '-CAkey', pem('ca-key.pem')], {
+      stdio: 'ignore',
+    });
     writeFileSync(pem('not-a-cert.pem'), 'hello\n');
   });
 
   it('reads the files relative to the config file, for that provider only', () => {
     const config = join(dir, 'tls.yaml');
-    writeFileSync(config, `${tlsProvider('{ ca_file: ./ca.pem, cert_file: client.pem, key_file: client-key.pem, servername: upstream.internal }')}  - name: b\n    type: openai\n    base_url: https://127.0.0.1:2/v1\n`);
+    writeFileSync(
+      config,
+      `${tlsProvider('{ ca_file: ./ca.pem, cert_file: client.pem, key_file: client-key.pem, servername: upstream.internal }')}  - name: b\n    type: openai\n    base_url: https://127.0.0.1:2/v1\n`,
+    );
     const loaded = loadConfigFile(config, { env: {} });
     const tls = loaded.tls.get('a');
     expect(tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');

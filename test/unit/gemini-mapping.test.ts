@@ -1,8 +1,8 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { IMAGE_DROPPED_NOTE, toGeminiRequest } from '../../src/providers/gemini/request.js';
-import { finishReasonOf, fromGeminiResponse, mapGoogleError, toOpenAIUsage, type ResponseContext } from '../../src/providers/gemini/response.js';
+import { finishReasonOf, fromGeminiResponse, mapGoogleError, type ResponseContext, toOpenAIUsage } from '../../src/providers/gemini/response.js';
 import { toGeminiParameters, toGeminiSchema } from '../../src/providers/gemini/schema.js';
-import { Readable } from 'node:stream';
 import { GeminiStreamTranslator, openAIStream } from '../../src/providers/gemini/stream.js';
 import { RequestMappingError } from '../../src/providers/translating/request-mapping.js';
 
@@ -68,10 +68,7 @@ describe('gemini request mapping', () => {
         ]),
       ],
     });
-    expect(req.contents[0]!.parts).toEqual([
-      { inlineData: { mimeType: 'audio/wav', data: 'UklGRg==' } },
-      { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
-    ]);
+    expect(req.contents[0]!.parts).toEqual([{ inlineData: { mimeType: 'audio/wav', data: 'UklGRg==' } }, { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } }]);
   });
 
   it('maps generation parameters and drops fields without an equivalent', () => {
@@ -170,8 +167,14 @@ describe('gemini request mapping', () => {
     ['auto', { mode: 'AUTO' }],
     ['none', { mode: 'NONE' }],
     ['required', { mode: 'ANY' }],
-    [{ type: 'function', function: { name: 'get_weather' } }, { mode: 'ANY', allowedFunctionNames: ['get_weather'] }],
-    [{ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'a' } }] } }, { mode: 'ANY', allowedFunctionNames: ['a'] }],
+    [
+      { type: 'function', function: { name: 'get_weather' } },
+      { mode: 'ANY', allowedFunctionNames: ['get_weather'] },
+    ],
+    [
+      { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'a' } }] } },
+      { mode: 'ANY', allowedFunctionNames: ['a'] },
+    ],
   ])('maps tool_choice %j', (choice, config) => {
     const req = toGeminiRequest({ messages: [user('x')], tools: [{ type: 'function', function: { name: 'get_weather' } }], tool_choice: choice });
     expect(req.toolConfig).toEqual({ functionCallingConfig: config });
@@ -198,17 +201,11 @@ describe('gemini request mapping', () => {
       { role: 'user', parts: [{ text: 'weather in Paris and Rome?' }] },
       {
         role: 'model',
-        parts: [
-          { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
-          { functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' },
-        ],
+        parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }],
       },
       {
         role: 'user',
-        parts: [
-          { functionResponse: { name: 'get_weather', response: { temp: 21 } } },
-          { functionResponse: { name: 'get_time', response: { content: 'noon' } } },
-        ],
+        parts: [{ functionResponse: { name: 'get_weather', response: { temp: 21 } } }, { functionResponse: { name: 'get_time', response: { content: 'noon' } } }],
       },
       { role: 'user', parts: [{ text: 'thanks' }] },
     ]);
@@ -292,10 +289,7 @@ describe('gemini response mapping', () => {
           {
             content: {
               role: 'model',
-              parts: [
-                { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'sig==' },
-                { functionCall: { name: 'get_time', args: {} } },
-              ],
+              parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'sig==' }, { functionCall: { name: 'get_time', args: {} } }],
             },
             finishReason: 'STOP',
           },
@@ -438,7 +432,14 @@ describe('gemini stream translation', () => {
       chunk({ content: 'lo ✓' }),
       chunk({ content: '!' }),
       chunk({}, 'stop'),
-      { id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gemini-2.5-flash', choices: [], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, completion_tokens_details: { reasoning_tokens: 2 } } },
+      {
+        id: 'chatcmpl-test',
+        object: 'chat.completion.chunk',
+        created: 1_700_000_000,
+        model: 'gemini-2.5-flash',
+        choices: [],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, completion_tokens_details: { reasoning_tokens: 2 } },
+      },
       '[DONE]',
     ]);
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { ProviderConfig } from '../../src/config/schema.js';
 import { KeyRing } from '../../src/providers/key-ring.js';
 import { modelMatcher } from '../../src/providers/presets.js';
 import { indicatorOf } from '../../src/providers/status-pages.js';
-import { classifyFailure, isContextOverflow } from '../../src/routing/classify.js';
 import { filterByCapabilities, needsOf } from '../../src/routing/capabilities.js';
-import type { ProviderConfig } from '../../src/config/schema.js';
+import { classifyFailure, isContextOverflow } from '../../src/routing/classify.js';
 
 describe('key ring', () => {
   it('rotates round-robin', () => {
@@ -83,7 +83,12 @@ describe('capabilities', () => {
   const cands = ['blind', 'small', 'any'].map((provider, chainIndex) => ({ provider, model: 'm', chainIndex }));
 
   it('reads what a request needs', () => {
-    expect(needsOf({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }], tools: [{}], response_format: { type: 'json_schema' } }, 10, 20)).toEqual({ vision: true, tools: true, json_mode: true, tokens: 30 });
+    expect(needsOf({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }], tools: [{}], response_format: { type: 'json_schema' } }, 10, 20)).toEqual({
+      vision: true,
+      tools: true,
+      json_mode: true,
+      tokens: 30,
+    });
     expect(needsOf({ messages: [{ role: 'user', content: 'x' }] }, 5, undefined)).toEqual({ vision: false, tools: false, json_mode: false, tokens: 5 });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ollamaRoot } from '../../src/providers/ollama/protocol.js';
 import { toOllamaRequest } from '../../src/providers/ollama/request.js';
-import { createdFrom, errorFromOllama, finishReason, toChatCompletion, type IdSource } from '../../src/providers/ollama/response.js';
+import { createdFrom, errorFromOllama, finishReason, type IdSource, toChatCompletion } from '../../src/providers/ollama/response.js';
 import { OllamaStreamError, OllamaStreamTranslator, ollamaToOpenAIStream } from '../../src/providers/ollama/stream.js';
 import { RequestMappingError } from '../../src/providers/translating/request-mapping.js';
 
@@ -27,8 +27,21 @@ describe('ollama request mapping', () => {
         messages: [
           { role: 'system', content: 'be brief' },
           { role: 'developer', content: [{ type: 'text', text: 'dev rule' }] },
-          { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }], name: 'bob' },
-          { role: 'assistant', content: [{ type: 'text', text: 'ok' }, { type: 'refusal', refusal: 'no' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'a' },
+              { type: 'text', text: 'b' },
+            ],
+            name: 'bob',
+          },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'text', text: 'ok' },
+              { type: 'refusal', refusal: 'no' },
+            ],
+          },
         ],
       },
       false,
@@ -68,15 +81,11 @@ describe('ollama request mapping', () => {
   });
 
   it('refuses http image URLs and non-base64 data URLs with a 400-style error naming the part', () => {
-    const http = mappingError(() =>
-      toOllamaRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x.test/cat.png' } }] }] }, false),
-    );
+    const http = mappingError(() => toOllamaRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x.test/cat.png' } }] }] }, false));
     expect(http.code).toBe('image_url_not_supported');
     expect(http.param).toBe('messages[0].content[0].image_url.url');
     expect(http.message).not.toContain('x.test');
-    const plain = mappingError(() =>
-      toOllamaRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/svg+xml,<svg/>' } }] }] }, false),
-    );
+    const plain = mappingError(() => toOllamaRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/svg+xml,<svg/>' } }] }] }, false));
     expect(plain.code).toBe('invalid_image_url');
   });
 
@@ -230,10 +239,7 @@ describe('ollama response mapping', () => {
         message: {
           role: 'assistant',
           content: '',
-          tool_calls: [
-            { function: { index: 0, name: 'get_weather', arguments: { city: 'Paris', days: 2 } } },
-            { id: 'call_upstream', function: { index: 1, name: 'get_time', arguments: {} } },
-          ],
+          tool_calls: [{ function: { index: 0, name: 'get_weather', arguments: { city: 'Paris', days: 2 } } }, { id: 'call_upstream', function: { index: 1, name: 'get_time', arguments: {} } }],
         },
         done_reason: 'stop',
       },
@@ -328,7 +334,14 @@ describe('ollama stream translation', () => {
     const { out, t } = translate([textStream], true);
     const ev = events(out);
     expect(ev.slice(0, 4)).toEqual(expectedText.slice(0, 4).map((c) => ({ ...(c as object), usage: null })));
-    expect(ev[4]).toEqual({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: CREATED, model: 'llama3.2', choices: [], usage: { prompt_tokens: 26, completion_tokens: 3, total_tokens: 29 } });
+    expect(ev[4]).toEqual({
+      id: 'chatcmpl-test',
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model: 'llama3.2',
+      choices: [],
+      usage: { prompt_tokens: 26, completion_tokens: 3, total_tokens: 29 },
+    });
     expect(ev[5]).toBe('[DONE]');
     expect(t.usage).toEqual({ promptTokens: 26, completionTokens: 3 });
     expect(translate([textStream]).t.usage).toEqual({ promptTokens: 26, completionTokens: 3 });
@@ -351,13 +364,7 @@ describe('ollama stream translation', () => {
 
   it('maps length, thinking, a last line without newline, and ignores lines after done', () => {
     const s = line({ content: '', thinking: 'let me see' }) + line({ content: 'abc' }) + doneLine('length').trimEnd();
-    expect(events(translate([s]).out)).toEqual([
-      chunk({ role: 'assistant', content: '' }),
-      chunk({ reasoning_content: 'let me see' }),
-      chunk({ content: 'abc' }),
-      chunk({}, 'length'),
-      '[DONE]',
-    ]);
+    expect(events(translate([s]).out)).toEqual([chunk({ role: 'assistant', content: '' }), chunk({ reasoning_content: 'let me see' }), chunk({ content: 'abc' }), chunk({}, 'length'), '[DONE]']);
     expect(events(translate([doneLine() + line({ content: 'late' })]).out)).toEqual([chunk({ role: 'assistant', content: '' }), chunk({}, 'stop'), '[DONE]']);
   });
 

@@ -48,7 +48,20 @@ describe('session affinity', () => {
 
 describe('prompt estimate', () => {
   it('counts text in strings and text parts, about 4 characters a token', () => {
-    expect(estimatePromptTokens({ messages: [{ role: 'user', content: 'x'.repeat(40) }, { role: 'user', content: [{ type: 'text', text: 'y'.repeat(8) }, { type: 'image_url', image_url: { url: 'data:...' } }] }] })).toBe(12);
+    expect(
+      estimatePromptTokens({
+        messages: [
+          { role: 'user', content: 'x'.repeat(40) },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'y'.repeat(8) },
+              { type: 'image_url', image_url: { url: 'data:...' } },
+            ],
+          },
+        ],
+      }),
+    ).toBe(12);
     expect(estimatePromptTokens({ prompt: ['abcd', 'efgh'] })).toBe(2);
     expect(requestedMaxTokens({ max_tokens: 50 })).toBe(50);
     expect(requestedMaxTokens({ max_completion_tokens: 70, max_tokens: 50 })).toBe(70);

@@ -49,8 +49,7 @@ const req = (extra: Partial<StrategyRequest> = {}): StrategyRequest => ({
 
 const names = (out: Candidate[]): string[] => out.map((c) => c.provider);
 
-const run = (s: Strategy, candidates: Candidate[], snapshot: RoutingSnapshot, request = req()): string[] =>
-  names(s({ candidates, request, snapshot }));
+const run = (s: Strategy, candidates: Candidate[], snapshot: RoutingSnapshot, request = req()): string[] => names(s({ candidates, request, snapshot }));
 
 describe('cost strategy', () => {
   const candidates = [cand('a', 0), cand('b', 1), cand('c', 2), cand('d', 3)];

@@ -2,16 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ProviderConfig } from '../../src/config/schema.js';
 import { isLoopback } from '../../src/http/auth.js';
 import { resolveCandidates } from '../../src/routing/candidates.js';
 import { loadStrategy } from '../../src/routing/strategy-loader.js';
-import type { ProviderConfig } from '../../src/config/schema.js';
 import priority from '../../strategies/priority.js';
 
-const p = (name: string, extra: Partial<ProviderConfig> = {}): [string, ProviderConfig] => [
-  name,
-  { name, type: 'openai', base_url: 'http://x/v1', timeout_ms: 1000, weight: 1, ...extra },
-];
+const p = (name: string, extra: Partial<ProviderConfig> = {}): [string, ProviderConfig] => [name, { name, type: 'openai', base_url: 'http://x/v1', timeout_ms: 1000, weight: 1, ...extra }];
 
 describe('planning candidates', () => {
   const providers = new Map([
@@ -50,7 +47,16 @@ describe('strategies', () => {
     writeFileSync(join(dir, 'named.mjs'), 'export function order({ candidates }) { return candidates; }\n');
     writeFileSync(join(dir, 'wrong.mjs'), 'export const nothing = 1;\n');
     const reverse = await loadStrategy('./reverse.mjs', dir);
-    expect(reverse({ candidates: [{ provider: 'a', model: 'm', chainIndex: 0 }, { provider: 'b', model: 'm', chainIndex: 1 }], request: { model: 'm', stream: false, estimatedPromptTokens: 1 }, snapshot: { now: 0, providers: new Map(), price: () => undefined, random: () => 0.5 } })[0]!.provider).toBe('b');
+    expect(
+      reverse({
+        candidates: [
+          { provider: 'a', model: 'm', chainIndex: 0 },
+          { provider: 'b', model: 'm', chainIndex: 1 },
+        ],
+        request: { model: 'm', stream: false, estimatedPromptTokens: 1 },
+        snapshot: { now: 0, providers: new Map(), price: () => undefined, random: () => 0.5 },
+      })[0]!.provider,
+    ).toBe('b');
     expect(typeof (await loadStrategy(join(dir, 'named.mjs'), '/'))).toBe('function');
     await expect(loadStrategy('./wrong.mjs', dir)).rejects.toThrow(/must export a function/);
     await expect(loadStrategy('./absent.mjs', dir)).rejects.toThrow(/not found/);

@@ -172,7 +172,10 @@ async function sameForEverySplit(run: Run, input: string): Promise<Summary> {
 const anthropicEvents = (() => {
   const ev = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
   return [
-    ev({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }),
+    ev({
+      type: 'message_start',
+      message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } },
+    }),
     ev({ type: 'ping' }),
     ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     ...TEXT.map((text) => ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })),

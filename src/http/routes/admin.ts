@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
+import { gatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isLoopback, matchesAnyKey } from '../auth.js';
-import { gatewayError } from '../../core/errors.js';
 import { errorJson } from '../errors.js';
 import { healthReport } from './ops.js';
 

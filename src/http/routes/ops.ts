@@ -1,11 +1,11 @@
 import type { Hono } from 'hono';
-import type { Gateway } from '../../gateway.js';
-import type { AppEnv } from '../app.js';
-import { isOutage } from '../../providers/status-pages.js';
 import { gatewayError } from '../../core/errors.js';
-import { errorJson } from '../errors.js';
+import type { Gateway } from '../../gateway.js';
+import { isOutage } from '../../providers/status-pages.js';
+import { GROUPS, type GroupBy, PERIODS, type Period } from '../../telemetry/usage-ledger.js';
+import type { AppEnv } from '../app.js';
 import { matchesAnyKey } from '../auth.js';
-import { GROUPS, PERIODS, type GroupBy, type Period } from '../../telemetry/usage-ledger.js';
+import { errorJson } from '../errors.js';
 
 const json = { 'content-type': 'application/json' };
 

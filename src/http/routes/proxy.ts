@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { gatewayError, type ApiError } from '../../core/errors.js';
+import { type ApiError, gatewayError } from '../../core/errors.js';
+import { headerValue } from '../../core/header-value.js';
 import type { RouteOptions } from '../../core/request.js';
-import { serve, type Outcome } from '../../core/serve.js';
+import { type Outcome, serve } from '../../core/serve.js';
 import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { sendJson } from '../../respond/json.js';
@@ -9,7 +10,6 @@ import { pipeStream } from '../../respond/stream.js';
 import { Cancel } from '../../routing/cancel.js';
 import type { Usage } from '../../telemetry/usage.js';
 import { validateRequest } from '../../validate/validate.js';
-import { headerValue } from '../../core/header-value.js';
 import { writeError } from '../errors.js';
 import { finishRequest, type Preflight } from '../preflight.js';
 import { readBody } from '../read-body.js';

@@ -1,0 +1,51 @@
+/**
+ * The package root: `import type { ... } from 'switchyard'`.
+ *
+ * For now it exports types only: what a custom strategy is written against, and the shape of a loaded
+ * config. A custom strategy is a module whose default export (or `order` export) orders the candidates
+ * from an in-process snapshot; name its file in `routing.strategy` (or a route's `strategy`):
+ *
+ * ```ts
+ * // cheapest-healthy.ts, compiled to cheapest-healthy.js; config: `routing: { strategy: ./cheapest-healthy.js }`
+ * import type { Candidate, Strategy } from 'switchyard';
+ *
+ * const cheapestHealthy: Strategy = ({ candidates, snapshot }) => {
+ *   const cost = (c: Candidate) => snapshot.price(c.provider, c.model)?.output ?? Number.POSITIVE_INFINITY;
+ *   const closed = (c: Candidate) => (snapshot.providers.get(c.provider)?.state === 'closed' ? 0 : 1);
+ *   // Return every candidate once, reordered: never drop or invent one.
+ *   return [...candidates].sort((a, b) => closed(a) - closed(b) || cost(a) - cost(b) || a.chainIndex - b.chainIndex);
+ * };
+ * export default cheapestHealthy;
+ * ```
+ */
+
+export type {
+  /** A provider's `capabilities`: what its models accept (vision, tools, JSON mode) and their context window. */
+  Capabilities,
+  /** A validated config file (`config.yaml`), with every default applied. */
+  Config,
+  /** One entry of `providers` in a validated config. */
+  ProviderConfig,
+  /** A provider's `tls` settings for its upstream connections (CA, client certificate, server name). */
+  UpstreamTlsConfig,
+} from './config/schema.js';
+export type {
+  /** A circuit breaker's state as reported by `/health` and seen by strategies: `closed`, `open` or `half_open`. */
+  CircuitState,
+} from './routing/circuit-breaker.js';
+export type {
+  /** One way to serve a request: a provider, the upstream model, the provider's position in the chain. */
+  Candidate,
+  /** A model's price in USD per million input and output tokens. */
+  Price,
+  /** One provider in the snapshot: breaker state, recent counts, latency medians, weight, rate-limit headroom. */
+  ProviderView,
+  /** The in-process picture a strategy decides from (providers, prices, clock, randomness); never read from Redis. */
+  RoutingSnapshot,
+  /** A strategy: a pure function that orders the candidates of one request (no I/O, no clock but the snapshot's). */
+  Strategy,
+  /** What a strategy receives: the candidates, a summary of the request and the routing snapshot. */
+  StrategyInput,
+  /** The request as a strategy sees it: model, stream flag, estimated prompt tokens, `max_tokens`. */
+  StrategyRequest,
+} from './routing/strategy.js';
