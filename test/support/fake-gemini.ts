@@ -1,8 +1,9 @@
 /**
  * A fake Google Gemini API on loopback, speaking its real wire format: `models/{model}:generateContent`
  * (JSON), `:streamGenerateContent?alt=sse` (SSE of whole GenerateContentResponse objects, CRLF-separated,
- * no end marker; without `alt=sse` one JSON array), and Google's error envelope. Faults are queued per
- * request like FakeUpstream's.
+ * no end marker; without `alt=sse` one JSON array), `:batchEmbedContents` (`{embeddings: [{values}]}`,
+ * the request checked as Google checks it), and Google's error envelope. Faults are queued per request
+ * like FakeUpstream's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerCommonFault, type Chunking, FakeServer, type ReceivedRequest, sendJson, sendStatus, sleep, writeChunked, writeStream } from './fake-server.js';
@@ -29,7 +30,9 @@ export type GeminiFault =
   | { kind: 'truncate_after_chunks'; chunks: number }
   /** Stream: this many events, then `data: {"error": …}` and the end. */
   | { kind: 'error_event_after_chunks'; chunks: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** batchEmbedContents: answers these vectors as they are (whatever was asked). */
+  | { kind: 'embeddings'; vectors: number[][] };
 
 export interface GeminiRequestRecord extends ReceivedRequest {
   model: string;
@@ -50,6 +53,17 @@ const STATUS_NAMES: Record<number, string> = {
 const GOOGLE_JSON = 'application/json; charset=UTF-8';
 
 export const FAKE_USAGE = { promptTokenCount: 11, candidatesTokenCount: 4 };
+
+/** The size of a fake embedding when the request sets no `outputDimensionality` (the real models give 768 to 3072). */
+export const GEMINI_EMBED_DIMENSIONS = 6;
+
+/**
+ * The fake's embedding of the `index`-th text of a batch: `[index, characters, 0.5, 0.25, 0.125, …]`
+ * (float32-exact), cut to `dimensions`.
+ */
+export function fakeGeminiVector(index: number, text: string, dimensions = GEMINI_EMBED_DIMENSIONS): number[] {
+  return Array.from({ length: dimensions }, (_, k) => (k === 0 ? index : k === 1 ? [...text].length : 2 ** -(k - 1)));
+}
 
 export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
   private seq = 0;
@@ -72,13 +86,14 @@ export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
   }
 
   protected handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void {
-    const m = /^\/v1beta\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(path);
+    const m = /^\/v1beta\/models\/([^/:?]+):(generateContent|streamGenerateContent|batchEmbedContents)(\?.*)?$/.exec(path);
     this.requests.push({ path, headers: req.headers, body, model: m?.[1] ?? '', stream: m?.[2] === 'streamGenerateContent' });
     if (!m || req.method !== 'POST') return sendGoogleJson(res, 404, googleError(404, `${this.name}: no route for ${req.method ?? ''} ${path.split('?')[0] ?? ''}`));
     if (this.expectKey !== undefined && req.headers['x-goog-api-key'] !== this.expectKey) {
       return sendGoogleJson(res, 400, googleError(400, 'API key not valid. Please pass a valid API key.', undefined, 'API_KEY_INVALID'));
     }
     const fault = this.nextFault();
+    if (m[2] === 'batchEmbedContents') return void this.embed(decodeURIComponent(m[1]!), body, fault, req, res);
     const stream = m[2] === 'streamGenerateContent';
     void this.respond(decodeURIComponent(m[1]!), stream, stream && /[?&]alt=sse(&|$)/.test(m[3] ?? ''), fault, req, res);
   }
@@ -118,6 +133,22 @@ export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
     await writeStream(req, res, chunks, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
 
+  /** `batchEmbedContents`: the batch checked as Google checks it, then one vector per request. */
+  private async embed(model: string, body: Record<string, unknown>, fault: GeminiFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerCommonFault(fault, req, res)) return;
+    if (fault.kind === 'status') {
+      const error = googleError(fault.status, `${this.name} says ${fault.status}`, fault.googleStatus, fault.reason, fault.retryDelay);
+      return sendStatus(res, fault.status, { 'content-type': fault.contentType ?? GOOGLE_JSON }, fault.retryAfter, fault.body ?? JSON.stringify(error));
+    }
+    if (fault.kind === 'ok' && fault.delayMs) await sleep(fault.delayMs);
+    const problem = embedRequestProblem(model, body);
+    if (problem) return sendGoogleJson(res, 400, googleError(400, problem));
+    if (fault.kind === 'embeddings') return sendGoogleJson(res, 200, { embeddings: fault.vectors.map((values) => ({ values })) });
+    const requests = body.requests as EmbedContentRequest[];
+    const embeddings = requests.map((r, i) => ({ values: fakeGeminiVector(i, r.content.parts.map((p) => p.text).join(''), r.outputDimensionality) }));
+    return sendGoogleJson(res, 200, { embeddings });
+  }
+
   /** The GenerateContentResponse objects of one answer: one whole object, or the stream's events. */
   private answer(model: string, fault: GeminiFault, stream: boolean): Array<Record<string, unknown>> {
     const responseId = `resp-${this.name}-${++this.seq}`;
@@ -148,6 +179,32 @@ export class FakeGemini extends FakeServer<GeminiFault, GeminiRequestRecord> {
     const words = text.split(/(?=\s)/);
     return words.map((w, i) => (i === words.length - 1 ? event([{ text: w }], finishReason, true) : event([{ text: w }])));
   }
+}
+
+interface EmbedContentRequest {
+  model: string;
+  content: { parts: Array<{ text: string }> };
+  outputDimensionality?: number;
+}
+
+/** Why Google would refuse a `batchEmbedContents` body for `model` (the URL's), in its words; undefined: it would not. */
+function embedRequestProblem(model: string, body: Record<string, unknown>): string | undefined {
+  const requests = body.requests;
+  if (!Array.isArray(requests) || requests.length === 0) return '* BatchEmbedContentsRequest.requests: at least one request is required.';
+  if (requests.length > 100) return '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch';
+  for (const [i, r] of requests.entries()) {
+    const at = `BatchEmbedContentsRequest.requests[${i}]`;
+    if (typeof r !== 'object' || r === null) return `* ${at}: must be an object`;
+    const { model: named, content, outputDimensionality } = r as Record<string, unknown>;
+    if (named !== `models/${model}`) return `* ${at}.model: Model names must match the model in the URL (models/${model}), got ${JSON.stringify(named)}`;
+    const parts = (content as { parts?: unknown } | undefined)?.parts;
+    if (!Array.isArray(parts) || parts.length === 0) return `* ${at}.content.parts: contents.parts must not be empty.`;
+    if (!parts.every((p: unknown) => typeof (p as { text?: unknown } | null)?.text === 'string')) return `* ${at}.content.parts: only text parts can be embedded`;
+    if (outputDimensionality !== undefined && !(Number.isInteger(outputDimensionality) && (outputDimensionality as number) > 0)) {
+      return `* ${at}.output_dimensionality: must be a positive integer`;
+    }
+  }
+  return undefined;
 }
 
 export function googleError(code: number, message: string, status?: string, reason?: string, retryDelay?: string) {

@@ -1,8 +1,9 @@
 /**
  * A fake Ollama server on loopback speaking the native API: `POST /api/chat` answering Ollama's JSON
  * or its NDJSON stream (`application/x-ndjson`, one object per line, a final `done: true` line with
- * counters, no `[DONE]`), errors as `{"error": "..."}` with Ollama's statuses, and gin's plain-text
- * 404 for other paths. Faults are queued per request, like FakeUpstream.
+ * counters, no `[DONE]`), `POST /api/embed` (`{model, embeddings: [[...]], prompt_eval_count}`, the
+ * request checked as Ollama checks it), errors as `{"error": "..."}` with Ollama's statuses, and gin's
+ * plain-text 404 for other paths. Faults are queued per request, like FakeUpstream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerCommonFault, type Chunking, FakeServer, type ReceivedRequest, sendJson, sendStatus, sleep, writeChunked, writeStream } from './fake-server.js';
@@ -40,7 +41,9 @@ export type OllamaFault =
   /** 200 with a body that is not JSON. */
   | { kind: 'malformed' }
   /** Never answer. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** /api/embed: answers these vectors as they are (whatever was asked). */
+  | { kind: 'embeddings'; vectors: number[][] };
 
 export type ReceivedOllamaRequest = ReceivedRequest;
 
@@ -48,6 +51,19 @@ const OLLAMA_JSON = 'application/json; charset=utf-8';
 
 export const PROMPT_EVAL_COUNT = 26;
 export const EVAL_COUNT = 7;
+
+/** The size of a fake embedding when the request sets no `dimensions`. */
+export const OLLAMA_EMBED_DIMENSIONS = 4;
+
+/** The fake's embedding of the `index`-th input: `[index, 0.25, 0.25, …]` (float32-exact), cut to `dimensions`. */
+export function fakeOllamaVector(index: number, dimensions = OLLAMA_EMBED_DIMENSIONS): number[] {
+  return Array.from({ length: dimensions }, (_, k) => (k === 0 ? index : 0.25));
+}
+
+/** What the fake reports as `prompt_eval_count` for these inputs: one token per word. */
+export function fakeOllamaTokens(texts: readonly string[]): number {
+  return texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
+}
 
 export class FakeOllama extends FakeServer<OllamaFault, ReceivedOllamaRequest> {
   private constructor(name: string) {
@@ -69,6 +85,7 @@ export class FakeOllama extends FakeServer<OllamaFault, ReceivedOllamaRequest> {
   }
 
   private async respond(path: string, body: Record<string, unknown>, fault: OllamaFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'POST' && path === '/api/embed') return this.embed(body, fault, req, res);
     if (req.method !== 'POST' || path !== '/api/chat') {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('404 page not found');
@@ -115,6 +132,25 @@ export class FakeOllama extends FakeServer<OllamaFault, ReceivedOllamaRequest> {
             ? { at: fault.lines }
             : undefined;
     await writeStream(req, res, lines, stop, { chunkDelayMs: ok?.chunkDelayMs, write: ok?.splitLines ? (line) => writeSplit(res, line) : undefined });
+  }
+
+  /** `/api/embed`: the request checked as Ollama checks it, then one vector per input. */
+  private async embed(body: Record<string, unknown>, fault: OllamaFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerCommonFault(fault, req, res, '<html>bad gateway</html>')) return;
+    if (fault.kind === 'status') {
+      return sendStatus(res, fault.status, { 'content-type': OLLAMA_JSON }, fault.retryAfter, fault.body ?? JSON.stringify({ error: fault.error ?? `${this.name} says ${fault.status}` }));
+    }
+    if (fault.kind === 'ok' && fault.delayMs) await sleep(fault.delayMs);
+    const { model, input, dimensions } = body;
+    if (typeof model !== 'string' || model === '') return sendJson(res, 400, { error: 'model is required' }, {}, OLLAMA_JSON);
+    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((t: unknown) => typeof t === 'string') ? (input as string[]) : undefined;
+    if (!texts) return sendJson(res, 400, { error: 'invalid input type' }, {}, OLLAMA_JSON);
+    if (dimensions !== undefined && !(Number.isInteger(dimensions) && (dimensions as number) > 0)) {
+      return sendJson(res, 400, { error: 'dimensions must be a positive integer' }, {}, OLLAMA_JSON);
+    }
+    const embeddings = fault.kind === 'embeddings' ? fault.vectors : texts.map((_, i) => fakeOllamaVector(i, dimensions as number | undefined));
+    const counters = { total_duration: 14143917, load_duration: 1019500, prompt_eval_count: fakeOllamaTokens(texts) };
+    return sendJson(res, 200, { model, embeddings, ...counters }, {}, OLLAMA_JSON);
   }
 }
 

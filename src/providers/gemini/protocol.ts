@@ -3,16 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { isObject } from '../translating/guards.js';
 import type { AnswerContext, ProtocolDefinition } from '../translating/protocol.js';
 import { tryMapRequest } from '../translating/request-mapping.js';
+import { fromGeminiEmbeddings, toGeminiEmbedRequest } from './embeddings.js';
 import { toGeminiRequest } from './request.js';
 import { fromGeminiResponse, googleError, type ResponseContext } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
-import type { GeminiRequest, GeminiResponse } from './wire.js';
+import { type GeminiEmbedRequest, type GeminiRequest, type GeminiResponse, geminiModelName } from './wire.js';
 
 /**
- * `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`. The key travels in
- * `x-goog-api-key`, never in the URL (URLs end up in logs).
+ * `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`; embeddings through
+ * `models/{model}:batchEmbedContents`. The key travels in `x-goog-api-key`, never in the URL (URLs end
+ * up in logs).
  */
-export const geminiProtocol: ProtocolDefinition<GeminiRequest> = {
+export const geminiProtocol: ProtocolDefinition<GeminiRequest, GeminiEmbedRequest> = {
   streamMediaType: 'text/event-stream',
   // base_url carries the API version (…/v1beta); a bare host gets the SDK's default.
   basePath: (pathname) => pathname.replace(/\/+$/, '') || '/v1beta',
@@ -26,6 +28,11 @@ export const geminiProtocol: ProtocolDefinition<GeminiRequest> = {
     return { translator, usage: () => translator.usage() };
   },
   translateError: googleError,
+  embeddings: {
+    callPath: (base, model) => `${base}/${modelPath(model)}:batchEmbedContents`,
+    translateRequest: (body) => tryMapRequest(() => toGeminiEmbedRequest(body)),
+    translateAnswer: (answer, ctx) => fromGeminiEmbeddings(answer, ctx.sent),
+  },
 };
 
 /** Gemini gives no completion id and may give no call ids: random ones, as OpenAI's look. */
@@ -40,7 +47,7 @@ function responseContext(ctx: AnswerContext): ResponseContext {
 
 /** `gemini-2.5-flash` → `models/gemini-2.5-flash`; `models/…` and `tunedModels/…` names stay as they are. */
 function modelPath(model: string): string {
-  const name = model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+  const name = geminiModelName(model);
   // Dot segments are escaped too: a model name must never walk the request to another path.
   return name
     .split('/')

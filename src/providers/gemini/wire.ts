@@ -85,3 +85,27 @@ export interface GoogleError {
  * next turn (newer models reject function calls replayed without it). The same marker LiteLLM uses.
  */
 export const THOUGHT_SIGNATURE_MARKER = '__thought__';
+
+/** One text to embed, as `batchEmbedContents` takes it (each request names the model of the URL). */
+export interface GeminiEmbedContentRequest {
+  model: string;
+  content: { parts: Array<{ text: string }> };
+  outputDimensionality?: number;
+}
+
+/** `POST models/{model}:batchEmbedContents` body. */
+export interface GeminiEmbedRequest {
+  requests: GeminiEmbedContentRequest[];
+}
+
+/**
+ * A model id as Gemini names it: `gemini-embedding-001` → `models/gemini-embedding-001`; `models/…` and
+ * `tunedModels/…` names stay as they are.
+ *
+ * @example
+ * geminiModelName('gemini-embedding-001');   // 'models/gemini-embedding-001'
+ * geminiModelName('tunedModels/mine-1');     // 'tunedModels/mine-1'
+ */
+export function geminiModelName(model: string): string {
+  return model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+}

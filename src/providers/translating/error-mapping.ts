@@ -61,11 +61,11 @@ export function notAnAnswer(message: string): MappedError {
 }
 
 /**
- * Whether a translated answer is an error rather than a completion.
+ * Whether a translated answer (a completion, embeddings) is an error rather than the answer.
  *
  * @example
  * isMappedError(notAnAnswer('no')); // true
  */
-export function isMappedError(answer: TranslatedAnswer): answer is MappedError {
+export function isMappedError<Answer extends { status: number; body: object }>(answer: Answer | MappedError): answer is MappedError {
   return 'error' in answer.body;
 }

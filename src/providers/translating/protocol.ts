@@ -1,11 +1,13 @@
 /**
- * What one provider protocol must say for `TranslatingAdapter` to serve OpenAI chat through it. Every
+ * What one provider protocol must say for `TranslatingAdapter` to serve OpenAI chat (and, when it
+ * defines them, embeddings) through it. Every
  * step that is the same for all protocols (sending, reading, parsing each answer once, include_usage,
  * answer headers, stream failures, key redaction) lives in the framework; a definition holds only
  * what differs, as functions that take parsed values and return values (no I/O).
  */
 import type { Usage } from '../../telemetry/usage.js';
 import type { OpenAIErrorObject } from '../openai-wire.js';
+import type { EmbeddingsAnswer } from './embeddings.js';
 import type { MappedError, TranslatedAnswer } from './error-mapping.js';
 import type { JsonObject } from './guards.js';
 import type { ResponseHeaders } from './headers.js';
@@ -61,7 +63,39 @@ export interface StreamTranslation {
 }
 
 /**
- * One provider protocol.
+ * What translating an embeddings answer needs besides the answer.
+ *
+ * @example
+ * const ctx: EmbeddingsContext<OllamaEmbedRequest> = { model: 'nomic-embed-text', nowMs: Date.now(), sent: { model: 'nomic-embed-text', input: 'hi' } };
+ */
+export interface EmbeddingsContext<ProviderEmbedRequest> extends AnswerContext {
+  /** The request as it was sent (what was embedded, for protocols whose answer does not say). */
+  sent: ProviderEmbedRequest;
+}
+
+/**
+ * A protocol's embeddings: its own call and both translations. The framework reads the answer, turns
+ * the vectors into OpenAI's list (float or base64, as asked) and maps errors with the protocol's
+ * `translateError`. A protocol without one is not a candidate for `POST /v1/embeddings`.
+ *
+ * @example
+ * const toyEmbeddings: EmbeddingsProtocol<{ texts: string[] }> = {
+ *   callPath: (base) => `${base}/embed`,
+ *   translateRequest: (body) => tryMapRequest(() => ({ texts: textInput(body.input, 'Toy').texts })),
+ *   translateAnswer: (answer, ctx) => ({ status: 200, body: { vectors: toyVectors(answer), promptTokens: ctx.sent.texts.length } }),
+ * };
+ */
+export interface EmbeddingsProtocol<ProviderEmbedRequest> {
+  /** The path of one embeddings call (query included) under `basePath`. */
+  callPath(basePath: string, model: string): string;
+  /** The client's OpenAI embeddings body (`model` already the upstream one) → the provider's, or why it cannot be sent. */
+  translateRequest(body: JsonObject): RequestTranslation<ProviderEmbedRequest>;
+  /** A 2xx answer, parsed once (undefined: not JSON) → the vectors in input order, or the error it amounts to. */
+  translateAnswer(answer: unknown, ctx: EmbeddingsContext<ProviderEmbedRequest>): EmbeddingsAnswer;
+}
+
+/**
+ * One provider protocol; `ProviderEmbedRequest` is the body of its embeddings call, when it has one.
  *
  * @example
  * const toy: ProtocolDefinition<{ prompt: string }> = {
@@ -75,7 +109,7 @@ export interface StreamTranslation {
  *   translateError: (status, body) => mappedError(status, isObject(body) ? String(body.error) : `HTTP ${status}`),
  * };
  */
-export interface ProtocolDefinition<ProviderRequest> {
+export interface ProtocolDefinition<ProviderRequest, ProviderEmbedRequest = never> {
   /** The `accept` of a streamed call (`text/event-stream`, `application/x-ndjson`). */
   readonly streamMediaType: string;
   /** The configured base URL's path → the path calls start from (computed once per adapter). */
@@ -96,4 +130,6 @@ export interface ProtocolDefinition<ProviderRequest> {
   derivedHeaders?(upstream: ResponseHeaders, nowMs: number): Record<string, string>;
   /** The OpenAI error for a translation failure reported in-band (default: server_error, upstream_stream_error). */
   inBandError?(err: StreamTranslationError): OpenAIErrorObject;
+  /** Embeddings, when the provider serves them (the adapter then lists the `embeddings` endpoint). */
+  readonly embeddings?: EmbeddingsProtocol<ProviderEmbedRequest>;
 }

@@ -1,7 +1,8 @@
 import type { ProviderConfig } from '../../config/schema.js';
 import { post, type UpstreamAgents } from '../http-client.js';
 import { jsonUpstreamResponse, readText, textUpstreamResponse } from '../respond-as-openai.js';
-import { CHAT_ONLY, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from '../types.js';
+import { CHAT_ONLY, type Endpoint, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from '../types.js';
+import { encodingFormat, toOpenAIEmbeddingList } from './embeddings.js';
 import { isMappedError, type MappedError, openAIErrorBody } from './error-mapping.js';
 import { isObject, parseJson } from './guards.js';
 import { answerHeaders, type ResponseHeaders } from './headers.js';
@@ -11,6 +12,7 @@ import type { UnsupportedRequest } from './request-mapping.js';
 import { pipeTranslated } from './translated-stream.js';
 
 const JSON_TYPE = 'application/json';
+const CHAT_AND_EMBEDDINGS: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/completions', 'embeddings']);
 
 /**
  * A `ProviderAdapter` for any protocol that is not OpenAI's: runs the steps every translating adapter
@@ -18,7 +20,8 @@ const JSON_TYPE = 'application/json';
  * translated (or refused with a 400 before anything goes upstream), sent through the provider's own
  * pooled agents (its TLS settings included), and the answer read and parsed once: a JSON answer or an
  * error body is handed to the definition as a value, a stream is translated as it arrives. Provider
- * text copied into errors has the call's key removed.
+ * text copied into errors has the call's key removed. Embeddings, when the definition has them, take
+ * the same path with the definition's own call and translations.
  *
  * @example
  * export class ToyAdapter extends TranslatingAdapter<ToyRequest> {
@@ -27,8 +30,9 @@ const JSON_TYPE = 'application/json';
  *   }
  * }
  */
-export class TranslatingAdapter<ProviderRequest> implements ProviderAdapter {
-  readonly endpoints = CHAT_ONLY;
+export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> implements ProviderAdapter {
+  /** Chat, plus embeddings when the protocol defines them. */
+  readonly endpoints: ReadonlySet<Endpoint>;
   private readonly url: URL;
   private readonly basePath: string;
   private readonly redaction = new KeyRedaction();
@@ -36,39 +40,26 @@ export class TranslatingAdapter<ProviderRequest> implements ProviderAdapter {
   constructor(
     readonly config: ProviderConfig,
     private readonly agents: UpstreamAgents,
-    private readonly protocol: ProtocolDefinition<ProviderRequest>,
+    private readonly protocol: ProtocolDefinition<ProviderRequest, ProviderEmbedRequest>,
   ) {
     this.url = new URL(config.base_url);
     this.basePath = protocol.basePath(this.url.pathname);
+    this.endpoints = protocol.embeddings ? CHAT_AND_EMBEDDINGS : CHAT_ONLY;
   }
 
-  async send(call: UpstreamCall): Promise<UpstreamResponse> {
+  send(call: UpstreamCall): Promise<UpstreamResponse> {
+    return call.endpoint === 'embeddings' ? this.embed(call) : this.chat(call);
+  }
+
+  private async chat(call: UpstreamCall): Promise<UpstreamResponse> {
     const protocol = this.protocol;
     const request = protocol.translateRequest(call.body, call.stream);
     if (!request.ok) return refusedRequest(request);
-    const model = typeof call.body.model === 'string' ? call.body.model : '';
-    const res = await post({
-      agents: this.agents,
-      url: this.url,
-      path: protocol.callPath(this.basePath, { model, stream: call.stream }),
-      headers: {
-        'content-type': JSON_TYPE,
-        accept: call.stream ? protocol.streamMediaType : JSON_TYPE,
-        'x-request-id': call.requestId,
-        ...protocol.requestHeaders(call.apiKey),
-      },
-      body: JSON.stringify(request.body),
-      cancel: call.cancel,
-      idleTimeoutMs: call.idleTimeoutMs,
-    });
-    const nowMs = Date.now();
-    const redact = this.redaction.of(call.apiKey);
-    const derived = protocol.derivedHeaders?.(res.headers, nowMs);
-
-    if (res.status < 200 || res.status >= 300) {
-      const error = protocol.translateError(res.status, parseJson(await readText(res.body)));
-      return errorAnswer(error, res.headers, derived, redact);
-    }
+    const model = modelOf(call.body);
+    const path = protocol.callPath(this.basePath, { model, stream: call.stream });
+    const ex = await this.exchange(call, path, request.body, call.stream ? protocol.streamMediaType : JSON_TYPE);
+    if (ex.failed) return ex.failed;
+    const { res, nowMs, derived, redact } = ex;
     if (call.stream) {
       const { translator, usage } = protocol.startStream({ model, nowMs, includeUsage: includesUsage(call.body) });
       const body = pipeTranslated(res.body, translator, { redact, inBandError: protocol.inBandError });
@@ -78,7 +69,55 @@ export class TranslatingAdapter<ProviderRequest> implements ProviderAdapter {
     if (isMappedError(answer)) return errorAnswer(answer, res.headers, derived, redact);
     return jsonUpstreamResponse(200, answer.body, answerHeaders(res.headers, JSON_TYPE, derived));
   }
+
+  /** Embeddings: the protocol's own call; its vectors become OpenAI's list, encoded as the client asked. */
+  private async embed(call: UpstreamCall): Promise<UpstreamResponse> {
+    const embeddings = this.protocol.embeddings;
+    // Not offered by the planner (not in `endpoints`); a 404 fails over without counting, should it happen.
+    if (!embeddings) return jsonUpstreamResponse(404, openAIErrorBody('This provider does not serve embeddings.', 'invalid_request_error', 'unsupported_endpoint'), { 'content-type': JSON_TYPE });
+    const request = embeddings.translateRequest(call.body);
+    if (!request.ok) return refusedRequest(request);
+    const model = modelOf(call.body);
+    const ex = await this.exchange(call, embeddings.callPath(this.basePath, model), request.body, JSON_TYPE);
+    if (ex.failed) return ex.failed;
+    const { res, nowMs, derived, redact } = ex;
+    const answer = embeddings.translateAnswer(parseJson(await readText(res.body)), { model, nowMs, sent: request.body });
+    if (isMappedError(answer)) return errorAnswer(answer, res.headers, derived, redact);
+    const list = toOpenAIEmbeddingList(answer.body, { model, encodingFormat: encodingFormat(call.body) });
+    return jsonUpstreamResponse(200, list, answerHeaders(res.headers, JSON_TYPE, derived));
+  }
+
+  /** Sends one translated request; a non-2xx answer comes back already translated, as `failed`. */
+  private async exchange(call: UpstreamCall, path: string, body: unknown, accept: string): Promise<Exchange> {
+    const res = await post({
+      agents: this.agents,
+      url: this.url,
+      path,
+      headers: { 'content-type': JSON_TYPE, accept, 'x-request-id': call.requestId, ...this.protocol.requestHeaders(call.apiKey) },
+      body: JSON.stringify(body),
+      cancel: call.cancel,
+      idleTimeoutMs: call.idleTimeoutMs,
+    });
+    const nowMs = Date.now();
+    const redact = this.redaction.of(call.apiKey);
+    const derived = this.protocol.derivedHeaders?.(res.headers, nowMs);
+    if (res.status >= 200 && res.status < 300) return { res, nowMs, redact, derived };
+    const error = this.protocol.translateError(res.status, parseJson(await readText(res.body)));
+    return { res, nowMs, redact, derived, failed: errorAnswer(error, res.headers, derived, redact) };
+  }
 }
+
+/** One upstream exchange: the provider's answer, when it came, and what translating it needs. */
+interface Exchange {
+  res: UpstreamResponse;
+  nowMs: number;
+  redact: Redact;
+  derived: Record<string, string> | undefined;
+  /** A non-2xx answer, translated: the adapter's answer as it is. */
+  failed?: UpstreamResponse;
+}
+
+const modelOf = (body: Record<string, unknown>): string => (typeof body.model === 'string' ? body.model : '');
 
 /**
  * Whether the client asked for the usage chunk (`stream_options.include_usage: true`, nothing else).
