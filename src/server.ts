@@ -1,12 +1,11 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, type LoadedConfig, loadConfigFile } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import { gatewayError } from './core/errors.js';
-import { Gateway, type RuntimeControls } from './gateway.js';
-import { createRequestListener } from './http/app.js';
+import type { Gateway } from './gateway.js';
 import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
+import { LiveGateway, reportLoad } from './live-gateway.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 
 export interface RunningGateway {
@@ -36,62 +35,48 @@ export interface StartOptions {
 /** Builds the gateway and listens. Resolves once the port is bound. */
 export async function startGateway(loaded: LoadedConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(loaded.config.logging.level);
-  const report = (l: LoadedConfig) => {
-    for (const w of l.warnings) logger.warn({ source: l.source }, w);
-    for (const n of l.notes) logger.info({ source: l.source }, n);
-  };
-  report(loaded);
+  reportLoad(logger, loaded);
   const gatewayOptions = { logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.random ? { random: options.random } : {}) };
-  const fromFile = loaded.source !== '(inline)';
-  const portOverride = options.port;
-
-  let reloading: Promise<{ ok: true } | { ok: false; error: string }> | undefined;
-  const controls: RuntimeControls = {
-    reload: () => (reloading ??= doReload().finally(() => (reloading = undefined))),
-  };
-  let active = await Gateway.create(loaded, gatewayOptions, undefined, controls);
-  let listener = createRequestListener(active);
-  const retiring = new Set<Gateway>();
+  const live = await LiveGateway.start(loaded, gatewayOptions, options.port);
   let draining = false;
+  const server = createHttpServer(loaded.config.server, (req, res) => {
+    if (!draining) return live.handle(req, res);
+    req.resume();
+    live.active.metrics.rejected.labels('draining').inc();
+    writeError(res, gatewayError('shutting_down', 'The gateway is shutting down.'), { connection: 'close', 'retry-after': 1 });
+  });
+  const host = options.host ?? loaded.config.server.host;
+  const bound = await listen(server, host, options.port ?? loaded.config.server.port);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  logger.info({ host, port: bound, providers: [...live.active.chain], strategy: loaded.config.routing.strategy }, 'switchyard listening');
+  if (options.watch ?? true) live.watch();
 
-  /** The file's text at the last load: the watch reloads only when it differs (a poll may see one write twice). */
-  let lastText = fromFile ? readText(loaded.source) : undefined;
+  let stopped: Promise<void> | undefined;
+  const shutdown = (timeoutMs = live.active.config.server.shutdown_timeout_seconds * 1000): Promise<void> =>
+    (stopped ??= (async () => {
+      draining = true;
+      live.unwatch();
+      await drain(server, live, logger, timeoutMs);
+      await live.active.close();
+      logger.info('stopped');
+      logger.flush();
+    })());
 
-  async function doReload(): Promise<{ ok: true } | { ok: false; error: string }> {
-    const at = new Date().toISOString();
-    if (!fromFile) return { ok: false, error: 'the config did not come from a file' };
-    lastText = readText(loaded.source);
-    try {
-      const next = loadConfigFile(loaded.source, portOverride === undefined ? {} : { portOverride });
-      report(next);
-      const gateway = await Gateway.create(next, gatewayOptions, active);
-      const previous = active;
-      active = gateway;
-      listener = createRequestListener(gateway); // in-flight requests finish on the gateway they started on
-      retiring.add(previous);
-      void previous.retire().finally(() => retiring.delete(previous));
-      controls.lastReload = { at, ok: true };
-      gateway.metrics.configReloads.labels('success').inc();
-      logger.info({ source: next.source, providers: [...gateway.chain] }, 'config reloaded');
-      return { ok: true };
-    } catch (err) {
-      const error = err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message;
-      controls.lastReload = { at, ok: false, error };
-      active.metrics.configReloads.labels('failure').inc();
-      logger.error({ source: loaded.source, error }, 'config reload refused: the previous config keeps serving');
-      return { ok: false, error };
-    }
-  }
-
-  const limits = loaded.config.server;
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (draining) {
-      req.resume();
-      active.metrics.rejected.labels('draining').inc();
-      return writeError(res, gatewayError('shutting_down', 'The gateway is shutting down.'), { connection: 'close', 'retry-after': 1 });
-    }
-    listener(req, res);
+  return {
+    get gateway() {
+      return live.active;
+    },
+    server,
+    port: bound,
+    url: `http://${shownHost}:${bound}`,
+    reload: () => live.reload(),
+    shutdown,
+    close: () => shutdown(0),
   };
+}
+
+/** The HTTP server, with the slow-client limits and parser errors answered in the envelope. */
+function createHttpServer(limits: LoadedConfig['config']['server'], onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const server = createServer(
     {
       keepAliveTimeout: 65_000,
@@ -103,67 +88,28 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
     onRequest,
   );
   server.on('clientError', answerClientError);
-  const host = options.host ?? loaded.config.server.host;
-  const port = options.port ?? loaded.config.server.port;
-  await new Promise<void>((resolve, reject) => {
+  return server;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve();
+      resolve((server.address() as AddressInfo).port);
     });
   });
-  const bound = (server.address() as AddressInfo).port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  logger.info({ host, port: bound, providers: [...active.chain], strategy: loaded.config.routing.strategy }, 'switchyard listening');
-
-  const watching = (options.watch ?? fromFile) && fromFile;
-  if (watching) {
-    watchFile(loaded.source, { interval: 500, persistent: false }, (cur, prev) => {
-      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
-      if (readText(loaded.source) !== lastText) void controls.reload();
-    });
-  }
-
-  let stopped: Promise<void> | undefined;
-  const shutdown = (timeoutMs = active.config.server.shutdown_timeout_seconds * 1000): Promise<void> =>
-    (stopped ??= (async () => {
-      draining = true;
-      if (watching) unwatchFile(loaded.source);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const inFlight = active.inFlight + [...retiring].reduce((n, g) => n + g.inFlight, 0);
-      logger.info({ inFlight, timeoutMs }, 'draining: no new requests; waiting for in-flight ones');
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        Promise.all([active.idle(), ...[...retiring].map((g) => g.idle())]).then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (!finished) logger.warn({ inFlight: active.inFlight }, 'shutdown deadline passed: closing the remaining connections');
-      server.closeAllConnections();
-      await closed;
-      await active.close();
-      logger.info('stopped');
-      logger.flush();
-    })());
-
-  return {
-    get gateway() {
-      return active;
-    },
-    server,
-    port: bound,
-    url: `http://${shownHost}:${bound}`,
-    reload: () => controls.reload(),
-    shutdown,
-    close: () => shutdown(0),
-  };
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** Stops accepting, waits for in-flight requests and streams up to the deadline, then closes every connection. */
+async function drain(server: Server, live: LiveGateway, logger: Logger, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  logger.info({ inFlight: live.inFlight, timeoutMs }, 'draining: no new requests; waiting for in-flight ones');
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([live.idle().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+  clearTimeout(timer);
+  if (!finished) logger.warn({ inFlight: live.inFlight }, 'shutdown deadline passed: closing the remaining connections');
+  server.closeAllConnections();
+  await closed;
 }

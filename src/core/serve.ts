@@ -1,5 +1,5 @@
 import type { Gateway } from '../gateway.js';
-import { type AttemptRecord, runAttempts } from '../routing/attempt-loop.js';
+import { type AttemptRecord, type LoopResult, runAttempts } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
 import type { Usage } from '../telemetry/usage.js';
@@ -57,24 +57,9 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   }
   const plan = planRoute(gateway, r, o);
   if ('status' in plan) return refused(plan, headers);
-
-  const estimate = plan.estimatedPromptTokens;
-  if (gateway.rateLimiter.enabled) {
-    const admission = gateway.rateLimiter.admit(o.client, estimate, gateway.clock());
-    Object.assign(headers, admission.headers);
-    if (!admission.ok) {
-      gateway.metrics.rejected.labels('rate_limited').inc();
-      headers['retry-after'] = admission.retryAfterS;
-      return refused(gatewayError('rate_limit_exceeded', `Rate limit reached on ${admission.which} per minute; try again in ${admission.retryAfterS}s.`), headers);
-    }
-  }
-  let lock: IdempotentRequest | undefined;
-  if (o.idempotencyKey !== undefined) {
-    const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), gateway.config.routing.request_timeout_ms);
-    if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
-    if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
-    lock = a.lock;
-  }
+  const admitted = await admit(gateway, r, o, plan.estimatedPromptTokens, headers);
+  if ('kind' in admitted) return admitted;
+  const { lock } = admitted;
 
   const result = await runAttempts<Served>(attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal));
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
@@ -89,39 +74,14 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     if (result.retryAfterMs !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
     return { kind: 'refused', error: exhaustedError(r.model, result), headers, tried: result.attempts };
   }
-
-  const { candidate, value: served } = result;
+  const { candidate } = result;
   const routing: Routing = { provider: candidate.provider, model: candidate.model, attempts, modelFallback: candidate.model !== plan.candidates[0]?.model, tried: result.attempts };
   Object.assign(headers, routingHeaders(routing));
+  const served = result.value;
   try {
     if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
-    if (result.kind === 'rejected' || served.kind === 'error') {
-      if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
-      if (served.retryAfter) headers['retry-after'] = served.retryAfter;
-      const keys = gateway.providers.get(routing.provider)?.keys;
-      const body = upstreamErrorEnvelope(served.body, served.status, (t) => keys?.redact(t) ?? t);
-      lock?.store(served.status, headers, body);
-      return { kind: 'answer', status: served.status, body, headers, routing };
-    }
-    if (served.kind === 'json') {
-      gateway.metrics.overhead.observe(Math.max(0, performance.now() - started - result.upstreamMs) / 1000);
-      lock?.store(served.status, headers, served.body);
-      result.finish('success');
-      accountUsage(gateway, o.client, routing, served.usage, estimate);
-      return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}) };
-    }
-    const ttft = performance.now() - started;
-    gateway.metrics.overhead.observe(Math.max(0, ttft - result.upstreamMs) / 1000);
-    gateway.metrics.recordFirstChunk(routing.provider, ttft);
-    gateway.measurements.recordFirstChunk(routing.provider, routing.model, ttft, gateway.clock());
-    const stream = new ServedStream(served, {
-      finish: result.finish,
-      ...(lock ? { lock } : {}),
-      headers,
-      account: (usage) => accountUsage(gateway, o.client, routing, usage, estimate),
-      onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
-    });
-    return { kind: 'stream', stream, headers, routing };
+    if (result.kind === 'rejected') return passBack(gateway, served, routing, headers, lock);
+    return deliver(gateway, result, { routing, headers, started, client: o.client, estimate: plan.estimatedPromptTokens, ...(lock ? { lock } : {}) });
   } catch (err) {
     // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
     if (served.kind === 'stream') served.stream.destroy();
@@ -129,6 +89,69 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     lock?.abandon();
     throw err;
   }
+}
+
+/** Admission: the caller's rate limit, then its Idempotency-Key (a repeat is answered from the store). */
+async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, estimate: number, headers: AnswerHeaders): Promise<Outcome | { lock?: IdempotentRequest }> {
+  if (gateway.rateLimiter.enabled) {
+    const admission = gateway.rateLimiter.admit(o.client, estimate, gateway.clock());
+    Object.assign(headers, admission.headers);
+    if (!admission.ok) {
+      gateway.metrics.rejected.labels('rate_limited').inc();
+      headers['retry-after'] = admission.retryAfterS;
+      return refused(gatewayError('rate_limit_exceeded', `Rate limit reached on ${admission.which} per minute; try again in ${admission.retryAfterS}s.`), headers);
+    }
+  }
+  if (o.idempotencyKey === undefined) return {};
+  const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), gateway.config.routing.request_timeout_ms);
+  if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
+  if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
+  return a.lock ? { lock: a.lock } : {};
+}
+
+/** An upstream error the caller gets as its own (not failed over), with the provider's keys removed. */
+function passBack(gateway: Gateway, served: Served, routing: Routing, headers: AnswerHeaders, lock: IdempotentRequest | undefined): Outcome {
+  if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
+  if (served.retryAfter) headers['retry-after'] = served.retryAfter;
+  const keys = gateway.providers.get(routing.provider)?.keys;
+  const body = upstreamErrorEnvelope(served.body, served.status, (t) => keys?.redact(t) ?? t);
+  lock?.store(served.status, headers, body);
+  return { kind: 'answer', status: served.status, body, headers, routing };
+}
+
+interface Delivery {
+  routing: Routing;
+  headers: AnswerHeaders;
+  started: number;
+  client: string;
+  estimate: number;
+  lock?: IdempotentRequest;
+}
+
+/** A served answer: a whole one is settled and accounted now, a stream when it ends. */
+function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: 'served' }>, d: Delivery): Outcome {
+  const { routing, headers, lock } = d;
+  const served = result.value;
+  const account = (usage: Usage | undefined) => accountUsage(gateway, d.client, routing, usage, d.estimate);
+  const elapsed = performance.now() - d.started;
+  gateway.metrics.overhead.observe(Math.max(0, elapsed - result.upstreamMs) / 1000);
+  if (served.kind === 'error') throw new Error('a served attempt carries an answer');
+  if (served.kind === 'json') {
+    lock?.store(served.status, headers, served.body);
+    result.finish('success');
+    account(served.usage);
+    return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}) };
+  }
+  gateway.metrics.recordFirstChunk(routing.provider, elapsed);
+  gateway.measurements.recordFirstChunk(routing.provider, routing.model, elapsed, gateway.clock());
+  const stream = new ServedStream(served, {
+    finish: result.finish,
+    ...(lock ? { lock } : {}),
+    headers,
+    account,
+    onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
+  });
+  return { kind: 'stream', stream, headers, routing };
 }
 
 function refused(error: ApiError, headers: AnswerHeaders): Outcome {
