@@ -11,6 +11,7 @@ import { finishRequest, type Preflight, preflight } from './preflight.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountModels } from './routes/models.js';
 import { mountOps } from './routes/ops.js';
+import { mountPassthrough } from './routes/passthrough.js';
 import { handleProxy } from './routes/proxy.js';
 
 export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string; preflight: Preflight } };
@@ -41,6 +42,7 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
+  mountPassthrough(app, gateway);
 
   app.notFound((c) => c.body(errorJson(gatewayError('unknown_url', `Unknown request URL: ${c.req.method} ${c.req.path}.`)), 404, json));
   app.onError((err, c) => {
