@@ -1,9 +1,10 @@
 import type { Gateway } from '../gateway.js';
+import type { UpstreamCall } from '../providers/types.js';
 import type { LoopOptions } from '../routing/attempt-loop.js';
 import type { Cancel } from '../routing/cancel.js';
 import { capabilitiesOf } from '../routing/capabilities.js';
 import type { Candidate } from '../routing/strategy.js';
-import { attemptUpstream, type Served } from '../routing/upstream-attempt.js';
+import { attemptUpstream, nativeRules, openAIRules, type Served } from '../routing/upstream-attempt.js';
 import type { CoreRequest } from './request.js';
 
 /**
@@ -46,25 +47,24 @@ export function attemptOptions(gateway: Gateway, r: CoreRequest, requestId: stri
       const apiKey = p.keys.pick(gateway.clock());
       lastKey.set(c.provider, apiKey);
       rate?.recordRequest(gateway.clock());
-      return attemptUpstream(
-        p.adapter,
-        {
-          endpoint: r.endpoint,
-          ...(c.model === r.model ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }),
-          stream: r.stream,
-          requestId,
-          cancel,
-          idleTimeoutMs: p.config.timeout_ms,
-          apiKey,
+      const hooks = {
+        onResponse: (status: number, headers: Record<string, string | string[] | undefined>, retryAfterMs: number | undefined) => {
+          rate?.recordHeaders(headers, gateway.clock());
+          p.keys.report(apiKey, status, gateway.clock(), retryAfterMs);
         },
-        {
-          onResponse: (status, headers, retryAfterMs) => {
-            rate?.recordHeaders(headers, gateway.clock());
-            p.keys.report(apiKey, status, gateway.clock(), retryAfterMs);
-          },
-          redact: (text) => p.keys.redact(text),
-        },
-      );
+        redact: (text: string) => p.keys.redact(text),
+      };
+      const same = c.model === r.model;
+      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs: p.config.timeout_ms, apiKey };
+      // A provider that speaks the caller's own protocol gets the caller's bytes; every other one the pivot.
+      const native = r.native && p.adapter.sendNative && p.adapter.nativeProtocols?.has(r.native.protocol) ? r.native : undefined;
+      if (native && p.adapter.sendNative) {
+        const body = same ? native.body : { ...native.body, model: c.model };
+        const sent = p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers });
+        return attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol));
+      }
+      const call: UpstreamCall = { ...common, endpoint: r.endpoint, ...(same ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }) };
+      return attemptUpstream(p.adapter.send(call), r.stream, hooks, openAIRules(call));
     },
     onAttempt: (c, outcome, ms, failedOver) => {
       gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());

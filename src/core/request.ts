@@ -1,4 +1,4 @@
-import type { Endpoint } from '../providers/types.js';
+import type { Endpoint, NativeProtocol } from '../providers/types.js';
 import type { Cancel } from '../routing/cancel.js';
 
 /** A validated request in the pivot format (OpenAI chat or completions), as every front door hands it to the core. */
@@ -10,6 +10,20 @@ export interface CoreRequest {
   raw?: Buffer;
   model: string;
   stream: boolean;
+  /**
+   * The caller's request in its own protocol, when a provider may speak it natively: such a provider
+   * gets these bytes untouched (only the model may change) and answers in that protocol; every other
+   * provider gets the pivot (`body`).
+   */
+  native?: NativeRequest;
+}
+
+export interface NativeRequest {
+  protocol: NativeProtocol;
+  body: Record<string, unknown>;
+  raw: Buffer;
+  /** Protocol headers to pass on (e.g. `anthropic-version`, `anthropic-beta`). */
+  headers: Record<string, string>;
 }
 
 /** How the caller wants this one request routed, and who it is. */

@@ -1,4 +1,5 @@
 import type { Gateway } from '../gateway.js';
+import type { NativeProtocol } from '../providers/types.js';
 import { type AttemptRecord, type LoopResult, runAttempts } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
@@ -37,8 +38,9 @@ export type Outcome =
   /** The caller went away before an answer. */
   | { kind: 'aborted'; attempts: number }
   /** A whole answer: the provider's JSON, or its error passed back as the caller's own (status >= 400). */
-  | { kind: 'answer'; status: number; body: Buffer; headers: AnswerHeaders; routing: Routing; usage?: Usage }
-  | { kind: 'stream'; stream: ServedStream; headers: AnswerHeaders; routing: Routing };
+  | { kind: 'answer'; status: number; body: Buffer; headers: AnswerHeaders; routing: Routing; usage?: Usage; native?: NativeProtocol }
+  /** `native`: the events are the provider's own protocol's (passed through), not OpenAI chunks. */
+  | { kind: 'stream'; stream: ServedStream; headers: AnswerHeaders; routing: Routing; native?: NativeProtocol };
 
 /**
  * Serves one validated request: plan -> admission (rate limit, idempotency) -> attempt loop over the
@@ -78,6 +80,8 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   const routing: Routing = { provider: candidate.provider, model: candidate.model, attempts, modelFallback: candidate.model !== plan.candidates[0]?.model, tried: result.attempts };
   Object.assign(headers, routingHeaders(routing));
   const served = result.value;
+  // Says the answer is in the caller's own protocol (passed through); kept with idempotent replays.
+  if (served.native) headers['x-switchyard-native'] = served.native;
   try {
     if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
     if (result.kind === 'rejected') return passBack(gateway, served, routing, headers, lock);
@@ -114,9 +118,11 @@ function passBack(gateway: Gateway, served: Served, routing: Routing, headers: A
   if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
   if (served.retryAfter) headers['retry-after'] = served.retryAfter;
   const keys = gateway.providers.get(routing.provider)?.keys;
-  const body = upstreamErrorEnvelope(served.body, served.status, (t) => keys?.redact(t) ?? t);
+  const redact = (t: string) => keys?.redact(t) ?? t;
+  // A native error is already in the caller's protocol: only the keys come out of it.
+  const body = served.native ? Buffer.from(redact(served.body.toString('utf8'))) : upstreamErrorEnvelope(served.body, served.status, redact);
   lock?.store(served.status, headers, body);
-  return { kind: 'answer', status: served.status, body, headers, routing };
+  return { kind: 'answer', status: served.status, body, headers, routing, ...(served.native ? { native: served.native } : {}) };
 }
 
 interface Delivery {
@@ -140,7 +146,7 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
     lock?.store(served.status, headers, served.body);
     result.finish('success');
     account(served.usage);
-    return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}) };
+    return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}), ...(served.native ? { native: served.native } : {}) };
   }
   gateway.metrics.recordFirstChunk(routing.provider, elapsed);
   gateway.measurements.recordFirstChunk(routing.provider, routing.model, elapsed, gateway.clock());
@@ -151,7 +157,7 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
     account,
     onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
   });
-  return { kind: 'stream', stream, headers, routing };
+  return { kind: 'stream', stream, headers, routing, ...(served.native ? { native: served.native } : {}) };
 }
 
 function refused(error: ApiError, headers: AnswerHeaders): Outcome {

@@ -5,9 +5,12 @@ import { routePath } from 'hono/route';
 import { gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
+import { serveMessages } from './anthropic/door.js';
 import { clientIdentity } from './auth.js';
 import { errorJson, writeError } from './errors.js';
-import { finishRequest, type Preflight, preflight } from './preflight.js';
+import { clientCredential, finishRequest, type Preflight, preflight } from './preflight.js';
+import { RESPONSES_PATH, serveResponses } from './responses/door.js';
+import { mountResponses } from './responses/routes.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountModels } from './routes/models.js';
 import { mountOps } from './routes/ops.js';
@@ -42,6 +45,7 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
+  mountResponses(app, gateway); // before the /v1/* pass-through
   mountPassthrough(app, gateway);
 
   app.notFound((c) => c.body(errorJson(gatewayError('unknown_url', `Unknown request URL: ${c.req.method} ${c.req.path}.`)), 404, json));
@@ -53,17 +57,23 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
 }
 
 const PROXY_ROUTES: Record<string, Endpoint> = { '/v1/chat/completions': 'chat/completions', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings' };
+/** The Anthropic Messages front door (any query: the SDKs' beta calls add `?beta=true`). */
+const MESSAGES_ROUTE = '/v1/messages';
 
 /**
- * The Node request listener. The proxy routes are matched before Hono's router: they work on the
- * raw Node request and response anyway (bodies and streams are never converted to web streams), and
- * skipping the Request/Context wrapping saves about 9 us of CPU per request. Everything else is Hono.
+ * The Node request listener. The proxy routes and the Anthropic Messages door are matched before
+ * Hono's router: they work on the raw Node request and response anyway (bodies and streams are never
+ * converted to web streams), and skipping the Request/Context wrapping saves about 9 us of CPU per
+ * request. Everything else is Hono.
  */
 export function createRequestListener(gateway: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
   const hono = getRequestListener(createApp(gateway).fetch);
   return (req, res) => {
     const q = req.url!.indexOf('?');
-    const endpoint = req.method === 'POST' ? PROXY_ROUTES[q < 0 ? req.url! : req.url!.slice(0, q)] : undefined;
+    const path = q < 0 ? req.url! : req.url!.slice(0, q);
+    if (req.method === 'POST' && path === MESSAGES_ROUTE) return serveMessages(gateway, req, res);
+    if (req.method === 'POST' && path === RESPONSES_PATH) return serveResponses(gateway, req, res);
+    const endpoint = req.method === 'POST' ? PROXY_ROUTES[path] : undefined;
     if (endpoint === undefined) return void hono(req, res);
     const p = preflight(gateway, req.headers, true);
     if (p.refused) {
@@ -72,7 +82,7 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
       return finishRequest(gateway, p, 'POST', `/v1/${endpoint}`, endpoint, p.refused.status, { error: p.refused.code });
     }
     const keys = gateway.config.auth.keys;
-    const client = clientIdentity(req.headers.authorization, req.socket.remoteAddress, Boolean(keys && keys.length > 0));
+    const client = clientIdentity(clientCredential(req.headers), req.socket.remoteAddress, Boolean(keys && keys.length > 0));
     handleProxy({ gateway, req, res, preflight: p, endpoint, client }).catch((err: Error) => {
       logInternalError(gateway, p.requestId, err);
       if (res.headersSent) res.end();

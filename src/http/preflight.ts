@@ -13,11 +13,27 @@ export interface Preflight {
   refused?: ApiError;
 }
 
-const UNAUTHORIZED = gatewayError('invalid_api_key', 'Incorrect or missing API key: send Authorization: Bearer <key>.');
+const UNAUTHORIZED = gatewayError('invalid_api_key', 'Incorrect or missing API key: send Authorization: Bearer <key> (or x-api-key: <key>).');
+
+/**
+ * The client key a request presents, as an `Authorization: Bearer` value: that header when it is one,
+ * else `x-api-key` (how Anthropic's SDKs send keys); undefined when there is neither.
+ *
+ * @example
+ * clientCredential({ 'x-api-key': 'k1' });            // 'Bearer k1'
+ * clientCredential({ authorization: 'Bearer k2' });   // 'Bearer k2'
+ */
+export function clientCredential(headers: IncomingHttpHeaders): string | undefined {
+  if (headers.authorization?.startsWith('Bearer ')) return headers.authorization;
+  const x = headers['x-api-key'];
+  const key = Array.isArray(x) ? x[0] : x;
+  return key ? `Bearer ${key}` : undefined;
+}
 
 /**
  * The first step of every route, on the fast path and in Hono alike: the request id (the caller's when
- * sane) and, for routes that take client keys, the key check (constant time).
+ * sane) and, for routes that take client keys, the key check (constant time): `Authorization: Bearer
+ * <key>`, or `x-api-key: <key>`.
  *
  * @example
  * const p = preflight(gateway, req.headers, true);
@@ -26,11 +42,19 @@ const UNAUTHORIZED = gatewayError('invalid_api_key', 'Incorrect or missing API k
 export function preflight(gateway: Gateway, headers: IncomingHttpHeaders, needsClientKey: boolean, keys: readonly string[] | undefined = gateway.config.auth.keys): Preflight {
   const requestId = requestIdFrom(headers['x-request-id'] as string | undefined);
   const p: Preflight = { requestId, started: performance.now() };
-  if (needsClientKey && keys && keys.length > 0 && !matchesAnyKey(headers.authorization, keys)) {
+  if (needsClientKey && keys && keys.length > 0 && !presentsKey(headers, keys)) {
     gateway.metrics.rejected.labels('unauthorized').inc();
     p.refused = UNAUTHORIZED;
   }
   return p;
+}
+
+/** Whether `Authorization: Bearer` or `x-api-key` carries one of the keys (each compared in constant time). */
+function presentsKey(headers: IncomingHttpHeaders, keys: readonly string[]): boolean {
+  if (matchesAnyKey(headers.authorization, keys)) return true;
+  const x = headers['x-api-key'];
+  const key = Array.isArray(x) ? x[0] : x;
+  return key !== undefined && key !== '' && matchesAnyKey(`Bearer ${key}`, keys);
 }
 
 /**

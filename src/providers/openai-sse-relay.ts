@@ -1,4 +1,5 @@
 import { readUsage, type Usage } from '../telemetry/usage.js';
+import { eventFields, SseFramer } from './sse-framer.js';
 
 /** Where a relayed stream stands. */
 export type RelayState =
@@ -16,8 +17,6 @@ export interface RelayOptions {
   redact(text: string): string;
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
 const DONE = Buffer.from('data: [DONE]\n\n');
 const ERROR_KEY = Buffer.from('"error"');
 const FINISH_KEY = Buffer.from('"finish_reason"');
@@ -45,7 +44,7 @@ export class OpenAISseRelay {
   /** Whether the failure is that the stream itself was broken (not an error event the upstream sent). */
   malformed = false;
   usage: Usage | undefined;
-  private pending: Buffer | undefined;
+  private readonly framer = new SseFramer();
   private readonly finished = new Set<number>();
 
   constructor(private readonly o: RelayOptions) {}
@@ -58,29 +57,7 @@ export class OpenAISseRelay {
   /** Takes the next bytes; returns the whole events among them to forward (none: undefined). */
   push(chunk: Buffer): Buffer | undefined {
     if (this.state !== 'open') return undefined;
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
-    const out: Buffer[] = [];
-    // A run of events forwarded as they are is sent as one slice of the input.
-    let runStart = 0;
-    let eventStart = 0;
-    let lineStart = 0;
-    let nl: number;
-    while (this.state === 'open' && (nl = buf.indexOf(LF, lineStart)) >= 0) {
-      const blank = nl === lineStart || (nl === lineStart + 1 && buf[lineStart] === CR);
-      lineStart = nl + 1;
-      if (!blank) continue;
-      const verdict = this.event(buf, eventStart, nl + 1);
-      if (verdict !== undefined) {
-        if (eventStart > runStart) out.push(buf.subarray(runStart, eventStart));
-        if (verdict.length > 0) out.push(verdict);
-        runStart = nl + 1;
-      }
-      eventStart = nl + 1;
-    }
-    if (eventStart > runStart) out.push(buf.subarray(runStart, eventStart));
-    if (this.state === 'open' && eventStart < buf.length) this.pending = Buffer.from(buf.subarray(eventStart));
-    return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
+    return this.framer.push(chunk, this.judge, this.open);
   }
 
   /**
@@ -89,12 +66,7 @@ export class OpenAISseRelay {
    * still to forward and whether the answer is whole.
    */
   end(): { complete: boolean; out: Buffer | undefined } {
-    let out: Buffer | undefined;
-    if (this.state === 'open' && this.pending) {
-      const last = this.pending;
-      this.pending = undefined;
-      out = this.push(Buffer.concat([last, Buffer.from('\n\n')]));
-    }
+    const out = this.framer.flush(this.judge, this.open);
     if (this.state === 'done') return { complete: true, out };
     if (this.state === 'open' && this.events > 0 && this.finished.size >= this.o.choices) {
       this.state = 'done';
@@ -103,41 +75,22 @@ export class OpenAISseRelay {
     return { complete: false, out };
   }
 
-  /**
-   * One whole event, `buf[start, end)`. Returns undefined to forward its bytes as they are, or the
-   * bytes to send instead (empty: drop it).
-   */
-  private event(buf: Buffer, start: number, end: number): Buffer | undefined {
-    let name: string | undefined;
-    let dataStart = -1;
-    let dataEnd = -1;
-    let extraData: string[] | undefined;
-    for (let at = start; at < end; ) {
-      let nl = buf.indexOf(LF, at);
-      if (nl < 0 || nl >= end) nl = end;
-      const lineEnd = nl > at && buf[nl - 1] === CR ? nl - 1 : nl;
-      if (lineEnd > at) {
-        const field = fieldOf(buf, at, lineEnd);
-        if (field.name === 'data') {
-          if (dataStart < 0) [dataStart, dataEnd] = [field.value, lineEnd];
-          else (extraData ??= []).push(buf.toString('utf8', field.value, lineEnd));
-        } else if (field.name === 'event') name = buf.toString('utf8', field.value, lineEnd);
-      }
-      at = nl + 1;
-    }
+  private readonly open = (): boolean => this.state === 'open';
+
+  /** One whole event: undefined forwards its bytes as they are, a Buffer replaces them (empty: drop). */
+  private readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
+    const { name, data, plain } = eventFields(buf, start, end);
     if (name !== undefined && name !== 'message' && name !== 'error') return EMPTY; // not OpenAI data
-    if (dataStart < 0) return name === 'error' ? this.fail('the stream sent an error event without data', true) : undefined;
-    let data: Buffer | string = buf.subarray(dataStart, dataEnd);
-    if (extraData) data = [data.toString('utf8'), ...extraData].join('\n');
+    if (data === undefined) return name === 'error' ? this.fail('the stream sent an error event without data', true) : undefined;
     const text = typeof data === 'string' ? data : undefined;
     if (isDone(data)) {
       if (this.events === 0) return this.fail('the stream ended before any data', true);
       this.state = 'done';
-      return name === undefined && !extraData ? undefined : DONE;
+      return plain ? undefined : DONE;
     }
-    let parsed: unknown;
     const needs = name === 'error' || this.events === 0 || has(data, ERROR_KEY) || valueFollows(data, FINISH_KEY) || valueFollows(data, USAGE_KEY);
     if (needs) {
+      let parsed: unknown;
       try {
         parsed = JSON.parse(text ?? (data as Buffer).toString('utf8'));
       } catch {
@@ -146,11 +99,11 @@ export class OpenAISseRelay {
       }
       if (name === 'error' || isErrorEvent(parsed)) return this.errorEvent(text ?? (data as Buffer).toString('utf8'), parsed);
       if (this.events === 0 && (parsed === null || typeof parsed !== 'object')) return this.fail('the stream sent an event that is not a JSON object', true);
-      this.read(parsed);
+      if (parsed !== undefined) this.read(parsed);
     }
     this.events += 1;
-    return name === undefined && !extraData ? undefined : Buffer.from(`data: ${text ?? (data as Buffer).toString('utf8')}\n\n`);
-  }
+    return plain ? undefined : Buffer.from(`data: ${text ?? (data as Buffer).toString('utf8')}\n\n`);
+  };
 
   /** Notes finished choices and usage from a parsed chunk. */
   private read(chunk: unknown): void {
@@ -180,15 +133,6 @@ export class OpenAISseRelay {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A line's field name and where its value starts (after `:` and one optional space). */
-function fieldOf(buf: Buffer, start: number, end: number): { name: string; value: number } {
-  const colon = buf.indexOf(0x3a, start);
-  if (colon < 0 || colon >= end) return { name: buf.toString('latin1', start, end), value: end };
-  if (colon === start) return { name: '', value: end }; // a comment
-  const value = colon + 1 < end && buf[colon + 1] === 0x20 ? colon + 2 : colon + 1;
-  return { name: buf.toString('latin1', start, colon), value };
-}
 
 function isDone(data: Buffer | string): boolean {
   const s = typeof data === 'string' ? data : data.length <= 10 ? data.toString('latin1') : '';

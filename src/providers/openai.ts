@@ -1,7 +1,10 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { Cancel } from '../routing/cancel.js';
 import { post, type UpstreamAgents } from './http-client.js';
-import { ALL_ENDPOINTS, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from './types.js';
+import { ALL_ENDPOINTS, type NativeCall, type NativeProtocol, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from './types.js';
+
+const RESPONSES: ReadonlySet<NativeProtocol> = new Set<NativeProtocol>(['openai-responses']);
+const NONE: ReadonlySet<NativeProtocol> = new Set<NativeProtocol>();
 
 /**
  * OpenAI and every OpenAI-compatible server: the body goes upstream as the client sent it (model
@@ -41,6 +44,25 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status >= 300) throw new Error(`the provider answered GET ${path} with HTTP ${res.status}`);
     return JSON.parse(text) as unknown;
+  }
+
+  /** The Responses API, for `openai` providers only (other OpenAI-compatible servers rarely have it). */
+  get nativeProtocols(): ReadonlySet<NativeProtocol> {
+    return this.config.type === 'openai' ? RESPONSES : NONE;
+  }
+
+  sendNative(call: NativeCall): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', 'x-request-id': call.requestId };
+    if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
+    return post({
+      agents: this.agents,
+      url: this.url,
+      path: `${this.basePath}/responses`,
+      headers,
+      body: call.raw ?? JSON.stringify(call.body),
+      cancel: call.cancel,
+      idleTimeoutMs: call.idleTimeoutMs,
+    });
   }
 
   send(call: UpstreamCall): Promise<UpstreamResponse> {

@@ -20,6 +20,28 @@ export interface UpstreamCall {
   apiKey: string | undefined;
 }
 
+/**
+ * A protocol a front door speaks that some providers speak natively: a request in it goes to such a
+ * provider as the caller's own bytes (only the model may change), and the answer comes back untouched.
+ */
+export type NativeProtocol = 'anthropic-messages' | 'openai-responses';
+
+/** A request in a native protocol, for a provider that speaks it. */
+export interface NativeCall {
+  protocol: NativeProtocol;
+  /** The caller's body; `model` is already the upstream model. */
+  body: Record<string, unknown>;
+  /** The caller's bytes, when `body` is unchanged. */
+  raw?: Buffer;
+  stream: boolean;
+  requestId: string;
+  cancel: Cancel;
+  idleTimeoutMs: number;
+  apiKey: string | undefined;
+  /** Protocol headers the caller sent that the provider must see (e.g. `anthropic-version`, `anthropic-beta`). */
+  headers: Record<string, string>;
+}
+
 /** An upstream answer already in the OpenAI wire format (adapters for other protocols translate). */
 export interface UpstreamResponse {
   status: number;
@@ -46,6 +68,10 @@ export interface ProviderAdapter {
    * The model ids the provider lists itself (for `GET /v1/models` when the config names none). Called in
    * the background, never on a request's path; rejects when the provider cannot list.
    */
+  /** Native protocols it passes through untouched (see `NativeProtocol`). */
+  readonly nativeProtocols?: ReadonlySet<NativeProtocol>;
+  /** Sends a native request as it is; the answer (JSON, event stream or error) comes back untouched. */
+  sendNative?(call: NativeCall): Promise<UpstreamResponse>;
   listModels?(apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<string[]>;
   /** One model as the provider describes it (OpenAI's `GET /models/{id}`); undefined when it does not know it. */
   describeModel?(id: string, apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<Record<string, unknown> | undefined>;

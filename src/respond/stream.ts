@@ -1,20 +1,33 @@
 import type { ServerResponse } from 'node:http';
 import { gatewayError, openAIErrorJson } from '../core/errors.js';
 import type { ServedStream, StreamEnd } from '../core/served-stream.js';
+import type { StreamOutcome } from '../routing/upstream-stream.js';
+
+/** How a front door writes one protocol's event stream over a served stream. */
+export interface StreamRendering {
+  /** Written first, right after the headers (a translated protocol's opening events); none by default. */
+  start?(): string;
+  /** The client's bytes for the upstream's bytes (whole events); the identity by default. */
+  translate?(bytes: Buffer): string | Buffer;
+  /** The last bytes: the protocol's end, or its one error event when the upstream broke. */
+  finish(outcome: StreamOutcome, reason: string): string | Buffer;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 /**
- * Streams a judged upstream stream to the client as its events arrive (with backpressure, never
- * buffered beyond one event). The response ends exactly when the upstream's answer does: after
- * `[DONE]` (added when the upstream ended cleanly without it), or with exactly one error event when
- * it broke or reported an error, so the client never mistakes a cut for a clean end.
+ * Streams a served stream to the client as its events arrive, in the door's protocol (with
+ * backpressure, never buffered beyond one event). The response ends exactly when the upstream's answer
+ * does: with the protocol's end, or with exactly one error event when it broke (`finish` renders both),
+ * so the client never mistakes a cut for a clean end. The client going away cancels the stream.
+ *
+ * @example
+ * pipeServed(res, outcome.stream, headers, { finish: (o) => (o.kind === 'complete' ? '' : errorEvent) }, log);
  */
-export function pipeStream(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, requestId: string, onEnd: (end: StreamEnd) => void): void {
-  res.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+export function pipeServed(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, r: StreamRendering, onEnd: (end: StreamEnd) => void): void {
+  res.writeHead(200, { ...headers, ...SSE_HEADERS });
+  const opening = r.start?.();
+  if (opening) res.write(opening);
   let ended = false;
   const onClose = () => {
     if (ended) return;
@@ -25,7 +38,8 @@ export function pipeStream(res: ServerResponse, stream: ServedStream, headers: R
   res.once('close', onClose);
   stream.pipe({
     write(bytes) {
-      if (res.write(bytes)) return true;
+      const out = r.translate ? r.translate(bytes) : bytes;
+      if (out.length === 0 || res.write(out)) return true;
       res.once('drain', () => stream.resume());
       return false;
     },
@@ -33,23 +47,53 @@ export function pipeStream(res: ServerResponse, stream: ServedStream, headers: R
       if (ended) return;
       ended = true;
       res.off('close', onClose);
-      if (outcome.kind === 'complete') {
-        res.end();
-        onEnd(outcome);
-        return;
-      }
-      if (!outcome.errorSent && !res.destroyed) {
-        const event = errorEvent(
-          outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.',
-          requestId,
-        );
-        res.end(event);
-      } else res.end();
+      const tail = r.finish(outcome, reasonOf(outcome));
+      if (tail.length > 0 && !res.destroyed) res.end(tail);
+      else res.end();
       onEnd(outcome);
     },
   });
 }
 
-function errorEvent(message: string, requestId: string): Buffer {
-  return Buffer.from(`data: ${openAIErrorJson(gatewayError('upstream_stream_error', `${message} (request ${requestId})`))}\n\n`);
+/** Why a stream ended, for the error event a door writes when the upstream broke. */
+function reasonOf(outcome: StreamOutcome): string {
+  if (outcome.kind === 'complete') return 'The upstream stream ended.';
+  return outcome.detail === 'stream ended before it was complete' ? 'The upstream stream ended before it was complete.' : 'The upstream connection failed mid-stream.';
+}
+
+/**
+ * The OpenAI door's stream: the relayed OpenAI events as they are, ending after `[DONE]` (added when
+ * the upstream ended cleanly without it) or with one OpenAI error event.
+ *
+ * @example
+ * pipeStream(res, outcome.stream, headers, requestId, log);
+ */
+export function pipeStream(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, requestId: string, onEnd: (end: StreamEnd) => void): void {
+  pipeServed(
+    res,
+    stream,
+    headers,
+    {
+      finish: (outcome, reason) => (outcome.kind === 'complete' || outcome.errorSent ? '' : `data: ${openAIErrorJson(gatewayError('upstream_stream_error', `${reason} (request ${requestId})`))}\n\n`),
+    },
+    onEnd,
+  );
+}
+
+/**
+ * A provider's own protocol (a native pass-through) byte for byte; a break the provider did not report
+ * itself ends with the one error event `errorEvent` renders in that protocol.
+ *
+ * @example
+ * pipeNative(res, outcome.stream, headers, requestId, (m) => `event: error\ndata: ${JSON.stringify({ type: 'error', message: m })}\n\n`, log);
+ */
+export function pipeNative(
+  res: ServerResponse,
+  stream: ServedStream,
+  headers: Record<string, string | number>,
+  requestId: string,
+  errorEvent: (message: string) => string,
+  onEnd: (end: StreamEnd) => void,
+): void {
+  pipeServed(res, stream, headers, { finish: (outcome, reason) => (outcome.kind === 'upstream_error' && !outcome.errorSent ? errorEvent(`${reason} (request ${requestId})`) : '') }, onEnd);
 }

@@ -1,17 +1,62 @@
 import type { Readable } from 'node:stream';
+import { NATIVE_EVENTS, NamedEventRelay } from '../providers/native-sse-relay.js';
 import { OpenAISseRelay } from '../providers/openai-sse-relay.js';
-import type { ProviderAdapter, UpstreamCall } from '../providers/types.js';
+import type { NativeProtocol, UpstreamCall, UpstreamResponse } from '../providers/types.js';
 import { readUsage, type Usage } from '../telemetry/usage.js';
 import type { AttemptResult } from './attempt-loop.js';
 import { parseRetryAfter } from './classify.js';
-import { UpstreamStream } from './upstream-stream.js';
+import { type FirstEvent, type StreamRelay, UpstreamStream } from './upstream-stream.js';
 
-/** What a decided attempt hands to the responder. */
+/**
+ * What a decided attempt hands to the responder. `native`: the bytes are the provider's own protocol
+ * (passed through), not the OpenAI pivot.
+ */
 export type Served =
-  | { kind: 'json'; status: number; body: Buffer; usage?: Usage }
-  | { kind: 'stream'; status: number; stream: UpstreamStream; streamUsage?: () => Usage | undefined }
+  | { kind: 'json'; status: number; body: Buffer; usage?: Usage; native?: NativeProtocol }
+  | { kind: 'stream'; status: number; stream: UpstreamStream; streamUsage?: () => Usage | undefined; native?: NativeProtocol }
   /** An upstream error the client gets as its own (not failed over). */
-  | { kind: 'error'; status: number; body: Buffer; retryAfter?: string };
+  | { kind: 'error'; status: number; body: Buffer; retryAfter?: string; native?: NativeProtocol };
+
+/** How to judge an answer in the protocol it comes in. */
+export interface AnswerRules {
+  /** Set when the answer is a native protocol's (passed through). */
+  native?: NativeProtocol;
+  /** The relay that frames and judges a stream of it. */
+  relay(redact: (text: string) => string): StreamRelay;
+  /** Whether a parsed JSON body is an answer (not an error or something else), and its usage. */
+  answer(parsed: unknown): { ok: true; usage?: Usage } | { ok: false; detail: string };
+}
+
+/** OpenAI's chat and completions (`choices`), and embeddings (`data`), as every adapter answers them. */
+export function openAIRules(call: Pick<UpstreamCall, 'endpoint' | 'body'>): AnswerRules {
+  const n = call.body.n;
+  const expected = call.endpoint === 'embeddings' ? 'data' : 'choices';
+  return {
+    relay: (redact) => new OpenAISseRelay({ choices: typeof n === 'number' && n > 1 ? n : 1, redact }),
+    answer: (parsed) => {
+      // Chat and completions answer with choices, embeddings with data: anything else is not an answer.
+      if (parsed === null || typeof parsed !== 'object' || !(expected in parsed)) return { ok: false, detail: `response has no "${expected}"` };
+      const usage = readUsage(parsed);
+      return usage ? { ok: true, usage } : { ok: true };
+    },
+  };
+}
+
+/** A native protocol's answers: its own event stream, and a JSON body of its own answer type. */
+export function nativeRules(native: NativeProtocol): AnswerRules {
+  const events = NATIVE_EVENTS[native];
+  const [field, value] = native === 'anthropic-messages' ? ['type', 'message'] : ['object', 'response'];
+  return {
+    native,
+    relay: (redact) => new NamedEventRelay(events, redact),
+    answer: (parsed) => {
+      if (parsed === null || typeof parsed !== 'object' || (parsed as Record<string, unknown>)[field] !== value) return { ok: false, detail: `response is not a ${native} answer` };
+      const u = (parsed as { usage?: Record<string, unknown> }).usage;
+      const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+      return u ? { ok: true, usage: { promptTokens: n(u.input_tokens) + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens), completionTokens: n(u.output_tokens) } } : { ok: true };
+    },
+  };
+}
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -31,8 +76,9 @@ export interface AttemptHooks {
  * a broken event before anything reached the client is failed over like any other failure, and
  * nothing is buffered beyond that first event.
  */
-export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCall, hooks: AttemptHooks): Promise<AttemptResult<Served>> {
-  const res = await adapter.send(call);
+export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: boolean, hooks: AttemptHooks, rules: AnswerRules): Promise<AttemptResult<Served>> {
+  const res = await sent;
+  const native = rules.native ? { native: rules.native } : {};
   const ok = res.status >= 200 && res.status < 300;
   hooks.onResponse(res.status, res.headers, ok ? undefined : parseRetryAfter(res.headers['retry-after']));
   if (!ok) {
@@ -54,24 +100,24 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
         status: res.status,
         body,
         ...(typeof retryAfterHeader === 'string' ? { retryAfter: retryAfterHeader } : {}),
+        ...native,
       },
     };
   }
-  if (call.stream) {
-    const n = call.body.n;
-    const stream = new UpstreamStream(res.body, new OpenAISseRelay({ choices: typeof n === 'number' && n > 1 ? n : 1, redact: hooks.redact }));
-    let first;
+  if (stream) {
+    const upstream = new UpstreamStream(res.body, rules.relay(hooks.redact));
+    let first: FirstEvent;
     try {
-      first = await stream.firstEvent();
+      first = await upstream.firstEvent();
     } catch (err) {
-      stream.destroy();
+      upstream.destroy();
       throw err;
     }
     if (!first.ok) {
-      stream.destroy();
+      upstream.destroy();
       return { kind: 'failure', failure: { kind: 'malformed', detail: first.detail } };
     }
-    return { kind: 'success', value: { kind: 'stream', status: res.status, stream, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}) } };
+    return { kind: 'success', value: { kind: 'stream', status: res.status, stream: upstream, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}), ...native } };
   }
   const body = await readAll(res.body, Infinity);
   let parsed: unknown;
@@ -80,13 +126,9 @@ export async function attemptUpstream(adapter: ProviderAdapter, call: UpstreamCa
   } catch {
     return { kind: 'failure', failure: { kind: 'malformed', detail: 'response body is not valid JSON' } };
   }
-  // Chat and completions answer with choices, embeddings with data: anything else is not an answer.
-  const expected = call.endpoint === 'embeddings' ? 'data' : 'choices';
-  if (parsed === null || typeof parsed !== 'object' || !(expected in parsed)) {
-    return { kind: 'failure', failure: { kind: 'malformed', detail: `response has no "${expected}"` } };
-  }
-  const usage = readUsage(parsed);
-  return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(usage ? { usage } : {}) } };
+  const verdict = rules.answer(parsed);
+  if (!verdict.ok) return { kind: 'failure', failure: { kind: 'malformed', detail: verdict.detail } };
+  return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(verdict.usage ? { usage: verdict.usage } : {}), ...native } };
 }
 
 /** Collects a body with plain listeners (an async iterator costs more than the body is worth here). */

@@ -1,6 +1,18 @@
 import type { Readable } from 'node:stream';
-import type { OpenAISseRelay } from '../providers/openai-sse-relay.js';
+import type { RelayState } from '../providers/openai-sse-relay.js';
 import type { Usage } from '../telemetry/usage.js';
+
+/** Frames and judges a stream's events (OpenAISseRelay for OpenAI's, NamedEventRelay for native protocols). */
+export interface StreamRelay {
+  readonly state: RelayState;
+  readonly events: number;
+  readonly failure: string | undefined;
+  readonly malformed: boolean;
+  readonly usage: Usage | undefined;
+  readonly judged: boolean;
+  push(chunk: Buffer): Buffer | undefined;
+  end(): { complete: boolean; out: Buffer | undefined };
+}
 
 /** How a relayed stream ended, as far as the client is concerned. */
 export type StreamOutcome =
@@ -31,7 +43,7 @@ export class UpstreamStream {
 
   constructor(
     private readonly body: Readable,
-    readonly relay: OpenAISseRelay,
+    readonly relay: StreamRelay,
   ) {
     body.on('data', this.onData);
     body.once('end', this.onEnd);

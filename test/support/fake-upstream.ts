@@ -31,6 +31,8 @@ export class FakeUpstream extends FakeServer<Fault> {
   private seq = 0;
   /** What `GET /v1/models` lists (and `GET /v1/models/{id}` knows). */
   listed: string[] = [];
+  /** Responses this fake served natively (`POST /v1/responses`), by id. */
+  readonly responses = new Map<string, Record<string, unknown>>();
 
   override reset(): this {
     this.listed = [];
@@ -67,6 +69,11 @@ export class FakeUpstream extends FakeServer<Fault> {
 
   private async respond(path: string, body: Record<string, unknown>, fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (path === '/v1/embeddings') return this.embed(body, fault, req, res);
+    if (path === '/v1/responses') return this.respondNatively(body, fault, req, res);
+    if (path.startsWith('/v1/responses/') && req.method === 'GET') {
+      const stored = this.responses.get(path.slice('/v1/responses/'.length));
+      return stored ? sendJson(res, 200, stored) : sendJson(res, 404, { error: { message: 'No response found', type: 'invalid_request_error', param: null, code: null } });
+    }
     if (path !== '/v1/chat/completions' && path !== '/v1/completions') {
       return sendJson(res, 404, { error: { message: `Unknown request URL: POST ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
     }
@@ -94,6 +101,37 @@ export class FakeUpstream extends FakeServer<Fault> {
     res.writeHead(200, { ...extra, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const stop = fault.kind === 'reset_after_chunks' ? { at: fault.chunks, reset: true as const } : fault.kind === 'truncate_after_chunks' ? { at: fault.chunks } : undefined;
     await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
+  }
+
+  /** `POST /v1/responses`, as OpenAI serves it: a Response object, or its event stream. */
+  private async respondNatively(body: Record<string, unknown>, fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerCommonFault(fault, req, res, '{"object": "response", ')) return;
+    if (fault.kind === 'status')
+      return sendStatus(
+        res,
+        fault.status,
+        { 'content-type': 'application/json' },
+        fault.retryAfter,
+        JSON.stringify({ error: { message: `${this.name} says ${fault.status}`, type: 'server_error', param: null, code: null } }),
+      );
+    if (fault.kind === 'raw') return writeRaw(res, req, fault);
+    const id = `resp_${this.name}_${++this.seq}`;
+    const text = `Hello natively from ${this.name}`;
+    const message = { type: 'message', id: `msg_${this.seq}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
+    const response = { id, object: 'response', created_at: 1, status: 'completed', model: body.model, output: [message], usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } };
+    this.responses.set(id, response);
+    if (body.stream !== true) return sendJson(res, 200, response);
+    const ev = (type: string, data: object, n: number) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: n, ...data })}\n\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const events = [
+      ev('response.created', { response: { ...response, status: 'in_progress', output: [], usage: null } }, 0),
+      ev('response.output_item.added', { output_index: 0, item: { ...message, status: 'in_progress', content: [] } }, 1),
+      ev('response.content_part.added', { item_id: message.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, 2),
+      ev('response.output_text.delta', { item_id: message.id, output_index: 0, content_index: 0, delta: text }, 3),
+      ev('response.completed', { response }, 4),
+    ];
+    const stop = fault.kind === 'truncate_after_chunks' ? { at: fault.chunks } : fault.kind === 'reset_after_chunks' ? { at: fault.chunks, reset: true as const } : undefined;
+    await writeStream(req, res, events, stop);
   }
 
   /** `POST /v1/embeddings`: one vector per input (float or base64 of float32), usage by input length. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ANTHROPIC_EVENTS, NamedEventRelay, RESPONSES_EVENTS } from '../../src/providers/native-sse-relay.js';
 import { OpenAISseRelay } from '../../src/providers/openai-sse-relay.js';
 
 const ev = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
@@ -74,5 +75,57 @@ describe('OpenAISseRelay', () => {
     const r = relay();
     expect(run(r, chunk('the word "error" and error: x') + chunk('', 'stop'), 1000).complete).toBe(true);
     expect(r.failure).toBeUndefined();
+  });
+});
+
+describe('NamedEventRelay', () => {
+  const ev = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
+  const body =
+    ev('message_start', { message: { usage: { input_tokens: 10, cache_read_input_tokens: 2, output_tokens: 1 } } }) +
+    ': ping\n\n' +
+    ev('content_block_delta', { delta: { type: 'signature_delta', signature: 'sig/é' } }) +
+    ev('message_delta', { usage: { output_tokens: 7 } }) +
+    ev('message_stop', {});
+  const feed = (r: NamedEventRelay, text: string, size: number) => {
+    const bytes = Buffer.from(text);
+    const out: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += size) {
+      const o = r.push(bytes.subarray(i, i + size));
+      if (o) out.push(o);
+    }
+    const end = r.end();
+    if (end.out) out.push(end.out);
+    return { out: Buffer.concat(out).toString('utf8'), complete: end.complete };
+  };
+
+  it.each([1, 5, 100_000])('passes an Anthropic stream through byte for byte in pieces of %i, with its usage', (size) => {
+    const r = new NamedEventRelay(ANTHROPIC_EVENTS);
+    expect(feed(r, body, size)).toEqual({ out: body, complete: true });
+    expect(r.usage).toEqual({ promptTokens: 12, completionTokens: 7 });
+  });
+
+  it('fails before forwarding when the stream does not begin with its start event, or begins with an error', () => {
+    const wrong = new NamedEventRelay(ANTHROPIC_EVENTS);
+    expect(feed(wrong, ev('content_block_delta', {}), 1000).out).toBe('');
+    expect(wrong).toMatchObject({ state: 'failed', malformed: true, events: 0 });
+    const error = new NamedEventRelay(ANTHROPIC_EVENTS, (t) => t.replaceAll('sk-key', '[redacted]'));
+    feed(error, ev('error', { error: { type: 'overloaded_error', message: 'busy sk-key' } }), 1000);
+    expect(error).toMatchObject({ state: 'failed', malformed: false, failure: 'busy [redacted]' });
+  });
+
+  it('forwards a mid-stream error event once, redacted, and ends; an end without message_stop is incomplete', () => {
+    const r = new NamedEventRelay(ANTHROPIC_EVENTS, (t) => t.replaceAll('sk-key', '[redacted]'));
+    const { out, complete } = feed(r, ev('message_start', { message: {} }) + ev('error', { error: { message: 'bad sk-key' } }) + ev('message_stop', {}), 7);
+    expect(out).toBe(ev('message_start', { message: {} }) + ev('error', { error: { message: 'bad [redacted]' } }));
+    expect(complete).toBe(false);
+    const cut = new NamedEventRelay(ANTHROPIC_EVENTS);
+    expect(feed(cut, ev('message_start', { message: {} }), 1000).complete).toBe(false);
+  });
+
+  it('judges a Responses stream by response.created and response.completed, with its usage', () => {
+    const r = new NamedEventRelay(RESPONSES_EVENTS);
+    const text = ev('response.created', { response: {} }) + ev('response.output_text.delta', { delta: 'x' }) + ev('response.completed', { response: { usage: { input_tokens: 3, output_tokens: 4 } } });
+    expect(feed(r, text, 3)).toEqual({ out: text, complete: true });
+    expect(r.usage).toEqual({ promptTokens: 3, completionTokens: 4 });
   });
 });

@@ -1,18 +1,15 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiError, gatewayError } from '../../core/errors.js';
-import { headerValue } from '../../core/header-value.js';
-import type { RouteOptions } from '../../core/request.js';
 import { type Outcome, serve } from '../../core/serve.js';
 import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
-import { Cancel } from '../../routing/cancel.js';
 import type { Usage } from '../../telemetry/usage.js';
 import { validateRequest } from '../../validate/validate.js';
+import { admitJson, routeOptions } from '../admission.js';
 import { writeError } from '../errors.js';
 import { finishRequest, type Preflight } from '../preflight.js';
-import { readBody } from '../read-body.js';
 
 export interface ProxyContext {
   gateway: Gateway;
@@ -23,8 +20,6 @@ export interface ProxyContext {
   /** Who is asking, for rate limits and idempotency scopes: a key digest, or the address. */
   client: string;
 }
-
-const SATURATED = gatewayError('gateway_saturated', 'The gateway is at its limit of concurrent requests; retry shortly.');
 
 /**
  * The OpenAI front door for POST /v1/chat/completions and /v1/completions: bytes in, a validated
@@ -40,40 +35,13 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
     done(e.status, { error: e.code ?? e.type, ...extra });
   };
 
-  if (!declaresJson(req.headers['content-type'])) {
-    req.resume();
-    gateway.metrics.rejected.labels('unsupported_media_type').inc();
-    return fail(gatewayError('unsupported_media_type', `The request body must be JSON: send Content-Type: application/json (got ${headerValue(req.headers['content-type'] ?? '', 64)}).`));
-  }
-  const limit = gateway.config.limits.max_body_bytes;
-  const read = await readBody(req, limit);
-  if (!read.ok) {
-    if (read.reason !== 'too_large') return; // went away, or its body did not arrive in time (the server answered 408)
-    gateway.metrics.rejected.labels('too_large').inc();
-    return fail(gatewayError('request_too_large', `Request body is larger than ${limit} bytes.`));
-  }
-  // Counted against the cap only once its body is in: a slow sender holds no slot while it sends.
-  if (gateway.inFlight >= gateway.config.limits.max_concurrent_requests) {
-    gateway.metrics.rejected.labels('saturated').inc();
-    return fail(SATURATED, { 'retry-after': 1 });
-  }
-  gateway.enter();
-  res.once('close', () => gateway.leave());
-
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(read.body.toString('utf8'));
-  } catch {
-    return fail(gatewayError('invalid_json', 'We could not parse the JSON body of your request. The body must be valid JSON.'));
-  }
-  const v = validateRequest(endpoint, parsed);
+  const body = await admitJson(gateway, req, res, fail);
+  if (body === undefined) return;
+  const v = validateRequest(endpoint, body.json);
   if (!v.ok) return fail(gatewayError('invalid_request', v.message, v.param));
 
-  const signal = new Cancel();
-  res.once('close', () => {
-    if (!res.writableFinished) signal.abort();
-  });
-  const outcome = await serve(gateway, { endpoint, body: v.body, raw: read.body, model: v.model, stream: v.stream }, routeOptions(req.headers, preflight.requestId, ctx.client, signal));
+  const request = { endpoint, body: v.body, raw: body.raw, model: v.model, stream: v.stream };
+  const outcome = await serve(gateway, request, routeOptions(req.headers, res, preflight.requestId, ctx.client));
   respond(ctx, outcome, base, done, fail);
 }
 
@@ -122,28 +90,4 @@ function respond(
   }
 }
 
-/** The caller's routing wishes, from `x-switchyard-*` headers and `Idempotency-Key`. */
-function routeOptions(h: IncomingHttpHeaders, requestId: string, client: string, signal: Cancel): RouteOptions {
-  const o: RouteOptions = { requestId, client, signal };
-  const strategy = first(h['x-switchyard-strategy']);
-  const provider = first(h['x-switchyard-provider']);
-  const session = first(h['x-switchyard-session']);
-  const idempotencyKey = first(h['idempotency-key']);
-  if (strategy !== undefined) o.strategy = strategy;
-  if (provider !== undefined) o.provider = provider;
-  if (session !== undefined) o.session = session;
-  if (idempotencyKey !== undefined) o.idempotencyKey = idempotencyKey;
-  if (/^(false|0|no|none|off)$/i.test(first(h['x-switchyard-fallback']) ?? '')) o.fallback = false;
-  return o;
-}
-
-const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
 const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});
-
-/** Bodies are JSON: a missing Content-Type is taken as JSON, a declared other type is refused (415). */
-function declaresJson(contentType: string | undefined): boolean {
-  if (contentType === undefined || contentType === '') return true;
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
-}

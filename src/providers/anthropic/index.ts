@@ -1,7 +1,8 @@
 import type { ProviderConfig } from '../../config/schema.js';
-import type { UpstreamAgents } from '../http-client.js';
+import { post, type UpstreamAgents } from '../http-client.js';
 import { TranslatingAdapter } from '../translating/translating-adapter.js';
-import { anthropicProtocol } from './protocol.js';
+import type { NativeCall, NativeProtocol, UpstreamResponse } from '../types.js';
+import { ANTHROPIC_VERSION, anthropicProtocol } from './protocol.js';
 import type { AnthropicRequest } from './request.js';
 
 export { ANTHROPIC_VERSION } from './protocol.js';
@@ -12,7 +13,31 @@ export { ANTHROPIC_VERSION } from './protocol.js';
  * errors back into OpenAI's wire format.
  */
 export class AnthropicAdapter extends TranslatingAdapter<AnthropicRequest> {
+  readonly nativeProtocols: ReadonlySet<NativeProtocol> = new Set<NativeProtocol>(['anthropic-messages']);
+
   constructor(config: ProviderConfig, agents: UpstreamAgents) {
     super(config, agents, anthropicProtocol);
+  }
+
+  /** A Messages request as the caller sent it: its bytes, its `anthropic-version` and `anthropic-beta`, our key. */
+  sendNative(call: NativeCall): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: call.stream ? 'text/event-stream' : 'application/json',
+      'anthropic-version': call.headers['anthropic-version'] ?? ANTHROPIC_VERSION,
+      'x-request-id': call.requestId,
+    };
+    const beta = call.headers['anthropic-beta'];
+    if (beta) headers['anthropic-beta'] = beta;
+    if (call.apiKey) headers['x-api-key'] = call.apiKey;
+    return post({
+      agents: this.agents,
+      url: this.url,
+      path: `${this.basePath}/messages`,
+      headers,
+      body: call.raw ?? JSON.stringify(call.body),
+      cancel: call.cancel,
+      idleTimeoutMs: call.idleTimeoutMs,
+    });
   }
 }

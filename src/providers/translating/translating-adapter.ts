@@ -33,13 +33,13 @@ const CHAT_AND_EMBEDDINGS: ReadonlySet<Endpoint> = new Set<Endpoint>(['chat/comp
 export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> implements ProviderAdapter {
   /** Chat, plus embeddings when the protocol defines them. */
   readonly endpoints: ReadonlySet<Endpoint>;
-  private readonly url: URL;
-  private readonly basePath: string;
+  protected readonly url: URL;
+  protected readonly basePath: string;
   private readonly redaction = new KeyRedaction();
 
   constructor(
     readonly config: ProviderConfig,
-    private readonly agents: UpstreamAgents,
+    protected readonly agents: UpstreamAgents,
     private readonly protocol: ProtocolDefinition<ProviderRequest, ProviderEmbedRequest>,
   ) {
     this.url = new URL(config.base_url);

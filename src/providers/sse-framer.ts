@@ -1,0 +1,94 @@
+const LF = 0x0a;
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+
+/** What to do with one whole event: undefined forwards its bytes as they are; a Buffer replaces them (empty: drop). */
+export type EventVerdict = Buffer | undefined;
+
+/** Judges the event `buf[start, end)` (its blank line included). */
+export type EventJudge = (buf: Buffer, start: number, end: number) => EventVerdict;
+
+/**
+ * Frames server-sent-event bytes into whole events, whatever their chunking (`\n` or `\r\n` lines),
+ * without decoding them: each event is handed to a judge as a range of the bytes, and runs of events
+ * forwarded as they are come back as one slice of the input. A partial event waits for its end.
+ *
+ * @example
+ * const framer = new SseFramer();
+ * framer.push(Buffer.from('data: 1\n\ndata: 2'), () => undefined, () => true); // 'data: 1\n\n'
+ * framer.flush(() => undefined, () => true);                                   // 'data: 2\n\n'
+ */
+export class SseFramer {
+  private pending: Buffer | undefined;
+
+  /** The forwarded bytes of the whole events in `chunk` (and what was pending); `open` false stops framing. */
+  push(chunk: Buffer, judge: EventJudge, open: () => boolean): Buffer | undefined {
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    const out: Buffer[] = [];
+    let runStart = 0;
+    let eventStart = 0;
+    let lineStart = 0;
+    let nl = buf.indexOf(LF, lineStart);
+    while (open() && nl >= 0) {
+      const blank = nl === lineStart || (nl === lineStart + 1 && buf[lineStart] === CR);
+      lineStart = nl + 1;
+      if (blank) {
+        const verdict = judge(buf, eventStart, nl + 1);
+        if (verdict !== undefined) {
+          if (eventStart > runStart) out.push(buf.subarray(runStart, eventStart));
+          if (verdict.length > 0) out.push(verdict);
+          runStart = nl + 1;
+        }
+        eventStart = nl + 1;
+      }
+      nl = buf.indexOf(LF, lineStart);
+    }
+    if (eventStart > runStart) out.push(buf.subarray(runStart, eventStart));
+    if (open() && eventStart < buf.length) this.pending = Buffer.from(buf.subarray(eventStart));
+    return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /** At the end of the stream: a last event without its blank line is still taken. */
+  flush(judge: EventJudge, open: () => boolean): Buffer | undefined {
+    if (!this.pending || !open()) return undefined;
+    const last = this.pending;
+    this.pending = undefined;
+    return this.push(Buffer.concat([last, Buffer.from('\n\n')]), judge, open);
+  }
+}
+
+/** The fields of one event that matter here: its name and its data (several data lines joined by `\n`). */
+export interface EventFields {
+  name: string | undefined;
+  /** The data as the bytes it is (one data line), or joined text (several); undefined when it has none. */
+  data: Buffer | string | undefined;
+  /** Whether the event's bytes are exactly one data line (nothing to rewrite to forward it as plain data). */
+  plain: boolean;
+}
+
+/** Reads the `event:` and `data:` fields of `buf[start, end)`; comments and other fields are skipped. */
+export function eventFields(buf: Buffer, start: number, end: number): EventFields {
+  let name: string | undefined;
+  let data: Buffer | undefined;
+  let extra: string[] | undefined;
+  for (let at = start; at < end; ) {
+    let nl = buf.indexOf(LF, at);
+    if (nl < 0 || nl >= end) nl = end;
+    const lineEnd = nl > at && buf[nl - 1] === CR ? nl - 1 : nl;
+    if (lineEnd > at && buf[at] !== COLON) {
+      let colon = buf.indexOf(COLON, at);
+      if (colon < 0 || colon >= lineEnd) colon = lineEnd;
+      const field = buf.toString('latin1', at, colon);
+      const value = colon + 1 < lineEnd && buf[colon + 1] === SPACE ? colon + 2 : Math.min(colon + 1, lineEnd);
+      if (field === 'data') {
+        if (data === undefined) data = buf.subarray(value, lineEnd);
+        else (extra ??= []).push(buf.toString('utf8', value, lineEnd));
+      } else if (field === 'event') name = buf.toString('utf8', value, lineEnd);
+    }
+    at = nl + 1;
+  }
+  const joined = data !== undefined && extra ? [data.toString('utf8'), ...extra].join('\n') : data;
+  return { name, data: joined, plain: name === undefined && extra === undefined };
+}
