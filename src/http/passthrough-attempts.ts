@@ -15,7 +15,7 @@ import type { ProviderRuntime } from '../core/provider-runtime.js';
 import type { Gateway } from '../gateway.js';
 import { UpstreamAgentPool, type UpstreamAgents } from '../providers/http-client.js';
 import type { Cancel } from '../routing/cancel.js';
-import type { BreakerOutcome } from '../routing/circuit-breaker.js';
+import type { Admission, BreakerOutcome } from '../routing/circuit-breaker.js';
 import { classifyFailure, describeFailure, failureFromError, parseRetryAfter } from '../routing/classify.js';
 import { errorJson } from './errors.js';
 import { BODY_TOO_LARGE, clientHeaders, decoded, exchange, readUpTo, upstreamHeaders } from './passthrough-upstream.js';
@@ -80,122 +80,135 @@ const gatewayReply = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => 
  * const reply = await attemptAll({ gateway, method: 'GET', what: 'GET /v1/files', path: '/files', headers: req.headers, body: undefined, contentLength: undefined, candidates, requestId, cancel });
  */
 export async function attemptAll(o: AttemptAllOptions): Promise<Reply> {
+  const t: PassTally = { tried: [], made: 0, kept: undefined, retryAfterMs: undefined, allTimedOut: true };
+  for (const [i, p] of o.candidates.entries()) {
+    const admission = o.gateway.breakers.admit(p.name);
+    if (!admission.allowed) {
+      t.tried.push(`${p.name}: skipped, circuit open`);
+      const wait = o.gateway.breakers.msUntilProbe(p.name);
+      t.retryAfterMs = t.retryAfterMs === undefined ? wait : Math.min(t.retryAfterMs, wait);
+      continue;
+    }
+    t.made += 1;
+    const step = await tryProvider(o, p, admission, t, i < o.candidates.length - 1);
+    if (step === 'next') continue;
+    if (step === 'stop') break;
+    return step;
+  }
+  return exhaustedReply(o, t);
+}
+
+/** What the attempts so far have found. */
+interface PassTally {
+  tried: string[];
+  made: number;
+  /** An error answer kept in case no later provider does better. */
+  kept: Extract<Reply, { kind: 'bytes' }> | undefined;
+  retryAfterMs: number | undefined;
+  allTimedOut: boolean;
+}
+
+/** One provider's attempt: the reply to give, or whether to go on to the next provider. */
+async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: Admission, t: PassTally, more: boolean): Promise<Reply | 'next' | 'stop'> {
   const { gateway } = o;
   const repeatable = REPEATABLE.has(o.method);
   const replayable = !(o.body instanceof Readable);
-  const tried: string[] = [];
-  let made = 0;
-  let kept: Extract<Reply, { kind: 'bytes' }> | undefined;
-  let retryAfterMs: number | undefined;
-  let allTimedOut = true;
-
-  for (const [i, p] of o.candidates.entries()) {
-    const more = i < o.candidates.length - 1;
-    const admission = gateway.breakers.admit(p.name);
-    if (!admission.allowed) {
-      tried.push(`${p.name}: skipped, circuit open`);
-      const wait = gateway.breakers.msUntilProbe(p.name);
-      retryAfterMs = retryAfterMs === undefined ? wait : Math.min(retryAfterMs, wait);
-      continue;
+  let settled = false;
+  const settle = (outcome: BreakerOutcome) => {
+    if (settled) return;
+    settled = true;
+    gateway.breakers.settle(p.name, admission, outcome);
+  };
+  const failed = (detail: string) => {
+    t.tried.push(`${p.name}: ${detail}`);
+    gateway.logger.warn({ requestId: o.requestId, provider: p.name, request: o.what, error: detail }, 'pass-through attempt failed');
+  };
+  const lost = (error: unknown): 'gone' | 'failed' => {
+    if (o.cancel.aborted) {
+      settle('neutral');
+      return 'gone';
     }
-    made += 1;
-    let settled = false;
-    const settle = (outcome: BreakerOutcome) => {
-      if (settled) return;
-      settled = true;
-      gateway.breakers.settle(p.name, admission, outcome);
-    };
-    const failed = (detail: string) => {
-      tried.push(`${p.name}: ${detail}`);
-      gateway.logger.warn({ requestId: o.requestId, provider: p.name, request: o.what, error: detail }, 'pass-through attempt failed');
-    };
+    const failure = failureFromError(error);
+    settle('failure');
+    failed(describeFailure(failure));
+    if (failure.kind !== 'timeout') t.allTimedOut = false;
+    return 'failed';
+  };
 
-    const key = p.keys.pick(gateway.clock());
-    const base = new URL(p.config.base_url);
-    const ex = await exchange({
-      agents: agentsFor(gateway, p.name),
-      url: base,
-      path: base.pathname.replace(/\/+$/, '') + o.path,
-      method: o.method,
-      headers: upstreamHeaders(o.headers, key, o.requestId, o.contentLength),
-      body: o.body,
-      maxBodyBytes: gateway.config.limits.max_body_bytes,
-      idleTimeoutMs: p.config.timeout_ms,
-      cancel: o.cancel,
-    });
-    if (!ex.ok) {
-      if (o.cancel.aborted) {
-        settle('neutral');
-        return { kind: 'gone' };
-      }
-      if ((ex.error as { code?: unknown }).code === BODY_TOO_LARGE) {
-        settle('neutral');
-        gateway.metrics.rejected.labels('too_large').inc();
-        return gatewayReply(gatewayError('request_too_large', `Request body is larger than ${gateway.config.limits.max_body_bytes} bytes.`), { connection: 'close' });
-      }
-      const failure = failureFromError(ex.error);
-      settle('failure');
-      failed(describeFailure(failure));
-      if (failure.kind !== 'timeout') allTimedOut = false;
-      // Unreachable (refused, or no TLS session): nothing reached the provider, whatever the method.
-      if (more && !ex.consumed && (repeatable || failure.kind === 'connect' || failure.kind === 'tls')) continue;
-      break;
+  const key = p.keys.pick(gateway.clock());
+  const base = new URL(p.config.base_url);
+  const ex = await exchange({
+    agents: agentsFor(gateway, p.name),
+    url: base,
+    path: base.pathname.replace(/\/+$/, '') + o.path,
+    method: o.method,
+    headers: upstreamHeaders(o.headers, key, o.requestId, o.contentLength),
+    body: o.body,
+    maxBodyBytes: gateway.config.limits.max_body_bytes,
+    idleTimeoutMs: p.config.timeout_ms,
+    cancel: o.cancel,
+  });
+  if (!ex.ok) {
+    if (!o.cancel.aborted && (ex.error as { code?: unknown }).code === BODY_TOO_LARGE) {
+      settle('neutral');
+      gateway.metrics.rejected.labels('too_large').inc();
+      return gatewayReply(gatewayError('request_too_large', `Request body is larger than ${gateway.config.limits.max_body_bytes} bytes.`), { connection: 'close' });
     }
-
-    const res = ex.res;
-    const status = res.statusCode ?? 502;
-    const retryMs = parseRetryAfter(res.headers['retry-after']);
-    p.keys.report(key, status, gateway.clock(), retryMs);
-    const headers: OutgoingHttpHeaders = { ...clientHeaders(res.headers), 'x-switchyard-provider': p.name, 'x-switchyard-attempts': made };
-
-    if (status < 400) {
-      if (o.method === 'HEAD' || !isJson(res.headers['content-type'])) return { kind: 'upstream', provider: p.name, status, headers, body: res, head: [], ended: false, settle };
-      const peek = await readUpTo(res, PEEK_BYTES);
-      if (peek.error !== undefined) {
-        if (o.cancel.aborted) {
-          settle('neutral');
-          return { kind: 'gone' };
-        }
-        const failure = failureFromError(peek.error);
-        settle('failure');
-        failed(describeFailure(failure));
-        allTimedOut = false;
-        if (more && repeatable && replayable) continue;
-        break;
-      }
-      const whole = peek.ended ? decoded(Buffer.concat(peek.chunks), res.headers['content-encoding'], DECODED_BYTES) : undefined;
-      return { kind: 'upstream', provider: p.name, status, headers, body: res, head: peek.chunks, ended: peek.ended, ...(whole ? { json: whole } : {}), settle };
-    }
-
-    // An error answer is small: read whole, keys redacted, passed back in the envelope.
-    const peek = await readUpTo(res, ERROR_BYTES + 1);
-    if (!peek.ended) res.destroy();
-    const plain = peek.ended ? decoded(Buffer.concat(peek.chunks), res.headers['content-encoding'], ERROR_BYTES) : undefined;
-    const verdict = classifyFailure({ kind: 'status', status, ...(retryMs !== undefined ? { retryAfterMs: retryMs } : {}) });
-    settle(verdict.breaker);
-    allTimedOut = false;
-    const reply = errorReply(
-      status,
-      headers,
-      upstreamErrorEnvelope(plain ?? Buffer.alloc(0), status, (t) => p.keys.redact(t)),
-    );
-    if (more && replayable && (repeatable ? verdict.failover : status === 404)) {
-      failed(`HTTP ${status}`);
-      kept = reply;
-      continue;
-    }
-    return reply;
+    if (lost(ex.error) === 'gone') return { kind: 'gone' };
+    const kind = failureFromError(ex.error).kind;
+    // Unreachable (refused, or no TLS session): nothing reached the provider, whatever the method.
+    return more && !ex.consumed && (repeatable || kind === 'connect' || kind === 'tls') ? 'next' : 'stop';
   }
 
-  const attempts = { 'x-switchyard-attempts': made };
-  if (kept) return { ...kept, headers: { ...kept.headers, ...attempts } };
-  const list = tried.join('; ');
-  if (made === 0) {
+  const res = ex.res;
+  const status = res.statusCode ?? 502;
+  const retryMs = parseRetryAfter(res.headers['retry-after']);
+  p.keys.report(key, status, gateway.clock(), retryMs);
+  const headers: OutgoingHttpHeaders = { ...clientHeaders(res.headers), 'x-switchyard-provider': p.name, 'x-switchyard-attempts': t.made };
+
+  if (status < 400) {
+    if (o.method === 'HEAD' || !isJson(res.headers['content-type'])) return { kind: 'upstream', provider: p.name, status, headers, body: res, head: [], ended: false, settle };
+    const peek = await readUpTo(res, PEEK_BYTES);
+    if (peek.error !== undefined) {
+      if (lost(peek.error) === 'gone') return { kind: 'gone' };
+      t.allTimedOut = false;
+      return more && repeatable && replayable ? 'next' : 'stop';
+    }
+    const whole = peek.ended ? decoded(Buffer.concat(peek.chunks), res.headers['content-encoding'], DECODED_BYTES) : undefined;
+    return { kind: 'upstream', provider: p.name, status, headers, body: res, head: peek.chunks, ended: peek.ended, ...(whole ? { json: whole } : {}), settle };
+  }
+
+  // An error answer is small: read whole, keys redacted, passed back in the envelope.
+  const peek = await readUpTo(res, ERROR_BYTES + 1);
+  if (!peek.ended) res.destroy();
+  const plain = peek.ended ? decoded(Buffer.concat(peek.chunks), res.headers['content-encoding'], ERROR_BYTES) : undefined;
+  const verdict = classifyFailure({ kind: 'status', status, ...(retryMs !== undefined ? { retryAfterMs: retryMs } : {}) });
+  settle(verdict.breaker);
+  t.allTimedOut = false;
+  const reply = errorReply(
+    status,
+    headers,
+    upstreamErrorEnvelope(plain ?? Buffer.alloc(0), status, (x) => p.keys.redact(x)),
+  );
+  if (more && replayable && (repeatable ? verdict.failover : status === 404)) {
+    failed(`HTTP ${status}`);
+    t.kept = reply;
+    return 'next';
+  }
+  return reply;
+}
+
+/** No provider gave an answer to pass on: the last error kept, or what was tried. */
+function exhaustedReply(o: AttemptAllOptions, t: PassTally): Reply {
+  const attempts = { 'x-switchyard-attempts': t.made };
+  if (t.kept) return { ...t.kept, headers: { ...t.kept.headers, ...attempts } };
+  const list = t.tried.join('; ');
+  if (t.made === 0) {
     const holder = o.owner ? ` (the object it names lives at ${o.owner})` : '';
-    const retry = retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+    const retry = t.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))) };
     return gatewayReply(gatewayError('providers_unavailable', `No openai provider is available for ${o.what}${holder}: ${list}.`), { ...attempts, ...retry });
   }
-  if (allTimedOut) return gatewayReply(gatewayError('upstream_timeout', `Every openai provider timed out for ${o.what}: ${list}.`), attempts);
+  if (t.allTimedOut) return gatewayReply(gatewayError('upstream_timeout', `Every openai provider timed out for ${o.what}: ${list}.`), attempts);
   return gatewayReply(gatewayError('all_providers_failed', `Every openai provider failed for ${o.what}: ${list}.`), attempts);
 }
 

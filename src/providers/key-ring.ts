@@ -32,13 +32,13 @@ export class KeyRing {
     if (n === 0) return undefined;
     for (let i = 0; i < n; i++) {
       const k = (this.next + i) % n;
-      if (this.restUntil[k]! <= now) {
+      if ((this.restUntil[k] ?? 0) <= now) {
         this.next = (k + 1) % n;
         return this.keys[k];
       }
     }
     let soonest = 0;
-    for (let k = 1; k < n; k++) if (this.restUntil[k]! < this.restUntil[soonest]!) soonest = k;
+    for (let k = 1; k < n; k++) if ((this.restUntil[k] ?? 0) < (this.restUntil[soonest] ?? 0)) soonest = k;
     return this.keys[soonest];
   }
 
@@ -49,8 +49,9 @@ export class KeyRing {
     if (status === 401 || status === 403) {
       this.restUntil[k] = now + KeyRing.REFUSED_REST_MS;
     } else if (status === 429) {
-      this.rateLimited[k]! += 1;
-      if (this.rateLimited[k]! >= KeyRing.RATE_LIMIT_STRIKES) {
+      const strikes = (this.rateLimited[k] ?? 0) + 1;
+      this.rateLimited[k] = strikes;
+      if (strikes >= KeyRing.RATE_LIMIT_STRIKES) {
         this.restUntil[k] = now + Math.max(retryAfterMs ?? 0, KeyRing.RATE_LIMIT_REST_MS);
         this.rateLimited[k] = 0;
       }
@@ -61,7 +62,7 @@ export class KeyRing {
 
   /** Whether another key than `key` could be used now. */
   hasAlternative(key: string | undefined, now: number): boolean {
-    return this.keys.some((k, i) => k !== key && this.restUntil[i]! <= now);
+    return this.keys.some((k, i) => k !== key && (this.restUntil[i] ?? 0) <= now);
   }
 
   /** How many keys are usable now (for /health). */

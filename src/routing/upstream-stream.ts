@@ -66,7 +66,7 @@ export class UpstreamStream {
     this.held = [];
     let flowing = true;
     for (const b of held) flowing = sink.write(b) && flowing;
-    if (this.settled) return this.finish();
+    if (this.settled) return this.finish(sink, this.settled);
     if (flowing) this.body.resume();
   }
 
@@ -124,16 +124,15 @@ export class UpstreamStream {
     if (this.settled) return;
     this.settled = outcome;
     if (outcome.kind === 'complete') this.body.on('error', ignore); // a late error changes nothing now
-    if (this.sink) this.finish();
+    if (this.sink) this.finish(this.sink, outcome);
   }
 
-  private finish(): void {
-    const sink = this.sink!;
+  private finish(sink: StreamSink, outcome: StreamOutcome): void {
     this.sink = undefined;
     // A whole answer: read the rest off the socket so it can be reused; a failed one: close it.
-    if (this.settled!.kind === 'complete') this.body.resume();
+    if (outcome.kind === 'complete') this.body.resume();
     else this.destroy();
-    sink.end(this.settled!);
+    sink.end(outcome);
   }
 
   /** Resolves the first-event promise once the relay can judge (or the stream is over). */
