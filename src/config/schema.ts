@@ -154,6 +154,12 @@ export const configSchema = z.strictObject({
       sync_interval_ms: num().pipe(z.number().int().positive()).default(250),
     })
     .prefault({}),
+  responses: z
+    .strictObject({
+      /** How long a stored Responses API response (`store`, default true) can be continued or read. */
+      ttl_seconds: num().pipe(z.number().int().positive()).default(3600),
+    })
+    .prefault({}),
   idempotency: z
     .strictObject({
       /** How long a stored answer is replayed for a repeated Idempotency-Key. */

@@ -52,6 +52,10 @@ export class RedisKeys {
   idempotencyLock(client: string, key: string): string {
     return `${this.prefix}idempotency-lock:{${client}}:${key}`;
   }
+  /** A stored Responses API response with its input (JSON, with PX: the store's TTL). */
+  response(id: string): string {
+    return `${this.prefix}response:${id}`;
+  }
   /** Sorted set instance id -> last flush (ms). */
   get instances(): string {
     return `${this.prefix}instances`;

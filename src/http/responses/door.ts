@@ -81,7 +81,7 @@ export async function handleResponses(ctx: ResponsesContext): Promise<void> {
 
   const store = responseStoreOf(gateway);
   const previousId = request.previousResponseId;
-  const previous = previousId === undefined ? undefined : store.get(previousId);
+  const previous = previousId === undefined ? undefined : await store.get(previousId);
   // A turn this instance did not keep may continue one an openai provider stored: only it can serve it.
   const nativeOnly = previousId !== undefined && !previous ? firstOpenAIProvider(gateway) : undefined;
   if (previousId !== undefined && !previous && !nativeOnly) {

@@ -16,7 +16,7 @@ import type { Usage } from '../../telemetry/usage.js';
 import type { Fail } from '../admission.js';
 import type { ResponsesRequest } from './request.js';
 import { responseFromChat } from './response.js';
-import type { ResponseStore } from './store.js';
+import type { ResponseKeeper } from './store.js';
 import { ResponsesStream, type StreamFinish } from './stream.js';
 import { type Item, newId, type ResponseObject } from './wire.js';
 
@@ -38,7 +38,7 @@ export interface RenderContext {
   base: Record<string, string | number>;
   done(status: number, extra?: Record<string, unknown>): void;
   fail: Fail;
-  store: ResponseStore;
+  store: ResponseKeeper;
   turn: Turn;
 }
 

@@ -31,23 +31,23 @@ export function mountResponses(app: Hono<AppEnv>, gateway: Gateway): void {
   // then the /v1/* pass-through asks it.
   const elsewhere = () => [...gateway.providers.values()].some((p) => p.config.type === 'openai');
 
-  app.get('/v1/responses/:id', (c, next) => {
+  app.get('/v1/responses/:id', async (c, next) => {
     const id = c.req.param('id');
-    const stored = store.get(id);
+    const stored = await store.get(id);
     if (!stored) return elsewhere() ? next() : missing(c, id);
     if (c.req.query('stream') === 'true') return refuse(c, gatewayError('invalid_query', 'Streaming a stored response again is not supported: retrieve it without stream.', 'stream'));
     return c.json(stored.response);
   });
 
-  app.delete('/v1/responses/:id', (c, next) => {
+  app.delete('/v1/responses/:id', async (c, next) => {
     const id = c.req.param('id');
-    if (store.delete(id)) return c.json({ id, object: 'response', deleted: true });
+    if (await store.delete(id)) return c.json({ id, object: 'response', deleted: true });
     return elsewhere() ? next() : missing(c, id);
   });
 
-  app.get('/v1/responses/:id/input_items', (c, next) => {
+  app.get('/v1/responses/:id/input_items', async (c, next) => {
     const id = c.req.param('id');
-    const stored = store.get(id);
+    const stored = await store.get(id);
     if (!stored) return elsewhere() ? next() : missing(c, id);
     const page = inputItemsPage(stored.input, { limit: c.req.query('limit'), order: c.req.query('order'), after: c.req.query('after') });
     return 'error' in page ? refuse(c, page.error) : c.json(page);

@@ -1,10 +1,11 @@
 /**
  * Stored responses (`store: true`, the default): each response with the input it was given (earlier
- * turns included), in process, for `previous_response_id`, GET, DELETE and input_items. Bounded by
- * count, by size and by age; the oldest go first. Not shared between instances yet (Redis is a later
- * step): a follow-up must reach the instance that served the turn before.
+ * turns included), for `previous_response_id`, GET, DELETE and input_items. In process, bounded by
+ * count, by size and by age (the oldest go first); with Redis, written through to it and read from it on
+ * a local miss, so a follow-up may reach any instance (`SharedResponseStore`).
  */
 import type { Gateway } from '../../gateway.js';
+import type { SharedState } from '../../state/shared-state.js';
 import type { Item, ResponseObject } from './wire.js';
 
 /** A stored response and its whole input: the earlier turns, then the input of its own request. */
@@ -89,8 +90,79 @@ export class ResponseStore {
   }
 }
 
+/** What the door and routes use: the local store, with Redis behind it when configured. */
+export interface ResponseKeeper {
+  put(stored: StoredResponse, bytes: number): void;
+  get(id: string): Promise<StoredResponse | undefined>;
+  delete(id: string): Promise<boolean>;
+}
+
+/**
+ * The local store written through to Redis (`switchyard:response:<id>`, JSON with the store's TTL), which
+ * is read on every look-up (only requests that name a stored response pay that round trip), so that any
+ * instance can continue a conversation or serve GET/DELETE. A Redis failure is reported and the local
+ * copy keeps serving.
+ *
+ * @example
+ * const keeper = new SharedResponseStore(local, shared.client, shared.keys, STORE_DEFAULTS.ttlMs, shared.onRedisError);
+ * await keeper.get('resp_abc'); // from this instance, else from Redis
+ */
+export class SharedResponseStore implements ResponseKeeper {
+  constructor(
+    private readonly local: ResponseStore,
+    private readonly client: SharedState['client'],
+    private readonly keys: SharedState['keys'],
+    private readonly ttlMs: number,
+    private readonly onError: SharedState['onRedisError'],
+  ) {}
+
+  put(stored: StoredResponse, bytes: number): void {
+    this.local.put(stored, bytes);
+    this.client.set(this.keys.response(stored.response.id), JSON.stringify(stored), 'PX', this.ttlMs).catch((err: unknown) => this.onError('response store', err));
+  }
+
+  /** Redis is the truth (another instance may have deleted it); this instance's copy serves while Redis is down. */
+  async get(id: string): Promise<StoredResponse | undefined> {
+    try {
+      const text = await this.client.get(this.keys.response(id));
+      if (text === null) {
+        this.local.delete(id);
+        return undefined;
+      }
+      return this.local.get(id) ?? (JSON.parse(text) as StoredResponse);
+    } catch (err) {
+      this.onError('response store', err);
+      return this.local.get(id);
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const here = this.local.delete(id);
+    try {
+      return (await this.client.del(this.keys.response(id))) > 0 || here;
+    } catch (err) {
+      this.onError('response store', err);
+      return here;
+    }
+  }
+}
+
+/** The local store alone (no Redis). */
+class LocalResponseKeeper implements ResponseKeeper {
+  constructor(private readonly local: ResponseStore) {}
+  put(stored: StoredResponse, bytes: number): void {
+    this.local.put(stored, bytes);
+  }
+  async get(id: string): Promise<StoredResponse | undefined> {
+    return this.local.get(id);
+  }
+  async delete(id: string): Promise<boolean> {
+    return this.local.delete(id);
+  }
+}
+
 /** One store per running gateway lineage: keyed by what a reload carries over (its session table). */
-const stores = new WeakMap<object, ResponseStore>();
+const stores = new WeakMap<object, ResponseKeeper>();
 
 /**
  * The response store of a gateway. A config reload keeps it: it is keyed by the gateway's session
@@ -99,8 +171,14 @@ const stores = new WeakMap<object, ResponseStore>();
  * @example
  * const store = responseStoreOf(gateway);
  */
-export function responseStoreOf(gateway: Gateway): ResponseStore {
+export function responseStoreOf(gateway: Gateway): ResponseKeeper {
   let store = stores.get(gateway.sessions);
-  if (!store) stores.set(gateway.sessions, (store = new ResponseStore({ ...STORE_DEFAULTS, clock: gateway.clock })));
+  if (!store) {
+    const ttlMs = gateway.config.responses.ttl_seconds * 1000;
+    const local = new ResponseStore({ ...STORE_DEFAULTS, ttlMs, clock: gateway.clock });
+    const shared = gateway.shared;
+    store = shared ? new SharedResponseStore(local, shared.client, shared.keys, ttlMs, shared.onRedisError) : new LocalResponseKeeper(local);
+    stores.set(gateway.sessions, store);
+  }
   return store;
 }
