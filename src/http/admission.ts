@@ -56,7 +56,8 @@ export async function admitJson(gateway: Gateway, req: IncomingMessage, res: Ser
 }
 
 /**
- * The caller's routing wishes, from `x-switchyard-*` headers and `Idempotency-Key`, with a signal
+ * The caller's routing wishes, from `x-switchyard-*` headers (the session also from Claude Code's
+ * `x-claude-code-session-id`) and `Idempotency-Key`, with a signal
  * aborted when the caller goes away before the response is finished.
  *
  * @example
@@ -70,7 +71,8 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
   const o: RouteOptions = { requestId, client, signal };
   const strategy = first(h['x-switchyard-strategy']);
   const provider = first(h['x-switchyard-provider']);
-  const session = first(h['x-switchyard-session']);
+  // Claude Code names its conversation in x-claude-code-session-id; an explicit x-switchyard-session wins.
+  const session = first(h['x-switchyard-session']) ?? first(h['x-claude-code-session-id']);
   const idempotencyKey = first(h['idempotency-key']);
   if (strategy !== undefined) o.strategy = strategy;
   if (provider !== undefined) o.provider = provider;

@@ -5,6 +5,7 @@ import { routePath } from 'hono/route';
 import { gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
+import { COUNT_TOKENS_PATH, serveCountTokens } from './anthropic/count-tokens.js';
 import { serveMessages } from './anthropic/door.js';
 import { clientIdentity } from './auth.js';
 import { errorJson, writeError } from './errors.js';
@@ -72,6 +73,7 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
     const q = req.url!.indexOf('?');
     const path = q < 0 ? req.url! : req.url!.slice(0, q);
     if (req.method === 'POST' && path === MESSAGES_ROUTE) return serveMessages(gateway, req, res);
+    if (req.method === 'POST' && path === COUNT_TOKENS_PATH) return serveCountTokens(gateway, req, res);
     if (req.method === 'POST' && path === RESPONSES_PATH) return serveResponses(gateway, req, res);
     const endpoint = req.method === 'POST' ? PROXY_ROUTES[path] : undefined;
     if (endpoint === undefined) return void hono(req, res);

@@ -1,7 +1,8 @@
 /**
  * A fake Anthropic Messages API on loopback speaking the real wire format: `POST /v1/messages` with
  * `x-api-key` and `anthropic-version`, `type: "message"` JSON, named SSE events ending in
- * `message_stop`, and the `{"type":"error","error":{...}}` envelope. Faults are queued per request.
+ * `message_stop`, and the `{"type":"error","error":{...}}` envelope; `POST /v1/messages/count_tokens`
+ * answers `{"input_tokens": FakeAnthropic.COUNTED}`. Faults are queued per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Chunking, FakeServerBase, sendJson, sendStatus, writeChunked, writeStream } from './fake-server.js';
@@ -52,6 +53,8 @@ const ERROR_TYPES: Record<number, string> = {
 
 export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
   private seq = 0;
+  /** What `count_tokens` answers (a number the gateway's estimate would not give). */
+  static readonly COUNTED = 777;
 
   private constructor(name: string) {
     super(name, { kind: 'ok' });
@@ -71,10 +74,16 @@ export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
     void this.respond(path, body, req, res);
   }
 
+  private count(body: Record<string, unknown>, res: ServerResponse): void {
+    countAnswer(body, this.nextFault(), res, this.name);
+  }
+
   private async respond(path: string, body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (path !== '/v1/messages') return sendError(res, 404, 'not_found_error', 'Not found');
+    const counting = path.split('?', 1)[0] === '/v1/messages/count_tokens';
+    if (path !== '/v1/messages' && !counting) return sendError(res, 404, 'not_found_error', 'Not found');
     if (!req.headers['x-api-key']) return sendError(res, 401, 'authentication_error', 'x-api-key header is required');
     if (req.headers['anthropic-version'] !== '2023-06-01') return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
+    if (counting) return this.count(body, res);
     const invalid = validate(body);
     if (invalid) return sendError(res, 400, 'invalid_request_error', invalid);
     const fault = this.nextFault();
@@ -121,6 +130,17 @@ export class FakeAnthropic extends FakeServerBase<AnthropicFault> {
     if ('chunks' in fault && fault.chunks) await writeChunked(req, res, events, stop, fault.chunks);
     else await writeStream(req, res, events, stop, { chunkDelayMs: fault.kind === 'ok' ? fault.chunkDelayMs : undefined });
   }
+}
+
+/** `count_tokens`: the queued fault when it is an error, else `{input_tokens: COUNTED}`. */
+function countAnswer(body: Record<string, unknown>, fault: AnthropicFault, res: ServerResponse, name: string): void {
+  if (typeof body.model !== 'string') return sendError(res, 400, 'invalid_request_error', 'model: Field required');
+  if (!Array.isArray(body.messages)) return sendError(res, 400, 'invalid_request_error', 'messages: Field required');
+  if (fault.kind === 'status') {
+    const error = { type: fault.errorType ?? ERROR_TYPES[fault.status] ?? 'api_error', message: fault.message ?? `${name} says ${fault.status}` };
+    return sendStatus(res, fault.status, { 'content-type': 'application/json' }, fault.retryAfter, fault.body ?? JSON.stringify({ type: 'error', error }));
+  }
+  sendJson(res, 200, { input_tokens: FakeAnthropic.COUNTED });
 }
 
 /** The checks of the real API that a translator can get wrong. */

@@ -128,8 +128,13 @@ function nativeStream(res: ServerResponse, stream: ServedStream, headers: Header
   pipeNative(res, stream, headers, ctx.requestId, (message) => `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`, onEnd);
 }
 
-/** The Anthropic protocol headers a native request carries on. */
-function protocolHeaders(h: IncomingHttpHeaders): Record<string, string> {
+/**
+ * The Anthropic protocol headers a native request carries on (`anthropic-version`, `anthropic-beta`).
+ *
+ * @example
+ * protocolHeaders({ 'anthropic-version': '2023-06-01', 'x-api-key': 'k' }); // { 'anthropic-version': '2023-06-01' }
+ */
+export function protocolHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ['anthropic-version', 'anthropic-beta']) {
     const v = first(h[name]);

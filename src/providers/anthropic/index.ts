@@ -21,6 +21,21 @@ export class AnthropicAdapter extends TranslatingAdapter<AnthropicRequest> {
 
   /** A Messages request as the caller sent it: its bytes, its `anthropic-version` and `anthropic-beta`, our key. */
   sendNative(call: NativeCall): Promise<UpstreamResponse> {
+    return this.postNative(call, `${this.basePath}/messages`);
+  }
+
+  /**
+   * A `count_tokens` request as the caller sent it (`POST {base}/messages/count_tokens`), its protocol
+   * headers and our key; the answer (JSON, or an error envelope) comes back untouched.
+   *
+   * @example
+   * const res = await adapter.countTokens({ protocol: 'anthropic-messages', body, raw, stream: false, requestId, cancel, idleTimeoutMs: 30_000, apiKey, headers: {} });
+   */
+  countTokens(call: NativeCall): Promise<UpstreamResponse> {
+    return this.postNative(call, `${this.basePath}/messages/count_tokens`);
+  }
+
+  private postNative(call: NativeCall, path: string): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: call.stream ? 'text/event-stream' : 'application/json',
@@ -30,14 +45,6 @@ export class AnthropicAdapter extends TranslatingAdapter<AnthropicRequest> {
     const beta = call.headers['anthropic-beta'];
     if (beta) headers['anthropic-beta'] = beta;
     if (call.apiKey) headers['x-api-key'] = call.apiKey;
-    return post({
-      agents: this.agents,
-      url: this.url,
-      path: `${this.basePath}/messages`,
-      headers,
-      body: call.raw ?? JSON.stringify(call.body),
-      cancel: call.cancel,
-      idleTimeoutMs: call.idleTimeoutMs,
-    });
+    return post({ agents: this.agents, url: this.url, path, headers, body: call.raw ?? JSON.stringify(call.body), cancel: call.cancel, idleTimeoutMs: call.idleTimeoutMs });
   }
 }

@@ -1,0 +1,118 @@
+/**
+ * `POST /v1/messages/count_tokens` (also `?beta=true`), for Claude Code and the Anthropic SDKs. The
+ * caller's bytes go to the first `anthropic` provider that serves the model (a `models:` alias's targets,
+ * or the providers whose `models` match, in chain order) and whose breaker is not open; its answer comes
+ * back untouched (keys redacted from errors). With no such provider, or when it cannot be reached, the
+ * answer is the gateway's estimate (characters / 4) marked `x-switchyard-estimate: true`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ApiError, gatewayError } from '../../core/errors.js';
+import type { ProviderRuntime } from '../../core/provider-runtime.js';
+import type { Gateway } from '../../gateway.js';
+import { readText } from '../../providers/respond-as-openai.js';
+import type { NativeCall, ProviderAdapter, UpstreamResponse } from '../../providers/types.js';
+import { Cancel } from '../../routing/cancel.js';
+import { resolveCandidates } from '../../routing/candidates.js';
+import { admitJson } from '../admission.js';
+import { finishRequest, type Preflight, preflight } from '../preflight.js';
+import { protocolHeaders } from './door.js';
+import { type Headers, sendBody, writeMessagesError } from './render.js';
+import { estimateInputTokens } from './token-estimate.js';
+
+/** The path of the door (any query: the SDKs' beta calls add `?beta=true`). */
+export const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
+const ROUTE = 'messages/count_tokens';
+const INTERNAL = gatewayError('internal_error', 'The gateway hit an internal error.');
+
+/** An adapter that can send a native `count_tokens` request (the anthropic adapter). */
+interface CountsTokens {
+  countTokens(call: NativeCall): Promise<UpstreamResponse>;
+}
+
+const countsTokens = (a: ProviderAdapter): a is ProviderAdapter & CountsTokens => typeof (a as Partial<CountsTokens>).countTokens === 'function';
+
+/**
+ * The listener's entry for `POST /v1/messages/count_tokens`: preflight (request id, client key), then
+ * the count, forwarded or estimated; errors in Anthropic's envelope.
+ *
+ * @example
+ * if (req.method === 'POST' && path === COUNT_TOKENS_PATH) return serveCountTokens(gateway, req, res);
+ */
+export function serveCountTokens(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
+  const p = preflight(gateway, req.headers, true);
+  const base: Headers = { 'x-request-id': p.requestId, 'request-id': p.requestId };
+  if (p.refused) {
+    req.resume();
+    writeMessagesError(res, p.refused, p.requestId, base);
+    return finishRequest(gateway, p, 'POST', COUNT_TOKENS_PATH, ROUTE, p.refused.status, { error: p.refused.code });
+  }
+  countTokens(gateway, req, res, p, base).catch((err: Error) => {
+    gateway.logger.error({ requestId: p.requestId, err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+    if (res.headersSent) res.end();
+    else writeMessagesError(res, INTERNAL, p.requestId, base);
+  });
+}
+
+async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerResponse, p: Preflight, base: Headers): Promise<void> {
+  const done = (status: number, extra: Record<string, unknown> = {}) => finishRequest(gateway, p, 'POST', COUNT_TOKENS_PATH, ROUTE, status, extra);
+  const fail = (e: ApiError, headers: Headers = {}) => {
+    writeMessagesError(res, e, p.requestId, { ...headers, ...base });
+    done(e.status, { error: e.code ?? e.type });
+  };
+  const body = await admitJson(gateway, req, res, fail);
+  if (!body) return;
+  const parsed = body.json;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(gatewayError('invalid_request', 'The request body must be a JSON object.'));
+  const request = parsed as Record<string, unknown>;
+  if (typeof request.model !== 'string' || request.model === '') return fail(gatewayError('invalid_request', 'model: Field required', 'model'));
+  if (!Array.isArray(request.messages)) return fail(gatewayError('invalid_request', 'messages: Field required', 'messages'));
+  const model = request.model;
+
+  const alias = gateway.config.models[model];
+  const candidates = alias ? alias.map((t) => ({ provider: t.provider, model: t.model })) : resolveCandidates(model, gateway.configs, gateway.chain);
+  if (candidates.length === 0) return fail(gatewayError('model_not_found', `The model \`${model}\` is not served by any configured provider.`, 'model'));
+
+  for (const c of candidates) {
+    const provider = gateway.providers.get(c.provider);
+    if (provider?.config.type !== 'anthropic' || provider.breakerState() === 'open' || !countsTokens(provider.adapter)) continue;
+    const raw = c.model === model ? body.raw : Buffer.from(JSON.stringify({ ...request, model: c.model }));
+    const answer = await forward(provider, provider.adapter, { ...request, model: c.model }, raw, req, res, p.requestId, gateway.clock);
+    if (!answer) continue; // unreachable: the next one, or the estimate
+    sendBody(res, answer.status, answer.body, { ...base, 'x-switchyard-provider': provider.name, 'x-switchyard-model': c.model });
+    return done(answer.status, { provider: provider.name, model: c.model });
+  }
+
+  const estimate = JSON.stringify({ input_tokens: estimateInputTokens(request) });
+  sendBody(res, 200, estimate, { ...base, 'x-switchyard-estimate': 'true' });
+  done(200, { estimate: true });
+}
+
+/** One native count on `provider`; undefined when it could not be reached (transport error, timeout). */
+async function forward(
+  provider: ProviderRuntime,
+  adapter: CountsTokens,
+  body: Record<string, unknown>,
+  raw: Buffer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  clock: () => number,
+): Promise<{ status: number; body: string } | undefined> {
+  const cancel = new Cancel();
+  const onClose = () => {
+    if (!res.writableFinished) cancel.abort();
+  };
+  res.once('close', onClose);
+  const apiKey = provider.keys.pick(clock());
+  const call: NativeCall = { protocol: 'anthropic-messages', body, raw, stream: false, requestId, cancel, idleTimeoutMs: provider.config.timeout_ms, apiKey, headers: protocolHeaders(req.headers) };
+  try {
+    const upstream = await adapter.countTokens(call);
+    const text = await readText(upstream.body);
+    provider.keys.report(apiKey, upstream.status, clock());
+    return { status: upstream.status, body: upstream.status >= 400 ? provider.keys.redact(text) : text };
+  } catch {
+    return undefined;
+  } finally {
+    res.off('close', onClose);
+  }
+}
