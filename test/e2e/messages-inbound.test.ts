@@ -362,3 +362,40 @@ describe('POST /v1/messages: errors in Anthropic envelope', () => {
     expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ error: { type: 'overloaded_error' } });
   });
 });
+
+describe('a coding session that fails over mid-conversation', () => {
+  it('goes native to anthropic, fails over to an OpenAI-type provider with the tool history translated, and comes back', async () => {
+    const tools = [{ name: 'read_file', description: 'Read a file', input_schema: { type: 'object' as const, properties: { path: { type: 'string' } } } }];
+    // Turn 1: anthropic, natively, asks for a tool.
+    claude.enqueue({ kind: 'tool', calls: [{ id: 'toolu_1', name: 'read_file', input: { path: 'a.ts' } }] });
+    const first = await client().messages.create({ model: 'claude-test', max_tokens: 100, tools, messages: [{ role: 'user', content: 'read a.ts' }] });
+    expect(first.stop_reason).toBe('tool_use');
+    const use = first.content.find((c) => c.type === 'tool_use');
+    expect(use?.type === 'tool_use' && use.id).toBe('toolu_1');
+
+    // Turn 2: anthropic is overloaded; the history (a thinking block, the tool use, its result) goes to beta translated.
+    claude.enqueue({ kind: 'status', status: 529 });
+    const history = [
+      { role: 'user' as const, content: 'read a.ts' },
+      { role: 'assistant' as const, content: [{ type: 'thinking' as const, thinking: 'I should read it', signature: 'sig-1' }, ...first.content] },
+      { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'toolu_1', content: 'export const a = 1;' }] },
+    ];
+    const { data: second, response } = await client()
+      .messages.create({ model: 'claude-test', max_tokens: 100, tools, messages: history as never })
+      .withResponse();
+    expect(response.headers.get('x-switchyard-provider')).toBe('beta');
+    expect(second.content.find((c) => c.type === 'text')).toMatchObject({ text: 'Hello from beta' });
+    const sent = beta.requests.at(-1)!.body.messages as Array<{ role: string; content?: unknown; tool_calls?: Array<{ id: string }>; tool_call_id?: string }>;
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(sent[1]?.tool_calls?.[0]?.id).toBe('toolu_1');
+    expect(sent[2]).toMatchObject({ tool_call_id: 'toolu_1', content: 'export const a = 1;' });
+    expect(JSON.stringify(sent)).not.toContain('sig-1');
+
+    // Turn 3: anthropic is back; the whole history, thinking signature included, goes to it untouched.
+    const third = await client()
+      .messages.create({ model: 'claude-test', max_tokens: 100, tools, messages: [...history, { role: 'assistant', content: second.content }, { role: 'user', content: 'thanks' }] as never })
+      .withResponse();
+    expect(third.response.headers.get('x-switchyard-provider')).toBe('claude');
+    expect(JSON.stringify(claude.requests.at(-1)!.body)).toContain('sig-1');
+  });
+});
