@@ -84,6 +84,8 @@ export const configSchema = z.strictObject({
       header_timeout_ms: num().pipe(z.number().int().positive()).default(10_000),
       /** A client must send its whole request (headers and body) within this long, or it gets 408. */
       body_timeout_ms: num().pipe(z.number().int().positive()).default(30_000),
+      /** A stream silent this long gets a keep-alive (Anthropic's ping event, an SSE comment elsewhere); 0: never. */
+      stream_keepalive_ms: num().pipe(z.number().int().nonnegative()).default(15_000),
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),

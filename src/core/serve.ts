@@ -156,6 +156,7 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
     headers,
     account,
     onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
+    keepAliveMs: gateway.config.server.stream_keepalive_ms,
   });
   return { kind: 'stream', stream, headers, routing, ...(served.native ? { native: served.native } : {}) };
 }

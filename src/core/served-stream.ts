@@ -16,6 +16,8 @@ export interface ServedStreamHooks {
   headers: AnswerHeaders;
   account(usage: Usage | undefined): void;
   onStreamError(): void;
+  /** How long the stream may stay silent before the door sends a keep-alive (0: never). */
+  keepAliveMs: number;
 }
 
 /**
@@ -59,6 +61,11 @@ export class ServedStream {
     if (this.ended) return;
     this.served.stream.destroy();
     this.settle({ kind: 'client_gone' });
+  }
+
+  /** How long the stream may stay silent before the door sends its protocol's keep-alive (0: never). */
+  get keepAliveMs(): number {
+    return this.hooks.keepAliveMs;
   }
 
   /** How it ended, once it has. */

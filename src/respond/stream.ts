@@ -11,7 +11,11 @@ export interface StreamRendering {
   translate?(bytes: Buffer): string | Buffer;
   /** The last bytes: the protocol's end, or its one error event when the upstream broke. */
   finish(outcome: StreamOutcome, reason: string): string | Buffer;
+  /** What a silent stream is kept alive with; an SSE comment by default (every SSE reader skips it). */
+  keepAlive?: string;
 }
+
+const COMMENT = ': keep-alive\n\n';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
@@ -29,7 +33,19 @@ export function pipeServed(res: ServerResponse, stream: ServedStream, headers: R
   const opening = r.start?.();
   if (opening) res.write(opening);
   let ended = false;
+  // A long silence (a model thinking) is bridged with a keep-alive, so no proxy or client times out.
+  let lastWrite = performance.now();
+  const keepAlive =
+    stream.keepAliveMs > 0
+      ? setInterval(() => {
+          if (performance.now() - lastWrite < stream.keepAliveMs || res.writableNeedDrain) return;
+          res.write(r.keepAlive ?? COMMENT);
+          lastWrite = performance.now();
+        }, stream.keepAliveMs)
+      : undefined;
+  keepAlive?.unref();
   const onClose = () => {
+    clearInterval(keepAlive);
     if (ended) return;
     ended = true;
     stream.cancel();
@@ -39,11 +55,13 @@ export function pipeServed(res: ServerResponse, stream: ServedStream, headers: R
   stream.pipe({
     write(bytes) {
       const out = r.translate ? r.translate(bytes) : bytes;
+      if (out.length > 0) lastWrite = performance.now();
       if (out.length === 0 || res.write(out)) return true;
       res.once('drain', () => stream.resume());
       return false;
     },
     end(outcome) {
+      clearInterval(keepAlive);
       if (ended) return;
       ended = true;
       res.off('close', onClose);

@@ -72,11 +72,14 @@ export function translateWholeStream(sse: string, ctx: AnswerContext): string {
   return t.push(sse) + t.end({ kind: 'complete' });
 }
 
+/** Anthropic's own keep-alive event. */
+const ANTHROPIC_PING = 'event: ping\ndata: {"type": "ping"}\n\n';
+
 /**
  * Pipes a served OpenAI stream to the client as Anthropic events: each write of whole OpenAI events is
  * translated and written at once (backpressure: `resume` on `drain`); the end is `message_stop` when
- * the upstream's answer was whole, else exactly one `event: error` (never a silent end). The client
- * going away cancels the stream.
+ * the upstream's answer was whole, else exactly one `event: error` (never a silent end); a silent
+ * stream gets Anthropic's `ping`. The client going away cancels the stream.
  *
  * @example
  * pipeMessagesStream(res, outcome.stream, headers, ctx, (end) => log(end.kind));
@@ -90,6 +93,7 @@ export function pipeMessagesStream(res: ServerResponse, stream: ServedStream, he
     headers,
     {
       translate: (bytes) => t.push(decoder.write(bytes)),
+      keepAlive: ANTHROPIC_PING,
       finish: (outcome, reason) => t.push(decoder.end()) + t.end(outcome.kind === 'complete' ? { kind: 'complete' } : { kind: 'failed', message: `${reason} (request ${ctx.requestId})` }),
     },
     onEnd,
