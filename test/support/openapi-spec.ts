@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 
 /**
@@ -9,7 +10,14 @@ import { load } from 'js-yaml';
  */
 export type Schema = { readonly [keyword: string]: unknown };
 
-export const SPEC_PATH = process.env.OPENAI_OPENAPI_SPEC ?? '/work/shared/specs/openai-openapi.yaml';
+/**
+ * The official spec: `OPENAI_OPENAPI_SPEC`, else ../shared/specs beside the checkout, else the workplace's
+ * shared folder (a fresh clone elsewhere on the machine, as CI makes, has no ../shared beside it).
+ */
+export const SPEC_PATH =
+  process.env.OPENAI_OPENAPI_SPEC ??
+  [fileURLToPath(new URL('../../../shared/specs/openai-openapi.yaml', import.meta.url)), '/work/shared/specs/openai-openapi.yaml'].find((p) => existsSync(p)) ??
+  '/work/shared/specs/openai-openapi.yaml';
 
 /** A request body schema flattened through `$ref` and `allOf`: each property with every schema that constrains it. */
 export interface RequestShape {

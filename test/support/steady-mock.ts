@@ -14,8 +14,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
+import { SPEC_PATH } from './openapi-spec.js';
 
-export const STEADY_SPEC_PATH = process.env.OPENAI_OPENAPI_SPEC ?? fileURLToPath(new URL('../../../shared/specs/openai-openapi.yaml', import.meta.url));
+export const STEADY_SPEC_PATH = SPEC_PATH;
 
 /** One diagnostic steady reported for a request. */
 export interface SteadyIssue {
