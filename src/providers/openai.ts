@@ -77,11 +77,17 @@ export class OpenAIAdapter implements ProviderAdapter {
       url: this.url,
       path: `${this.basePath}/${call.endpoint}`,
       headers,
-      body: call.raw ?? JSON.stringify(call.body),
+      body: call.raw ?? JSON.stringify(this.config.type === 'openai' && 'top_k' in call.body ? withoutTopK(call.body) : call.body),
       cancel: call.cancel,
       idleTimeoutMs: call.idleTimeoutMs,
     });
   }
+}
+
+/** OpenAI's own API refuses `top_k` (an extension other servers take): a translated request leaves it out. */
+function withoutTopK(body: Record<string, unknown>): Record<string, unknown> {
+  const { top_k: _dropped, ...rest } = body;
+  return rest;
 }
 
 function readText(body: NodeJS.ReadableStream): Promise<string> {

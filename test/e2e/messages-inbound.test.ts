@@ -399,3 +399,11 @@ describe('a coding session that fails over mid-conversation', () => {
     expect(JSON.stringify(claude.requests.at(-1)!.body)).toContain('sig-1');
   });
 });
+
+describe('sampling parameters where the target has them', () => {
+  it('sends top_k on to gemini as topK, with temperature and top_p', async () => {
+    await client().messages.create({ model: 'gemini-test', max_tokens: 20, top_k: 7, top_p: 0.5, temperature: 0.3, messages: [{ role: 'user', content: 'hi' }] });
+    const sent = gem.requests.at(-1)?.body as { generationConfig?: Record<string, unknown> };
+    expect(sent.generationConfig).toMatchObject({ topK: 7, topP: 0.5, temperature: 0.3, maxOutputTokens: 20 });
+  });
+});

@@ -63,3 +63,19 @@ describe('Responses to an openai provider, natively', () => {
     expect(again.output_text).toBe('Hello natively from native');
   });
 });
+
+describe("top_k and OpenAI's own API", () => {
+  const ctx = useGateway(['native'], ({ native }) => `providers:\n  - name: native\n    type: openai\n    base_url: ${native.url}\n    api_key: sk-native-0123456789\n`);
+
+  it('leaves top_k out of a translated Messages request to an openai provider (its API refuses it)', async () => {
+    const r = await fetch(`${ctx.gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 10, top_k: 5, temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(r.status).toBe(200);
+    const sent = ctx.native.requests.at(-1)!.body;
+    expect(sent.temperature).toBe(0.2);
+    expect('top_k' in sent).toBe(false);
+  });
+});

@@ -33,6 +33,7 @@ describe('request: Anthropic Messages → OpenAI chat', () => {
       stop: ['###'],
       temperature: 0.3,
       top_p: 0.9,
+      top_k: 5,
       user: 'u-1',
     });
     expect(r).toMatchObject({ model: 'claude-x', stream: false, stopSequences: ['###'] });

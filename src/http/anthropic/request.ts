@@ -3,8 +3,8 @@
  * (protocols.md 4.4). Pure: no I/O. The request is validated on the way (the fields the gateway needs,
  * and every block it translates); what cannot be represented is refused with a 400 naming the field
  * (`messages.2.content.0.source.type`), never silently lost. Earlier turns' thinking blocks are dropped:
- * no other provider can read them. `cache_control`, `top_k`, `thinking` and other Anthropic-only fields
- * have no OpenAI equivalent and are dropped.
+ * no other provider can read them. `cache_control`, `thinking` and other Anthropic-only fields have no
+ * OpenAI equivalent and are dropped; `top_k` goes on for the targets that have it.
  */
 import { finiteNumber, isObject, type JsonObject } from '../../providers/translating/guards.js';
 import { RequestMappingError, type RequestTranslation, tryMapRequest } from '../../providers/translating/request-mapping.js';
@@ -58,7 +58,9 @@ function mapRequest(body: unknown): MessagesRequest {
   const chat: JsonObject = { model, messages: out, max_tokens: maxTokens };
   const stopSequences = stops(body.stop_sequences);
   if (stopSequences.length > 0) chat.stop = stopSequences;
-  for (const k of ['temperature', 'top_p'] as const) {
+  // top_k rides along for the targets that have it (gemini's topK, ollama's top_k, OpenAI-compatible
+  // servers such as vLLM); OpenAI's own API has none, and its adapter leaves it out.
+  for (const k of ['temperature', 'top_p', 'top_k'] as const) {
     if (body[k] === undefined || body[k] === null) continue;
     const v = finiteNumber(body[k]);
     if (v === undefined) throw invalid(k, 'Input should be a valid number');

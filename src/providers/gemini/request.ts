@@ -216,6 +216,7 @@ function generationConfig(body: Record<string, unknown>): GeminiGenerationConfig
   };
   set('temperature', finiteNumber(body.temperature));
   set('topP', finiteNumber(body.top_p));
+  set('topK', finiteNumber(body.top_k)); // not OpenAI's, but sent by the Anthropic door (and some clients)
   set('maxOutputTokens', finiteNumber(body.max_completion_tokens) ?? finiteNumber(body.max_tokens));
   if (typeof body.stop === 'string') g.stopSequences = [body.stop];
   else if (Array.isArray(body.stop)) {

@@ -30,6 +30,7 @@ export interface GeminiFunctionDeclaration {
 export interface GeminiGenerationConfig {
   temperature?: number;
   topP?: number;
+  topK?: number;
   maxOutputTokens?: number;
   stopSequences?: string[];
   candidateCount?: number;

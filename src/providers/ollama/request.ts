@@ -211,7 +211,7 @@ function mapFormat(rf: unknown): OllamaChatRequest['format'] | undefined {
 function mapOptions(body: JsonObject): Record<string, unknown> {
   // Ollama-native options sent on purpose (num_ctx, top_k, ...) first; mapped OpenAI fields win.
   const options: Record<string, unknown> = isObject(body.options) ? { ...body.options } : {};
-  for (const key of ['temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty'] as const) {
+  for (const key of ['temperature', 'top_p', 'top_k', 'seed', 'presence_penalty', 'frequency_penalty'] as const) {
     const v = finiteNumber(body[key]);
     if (v !== undefined) options[key] = v;
   }
