@@ -59,6 +59,8 @@ export const providerSchema = z.strictObject({
   timeout_ms: num().pipe(z.number().int().positive()).default(30_000),
   /** Share of traffic under the `weighted` strategy (0: last resort only). */
   weight: num().pipe(z.number().nonnegative()).default(1),
+  /** Most requests in flight to this provider at once (streams until they end); past it, the next candidate is tried. */
+  max_connections: num().pipe(z.number().int().positive()).optional(),
   /** The provider's limits, for the `headroom` strategy: requests and tokens per minute. */
   rpm_limit: num().pipe(z.number().int().positive()).optional(),
   tpm_limit: num().pipe(z.number().int().positive()).optional(),

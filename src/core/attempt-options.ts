@@ -1,10 +1,11 @@
 import type { Gateway } from '../gateway.js';
-import type { UpstreamCall } from '../providers/types.js';
+import type { UpstreamCall, UpstreamResponse } from '../providers/types.js';
 import type { LoopOptions } from '../routing/attempt-loop.js';
 import type { Cancel } from '../routing/cancel.js';
 import { capabilitiesOf } from '../routing/capabilities.js';
 import type { Candidate } from '../routing/strategy.js';
 import { attemptUpstream, nativeRules, openAIRules, type Served } from '../routing/upstream-attempt.js';
+import type { ProviderRuntime } from './provider-runtime.js';
 import type { CoreRequest } from './request.js';
 
 /**
@@ -43,6 +44,11 @@ export function attemptOptions(gateway: Gateway, r: CoreRequest, requestId: stri
     contextWindow: (c) => capabilitiesOf(provider(c).config, c.model).context_window,
     attempt: (c, cancel) => {
       const p = provider(c);
+      if (!p.hasRoom()) {
+        gateway.metrics.upstreamSaturated.labels(p.name).inc();
+        const failure = { kind: 'saturated' as const, detail: `${p.name} is at its max_connections (${p.config.max_connections}) on this instance` };
+        return Promise.resolve({ kind: 'failure' as const, failure });
+      }
       const rate = p.stats?.rate;
       const apiKey = p.keys.pick(gateway.clock());
       lastKey.set(c.provider, apiKey);
@@ -60,15 +66,37 @@ export function attemptOptions(gateway: Gateway, r: CoreRequest, requestId: stri
       const native = r.native && p.adapter.sendNative && p.adapter.nativeProtocols?.has(r.native.protocol) ? r.native : undefined;
       if (native && p.adapter.sendNative) {
         const body = same ? native.body : { ...native.body, model: c.model };
-        const sent = p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers });
+        const sent = holding(p, p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers }));
         return attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol));
       }
       const call: UpstreamCall = { ...common, endpoint: r.endpoint, ...(same ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }) };
-      return attemptUpstream(p.adapter.send(call), r.stream, hooks, openAIRules(call));
+      return attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call));
     },
     onAttempt: (c, outcome, ms, failedOver) => {
       gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
       gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
     },
   };
+}
+
+/** Counts a request against its provider's `max_connections` until its answer's body is done with. */
+function holding(p: ProviderRuntime, sent: Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+  p.inFlight += 1;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    p.inFlight -= 1;
+  };
+  return sent.then(
+    (res) => {
+      if (res.body.destroyed || res.body.readableEnded) release();
+      else res.body.once('close', release);
+      return res;
+    },
+    (err: unknown) => {
+      release();
+      throw err;
+    },
+  );
 }

@@ -22,8 +22,16 @@ export class ProviderRuntime {
     private readonly measurements: ReadonlyMap<string, ProviderStats>,
   ) {}
 
+  /** Requests in flight to it from this instance (a stream until it ends). */
+  inFlight = 0;
+
   get name(): string {
     return this.config.name;
+  }
+
+  /** Whether `max_connections` leaves room for one more request now. */
+  hasRoom(): boolean {
+    return this.config.max_connections === undefined || this.inFlight < this.config.max_connections;
   }
 
   /** Whether its adapter can take this kind of request at all. */

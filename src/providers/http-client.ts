@@ -18,9 +18,11 @@ export interface UpstreamTls {
   servername?: string;
 }
 
-// Node's defaults otherwise (lifo reuse, 256 idle sockets kept): a longer TCP keep-alive probe delay
-// measured several us slower per request, as every socket release re-applies it.
-const POOL = { keepAlive: true, maxSockets: 256 } as const;
+// No cap on sockets: a capped pool queues requests silently (1,000 streams held 256 sockets and the rest
+// waited for seconds). A provider that must be protected gets `max_connections`, enforced per attempt
+// with a metric and a clear failure. Node's defaults otherwise (lifo reuse, 256 idle sockets kept): a
+// longer TCP keep-alive probe delay measured several us slower per request, as every release re-applies it.
+const POOL = { keepAlive: true } as const;
 
 /**
  * Pooled keep-alive upstream HTTP on Node's own client: one shared agent per scheme, sockets reused

@@ -3,7 +3,9 @@ import type { BreakerOutcome } from './circuit-breaker.js';
 /** Why an upstream attempt did not produce a usable response. */
 export type UpstreamFailure =
   | { kind: 'status'; status: number; retryAfterMs?: number; message?: string; code?: string }
-  | { kind: 'connect' | 'reset' | 'timeout' | 'malformed' | 'tls'; detail: string };
+  | { kind: 'connect' | 'reset' | 'timeout' | 'malformed' | 'tls'; detail: string }
+  /** Not sent: the provider is at its `max_connections` on this instance. */
+  | { kind: 'saturated'; detail: string };
 
 export interface Verdict {
   /** Try the next candidate (true), or hand this answer to the client (false). */
@@ -25,6 +27,7 @@ export interface Verdict {
  *   too: answer the client with it; the provider is healthy.
  */
 export function classifyFailure(f: UpstreamFailure): Verdict {
+  if (f.kind === 'saturated') return { failover: true, breaker: 'neutral' }; // our limit, not the provider's health
   if (f.kind !== 'status') return { failover: true, breaker: 'failure' };
   const s = f.status;
   if (isContextOverflow(f)) return { failover: true, breaker: 'neutral' };
@@ -50,6 +53,7 @@ const FAILURE_LABELS: Record<Exclude<UpstreamFailure['kind'], 'status'>, string>
   tls: 'TLS error',
   timeout: 'timed out',
   malformed: 'malformed response',
+  saturated: 'not sent',
 };
 
 export function describeFailure(f: UpstreamFailure): string {

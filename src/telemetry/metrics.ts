@@ -50,6 +50,12 @@ export class GatewayMetrics {
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
+  readonly upstreamSaturated = new Counter({
+    name: 'switchyard_upstream_saturated_total',
+    help: 'Attempts not sent because the provider was at its max_connections on this instance (failed over)',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
   readonly exhausted = new Counter({
     name: 'switchyard_requests_unserved_total',
     help: 'Requests that no provider could serve',
