@@ -1,6 +1,7 @@
 import { type LoadedConfig, providerKeys } from './config/load.js';
 import { type ProviderConfig, redisConfigured } from './config/schema.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
+import { GatewayEvents } from './core/events.js';
 import { ModelCatalog } from './core/model-catalog.js';
 import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
 import { UpstreamAgentPool } from './providers/http-client.js';
@@ -39,6 +40,7 @@ interface Parts {
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
   runtime: RuntimeControls;
+  events: GatewayEvents;
 }
 
 /** Set by the server: config reloads (for /admin/reload and /health). */
@@ -69,6 +71,8 @@ export class Gateway {
   readonly runtime: RuntimeControls;
   readonly rateLimiter: RateLimiter;
   readonly idempotency: IdempotencyStore;
+  /** Routing, failover, breaker, success and failure events (kept across reloads, like the state). */
+  readonly events: GatewayEvents;
   readonly startedAt = Date.now();
   /** Whether any provider declares capabilities (else the planner skips the capability filter). */
   readonly declaresCapabilities: boolean;
@@ -94,6 +98,7 @@ export class Gateway {
       runtime: this.runtime,
       rateLimiter: this.rateLimiter,
       idempotency: this.idempotency,
+      events: this.events,
     } = parts);
     this.shared = parts.shared;
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
@@ -128,7 +133,7 @@ export class Gateway {
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
     if (previous) {
-      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, idempotency } = previous;
+      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, idempotency, events } = previous;
       rateLimiter.limits = limitsOf(loaded);
       prices.load(loaded.providers);
       metrics.addProviders(loaded.chain);
@@ -137,25 +142,27 @@ export class Gateway {
       if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
         options.logger.warn('redis settings changed: they take effect at the next restart');
       }
-      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls };
+      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls, events };
     } else {
       const prices = new PriceTable(loaded.providers);
       const metrics = new GatewayMetrics(loaded.chain);
       const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
+      const events = new GatewayEvents((err, name) => options.logger.warn({ event: name, err: String(err) }, 'event listener threw'));
       if (redisConfigured(loaded.config.redis)) {
         metrics.enableRedisMetrics();
         // Loaded only when used: an instance without Redis does not carry the client's memory.
         const { connectSharedState } = await import('./state/shared-state.js');
         const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
+        sessions.share(shared.sessions);
         const rateLimiter = new RateLimiter(limitsOf(loaded), { client: shared.client, keys: shared.keys, onError: shared.onRedisError });
         rateLimiter.start(loaded.config.rate_limits.sync_interval_ms);
         const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
-        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls };
+        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls, events };
       } else {
         const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), idempotency: new MemoryIdempotency() };
-        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls };
+        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls, events };
       }
-      watchBreakers(parts.store, metrics, options.logger);
+      watchBreakers(parts.store, metrics, options.logger, events);
     }
     return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random);
   }
@@ -261,12 +268,13 @@ const limitsOf = (loaded: LoadedConfig) => {
 };
 
 /** Breaker transitions become metrics and log lines, once per store. */
-function watchBreakers(store: StateStore, metrics: GatewayMetrics, logger: Logger): void {
+function watchBreakers(store: StateStore, metrics: GatewayMetrics, logger: Logger, events: GatewayEvents): void {
   store.onBreakerChange((provider, next, previous) => {
     if (next.state === previous.state) return;
     metrics.setCircuitState(provider, next.state);
     metrics.circuitTransitions.labels(provider, next.state).inc();
     const log = next.state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ provider, from: previous.state, to: next.state, failures: next.failures }, 'circuit breaker transition');
+    if (events.listens('breaker')) events.emit('breaker', { provider, from: previous.state, to: next.state });
   });
 }

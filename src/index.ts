@@ -30,6 +30,58 @@ export type {
   UpstreamTlsConfig,
 } from './config/schema.js';
 export type {
+  /** A provider's breaker changed state. */
+  BreakerEvent,
+  /** A request left a failed provider for the next (`to` absent: none was left). */
+  FailoverEvent,
+  /** An attempt failed, or a served stream broke. */
+  FailureEvent,
+  /** Every event by name. */
+  GatewayEventMap,
+  /** An event's name. */
+  GatewayEventName,
+  /** The provider a request went to first, and the strategy that chose it. */
+  RouteEvent,
+  /** A request was answered, with latency, usage and cost. */
+  SuccessEvent,
+} from './core/events.js';
+/**
+ * A call that could not be served: `status`, `code`, `type`, `message` as the HTTP gateway answers, and `tried`.
+ *
+ * @example
+ * try { await switchyard.chat(request); } catch (e) { if (e instanceof SwitchyardError && e.status === 429) retryLater(); }
+ */
+export { SwitchyardError } from './library/errors.js';
+
+/**
+ * switchyard in process (no HTTP server): `chat`, `stream`, events, `status`, `close`.
+ *
+ * @example
+ * import { Switchyard } from 'switchyard';
+ * const switchyard = await Switchyard.create({ config: './config.yaml' });
+ * switchyard.on('failover', (e) => console.log(`${e.from} -> ${e.to}: ${e.reason}`));
+ * const answer = await switchyard.chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+ */
+export { type ChatStream, Switchyard, type SwitchyardOptions } from './library/switchyard.js';
+export type {
+  /** A call's routing wishes: `strategy`, `provider` (pin), `session`, `fallback`, `signal`, `timeoutMs`. */
+  CallOptions,
+  /** OpenAI's `chat.completion` object. */
+  ChatCompletion,
+  /** One OpenAI `chat.completion.chunk`. */
+  ChatCompletionChunk,
+  /** A chat request in OpenAI's shape. */
+  ChatRequest,
+  /** One provider in `status()`: breaker state, requests, failures, latency percentiles. */
+  ProviderStatus,
+  /** Who served a call: provider, model, attempts, fallback, latency, cost, what was tried. */
+  RoutingInfo,
+  /** `stream` options: the call's, plus `onChunk`. */
+  StreamOptions,
+} from './library/types.js';
+/** What `tried` holds: one candidate considered, and what came of it. */
+export type { AttemptRecord } from './routing/attempt-loop.js';
+export type {
   /** A circuit breaker's state as reported by `/health` and seen by strategies: `closed`, `open` or `half_open`. */
   CircuitState,
 } from './routing/circuit-breaker.js';

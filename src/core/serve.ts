@@ -3,10 +3,11 @@ import type { NativeProtocol } from '../providers/types.js';
 import { type AttemptRecord, type LoopResult, runAttempts } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
-import type { Usage } from '../telemetry/usage.js';
+import { costOf, type Usage } from '../telemetry/usage.js';
 import { accountUsage } from './accounting.js';
 import { attemptOptions } from './attempt-options.js';
 import { type ApiError, gatewayError } from './errors.js';
+import { observeAttempts } from './events.js';
 import { exhaustedError, upstreamErrorEnvelope } from './exhausted.js';
 import { headerValue } from './header-value.js';
 import { admitIdempotent, type IdempotentRequest } from './idempotency.js';
@@ -57,13 +58,18 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if (gateway.providers.size === 0) {
     return refused(gatewayError('no_providers', 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).'), headers);
   }
+  // A session this instance does not know may be pinned on another (shared through Redis): one look-up
+  // now (only requests naming a session pay it), so that planning, synchronous, finds it locally.
+  if (o.session) await gateway.sessions.resolve(o.session, gateway.clock());
   const plan = planRoute(gateway, r, o);
   if ('status' in plan) return refused(plan, headers);
   const admitted = await admit(gateway, r, o, plan.estimatedPromptTokens, headers);
   if ('kind' in admitted) return admitted;
   const { lock } = admitted;
 
-  const result = await runAttempts<Served>(attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal));
+  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal));
+  const result = await runAttempts<Served>(observed.options);
+  observed.end();
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
   if (result.kind === 'aborted') {
     lock?.abandon();
@@ -85,7 +91,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   try {
     if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
     if (result.kind === 'rejected') return passBack(gateway, served, routing, headers, lock);
-    return deliver(gateway, result, { routing, headers, started, client: o.client, estimate: plan.estimatedPromptTokens, ...(lock ? { lock } : {}) });
+    return deliver(gateway, result, { routing, headers, started, requestId: o.requestId, client: o.client, estimate: plan.estimatedPromptTokens, ...(lock ? { lock } : {}) });
   } catch (err) {
     // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
     if (served.kind === 'stream') served.stream.destroy();
@@ -129,6 +135,7 @@ interface Delivery {
   routing: Routing;
   headers: AnswerHeaders;
   started: number;
+  requestId: string;
   client: string;
   estimate: number;
   lock?: IdempotentRequest;
@@ -138,7 +145,10 @@ interface Delivery {
 function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: 'served' }>, d: Delivery): Outcome {
   const { routing, headers, lock } = d;
   const served = result.value;
-  const account = (usage: Usage | undefined) => accountUsage(gateway, d.client, routing, usage, d.estimate);
+  const account = (usage: Usage | undefined) => {
+    accountUsage(gateway, d.client, routing, usage, d.estimate);
+    if (gateway.events.listens('success')) emitSuccess(gateway, d, usage);
+  };
   const elapsed = performance.now() - d.started;
   gateway.metrics.overhead.observe(Math.max(0, elapsed - result.upstreamMs) / 1000);
   if (served.kind === 'error') throw new Error('a served attempt carries an answer');
@@ -155,10 +165,20 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
     ...(lock ? { lock } : {}),
     headers,
     account,
-    onStreamError: () => gateway.metrics.streamErrors.labels(routing.provider).inc(),
+    onStreamError: (detail) => {
+      gateway.metrics.streamErrors.labels(routing.provider).inc();
+      if (gateway.events.listens('failure')) gateway.events.emit('failure', { requestId: d.requestId, provider: routing.provider, model: routing.model, reason: detail });
+    },
     keepAliveMs: gateway.config.server.stream_keepalive_ms,
   });
   return { kind: 'stream', stream, headers, routing, ...(served.native ? { native: served.native } : {}) };
+}
+
+function emitSuccess(gateway: Gateway, d: Delivery, usage: Usage | undefined): void {
+  const { provider, model } = d.routing;
+  const costUsd = usage ? costOf(usage, gateway.prices.get(provider, model)) : 0;
+  const latencyMs = performance.now() - d.started;
+  gateway.events.emit('success', { requestId: d.requestId, provider, model, latencyMs, ...(usage ? { usage } : {}), costUsd });
 }
 
 function refused(error: ApiError, headers: AnswerHeaders): Outcome {

@@ -15,7 +15,7 @@ export interface ServedStreamHooks {
   lock?: IdempotentRequest;
   headers: AnswerHeaders;
   account(usage: Usage | undefined): void;
-  onStreamError(): void;
+  onStreamError(detail: string): void;
   /** How long the stream may stay silent before the door sends a keep-alive (0: never). */
   keepAliveMs: number;
 }
@@ -85,7 +85,7 @@ export class ServedStream {
     lock?.abandon();
     if (end.kind === 'upstream_error') {
       finish('failure');
-      this.hooks.onStreamError();
+      this.hooks.onStreamError(end.detail);
     } else finish('neutral');
   }
 }

@@ -71,8 +71,7 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
   const o: RouteOptions = { requestId, client, signal };
   const strategy = first(h['x-switchyard-strategy']);
   const provider = first(h['x-switchyard-provider']);
-  // Claude Code names its conversation in x-claude-code-session-id; an explicit x-switchyard-session wins.
-  const session = first(h['x-switchyard-session']) ?? first(h['x-claude-code-session-id']);
+  const session = sessionOf(h);
   const idempotencyKey = first(h['idempotency-key']);
   if (strategy !== undefined) o.strategy = strategy;
   if (provider !== undefined) o.provider = provider;
@@ -83,6 +82,9 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** The conversation a request belongs to: x-switchyard-session, else Claude Code's x-claude-code-session-id. */
+const sessionOf = (h: IncomingHttpHeaders): string | undefined => first(h['x-switchyard-session']) ?? first(h['x-claude-code-session-id']);
 
 /** Bodies are JSON: a missing Content-Type is taken as JSON, a declared other type is refused (415). */
 export function declaresJson(contentType: string | undefined): boolean {

@@ -5,7 +5,10 @@
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  /** Hash: state, failures, openedAt, origin (instance id), at (ms of the write). */
+  /**
+   * Hash: state, failures (consecutive, fleet-wide, counted by every instance's failures while closed),
+   * openedAt, origin (instance id), at (ms of the last transition).
+   */
   breaker(provider: string): string {
     return `${this.prefix}breaker:{${provider}}`;
   }
@@ -55,6 +58,10 @@ export class RedisKeys {
   /** A stored Responses API response with its input (JSON, with PX: the store's TTL). */
   response(id: string): string {
     return `${this.prefix}response:${id}`;
+  }
+  /** String with PX (the session TTL): the provider a session (x-switchyard-session) is pinned to. */
+  session(id: string): string {
+    return `${this.prefix}session:${id}`;
   }
   /** Sorted set instance id -> last flush (ms). */
   get instances(): string {

@@ -1,33 +1,11 @@
-import type { BreakerSettings, BreakerSnapshot, CircuitState } from '../routing/circuit-breaker.js';
+import { type BreakerSettings, type BreakerSnapshot, type CircuitState, CLOSED } from '../routing/circuit-breaker.js';
 import type { Logger } from '../telemetry/logger.js';
+import { COUNT_FAILURE, fleetChange, parseBreakerMessage, RELEASE_LEASE, type Transition, WRITE_TRANSITION } from './breaker-sharing.js';
 import type { RedisKeys } from './keys.js';
 import { MemoryStore } from './memory-store.js';
 import { Batch } from './redis-batch.js';
 import type { RedisClient } from './redis-connection.js';
 import type { StateStore } from './store.js';
-
-/** Atomic write-and-publish of one transition; an older write (by `at`) never overwrites a newer one. */
-const WRITE_TRANSITION = `
-local at = redis.call('HGET', KEYS[1], 'at')
-if at and tonumber(at) > tonumber(ARGV[5]) then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'failures', ARGV[2], 'openedAt', ARGV[3], 'origin', ARGV[4], 'at', ARGV[5])
-if ARGV[1] == 'closed' then redis.call('DEL', KEYS[2]) end
-redis.call('PUBLISH', ARGV[6], ARGV[7])
-return 1`;
-
-/** Gives up the probe lease, if this instance (ARGV[1]) still holds it. */
-const RELEASE_LEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-interface Transition {
-  provider: string;
-  state: CircuitState;
-  failures: number;
-  openedAt: number;
-  origin: string;
-  at: number;
-}
 
 /** How early, before a cooldown ends, instances race for the probe lease. */
 const LEASE_LEAD_MS = 150;
@@ -36,7 +14,10 @@ const LEASE_LEAD_MS = 150;
  * Breakers shared through Redis. Reads and the request path stay in process (a MemoryStore); every
  * transition this instance makes (open, close, re-open, reset) is written atomically and published, and
  * other instances apply it as it arrives, with a periodic full read to catch what pub/sub missed.
- * Consecutive failures are counted per instance. When a cooldown ends, instances race for a probe lease
+ * Consecutive failures are counted fleet-wide: a failure while closed is counted in Redis by one script
+ * (fire and forget), which opens the breaker at the threshold; every count is published, so each
+ * instance knows the run, and only an instance that knows of a run writes when a success resets it (a
+ * healthy provider's successes never touch Redis). When a cooldown ends, instances race for a probe lease
  * (SET NX PX): the winner lets one request through as the probe; the others stay open until it reports
  * or the lease runs out. The winner gives the lease up as soon as its probe ends, however it ends, so the
  * next cooldown's race is won on time. With Redis unreachable each instance falls back to its own breakers.
@@ -66,8 +47,9 @@ export class RedisStore implements StateStore {
     this.local.onBreakerChange((provider, next, previous) => {
       if (this.adjusting) return; // this store's own lease holds, not transitions
       if (!this.applyingRemote) {
-        const shared = next.state !== 'half_open' && (next.state !== previous.state || next.openedAt !== previous.openedAt);
-        if (shared) void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
+        const change = fleetChange(previous, next);
+        if (change === 'failure') void this.countFailure(provider, next.state === 'open' ? next.openedAt : this.clock());
+        if (change === 'transition') void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
       }
       if (next.state === 'open') this.holdForLease(provider, next.openedAt);
     });
@@ -139,7 +121,10 @@ export class RedisStore implements StateStore {
       results.forEach(([err, value], i) => {
         const h = value as Record<string, string> | null;
         if (err || !h || !h.state) return;
-        this.apply({ provider: this.providers[i]!, state: h.state as CircuitState, failures: Number(h.failures), openedAt: Number(h.openedAt), origin: h.origin ?? '', at: Number(h.at) });
+        const provider = this.providers[i]!;
+        if (h.at !== undefined)
+          this.apply({ provider, state: h.state as CircuitState, failures: Number(h.failures ?? 0), openedAt: Number(h.openedAt ?? 0), origin: h.origin ?? '', at: Number(h.at) });
+        if (h.state === 'closed') this.knowFailures(provider, Number(h.failures ?? 0));
       });
     } catch (err) {
       this.onRedisError('sync', err);
@@ -147,27 +132,59 @@ export class RedisStore implements StateStore {
   }
 
   private onMessage(message: string): void {
-    let t: Transition;
-    try {
-      t = JSON.parse(message) as Transition;
-    } catch {
-      return;
-    }
-    if (t.origin === this.instanceId || !this.providers.includes(t.provider)) return;
-    this.apply(t);
+    const m = parseBreakerMessage(message);
+    if (!m) return;
+    const { provider, origin } = m.kind === 'transition' ? m.t : m.f;
+    if (origin === this.instanceId || !this.providers.includes(provider)) return;
+    if (m.kind === 'transition') this.apply(m.t);
+    else this.knowFailures(provider, m.f.failures);
   }
 
-  private apply(t: Transition): void {
+  /** `own`: the shared state as this instance's own script returned it (it may have opened the breaker). */
+  private apply(t: Transition, own = false): void {
     if (t.at <= (this.lastAt.get(t.provider) ?? 0)) return;
     this.lastAt.set(t.provider, t.at);
-    if (t.origin === this.instanceId) return;
+    if (t.origin === this.instanceId && !own) return;
     const next: BreakerSnapshot = { state: t.state, failures: t.failures, openedAt: t.openedAt, probeInFlight: false };
+    // An opening already applied here may be held for the probe lease (openedAt moved by one lease).
+    const sameOpening = (s: BreakerSnapshot) => s.openedAt === next.openedAt || (s.state === 'open' && next.state === 'open' && s.openedAt === next.openedAt + this.leaseMs);
+    const same = (s: BreakerSnapshot) => s.state === next.state && sameOpening(s) && (s.state !== 'closed' || s.failures === next.failures);
+    this.remote(t.provider, (s) => (same(s) ? s : next));
+  }
+
+  /** The fleet's run of failures as last heard (a closed breaker only): what a success has to reset. */
+  private knowFailures(provider: string, failures: number): void {
+    if (!Number.isFinite(failures)) return;
+    this.remote(provider, (s) => (s.state === 'closed' && s.failures !== failures ? { ...s, failures } : s));
+  }
+
+  /** A change learnt from Redis: applied locally, not written back. */
+  private remote(provider: string, update: (s: BreakerSnapshot) => BreakerSnapshot): void {
     this.applyingRemote = true;
     try {
-      this.local.updateBreaker(t.provider, (s) => (s.state === next.state && s.openedAt === next.openedAt ? s : next));
+      this.local.updateBreaker(provider, update);
     } finally {
       this.applyingRemote = false;
     }
+  }
+
+  /** Counts a failure in Redis; the reply (the fleet's count, or the breaker it opened) is applied here. */
+  private async countFailure(provider: string, now: number): Promise<void> {
+    let reply: unknown;
+    try {
+      reply = await this.client.eval(COUNT_FAILURE, 1, this.keys.breaker(provider), String(this.settings.failureThreshold), String(now), this.instanceId, this.keys.breakerChannel, provider);
+    } catch (err) {
+      this.onRedisError('breaker write', err);
+      return; // Redis unreachable: the local count (and any opening it made) stands
+    }
+    if (this.closed || !Array.isArray(reply)) return;
+    const [state, failures, openedAt, at, origin] = (reply as unknown[]).map(String);
+    if (state === 'closed') {
+      // Below the fleet's threshold: an opening this failure made here (on a count that missed a reset) is undone.
+      const mine = (s: BreakerSnapshot) => s.state === 'open' && (s.openedAt === now || s.openedAt === now + this.leaseMs);
+      this.remote(provider, (s) => (mine(s) ? { ...CLOSED, failures: Number(failures) } : s));
+      this.knowFailures(provider, Number(failures));
+    } else this.apply({ provider, state: state as CircuitState, failures: Number(failures), openedAt: Number(openedAt), origin: origin ?? '', at: Number(at) }, true);
   }
 
   private async publish(t: Transition): Promise<void> {

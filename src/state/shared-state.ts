@@ -7,6 +7,7 @@ import { RedisKeys } from './keys.js';
 import type { Measurements } from './measurements.js';
 import { createRedisClients, type RedisClient, waitReady } from './redis-connection.js';
 import { RedisMeasurements } from './redis-measurements.js';
+import { RedisSessions } from './redis-sessions.js';
 import { RedisStore } from './redis-store.js';
 import type { StateStore } from './store.js';
 
@@ -16,6 +17,8 @@ export interface SharedState {
   keys: RedisKeys;
   onRedisError(op: string, err: unknown): void;
   measurements: Measurements;
+  /** Session pins, written through to Redis. */
+  sessions: RedisSessions;
   instanceId: string;
   /** After a config reload. */
   setProviders(providers: LoadedConfig['providers']): void;
@@ -66,6 +69,7 @@ export async function connectSharedState(loaded: LoadedConfig, prices: PriceTabl
     keys,
     onRedisError,
     measurements,
+    sessions: new RedisSessions(client, keys, onRedisError),
     instanceId,
     flush: () => measurements.flush(),
     setProviders(providers) {

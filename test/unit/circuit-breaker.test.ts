@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Breakers } from '../../src/routing/breakers.js';
 import { admit, type BreakerOutcome, type BreakerSnapshot, CLOSED, msUntilProbe, record, visibleState } from '../../src/routing/circuit-breaker.js';
+import { fleetChange, parseBreakerMessage } from '../../src/state/breaker-sharing.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 
 const cfg = { failureThreshold: 3, cooldownMs: 1000 };
@@ -121,5 +122,31 @@ describe('breakers over a store', () => {
     breakers.settle('alpha', probe, 'failure');
     expect(store.ended).toEqual(['alpha']);
     expect(breakers.state('alpha')).toBe('closed');
+  });
+});
+
+describe('what a local breaker change means for the fleet', () => {
+  const closed = (failures: number): BreakerSnapshot => ({ ...CLOSED, failures });
+  it('counts failures while closed, including the one that opened locally', () => {
+    expect(fleetChange(closed(0), closed(1))).toBe('failure');
+    expect(fleetChange(closed(2), fail(closed(2), 5))).toBe('failure');
+  });
+  it('writes a reset only when there was a run to reset', () => {
+    expect(fleetChange(closed(2), CLOSED)).toBe('transition');
+    expect(fleetChange(CLOSED, CLOSED)).toBe('none');
+  });
+  it('shares openings and closings but not half-open bookkeeping', () => {
+    const open: BreakerSnapshot = { state: 'open', failures: 3, openedAt: 10, probeInFlight: false };
+    const half: BreakerSnapshot = { ...open, state: 'half_open', probeInFlight: true };
+    expect(fleetChange(open, half)).toBe('none');
+    expect(fleetChange(half, { ...open, openedAt: 20 })).toBe('transition');
+    expect(fleetChange(half, CLOSED)).toBe('transition');
+  });
+  it('parses transitions and failure counts, and nothing else', () => {
+    expect(parseBreakerMessage('{"provider":"a","failures":2,"origin":"x"}')).toEqual({ kind: 'failures', f: { provider: 'a', failures: 2, origin: 'x' } });
+    const t = { provider: 'a', state: 'open', failures: 3, openedAt: 5, origin: 'x', at: 5 };
+    expect(parseBreakerMessage(JSON.stringify(t))).toEqual({ kind: 'transition', t });
+    expect(parseBreakerMessage('nope')).toBeUndefined();
+    expect(parseBreakerMessage('{"provider":"a"}')).toBeUndefined();
   });
 });
