@@ -4,6 +4,7 @@ import { loadConfiguredStrategies } from './config/validate-runtime.js';
 import { GatewayEvents } from './core/events.js';
 import { ModelCatalog } from './core/model-catalog.js';
 import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
+import { WebhookSender } from './core/webhooks.js';
 import { UpstreamAgentPool } from './providers/http-client.js';
 import { KeyRing } from './providers/key-ring.js';
 import { type AdapterClasses, createAdapter, loadAdapters } from './providers/registry.js';
@@ -80,6 +81,8 @@ export class Gateway {
   inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly agents = new UpstreamAgentPool();
+  /** Set when `events.webhooks` lists any: this config's sender (a reload starts the next one's). */
+  private readonly webhooks: WebhookSender | undefined;
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -119,6 +122,8 @@ export class Gateway {
     this.statusPages.start();
     this.models = new ModelCatalog(this.providers, logger);
     this.models.start();
+    const ev = loaded.config.events;
+    this.webhooks = ev.webhooks.length > 0 ? new WebhookSender(this.events, ev, this.metrics.registry, logger) : undefined;
   }
 
   /**
@@ -169,6 +174,7 @@ export class Gateway {
 
   /** After a reload: this gateway takes no new requests; its connections go once its last request ends. */
   async retire(): Promise<void> {
+    this.webhooks?.detach();
     this.statusPages.stop();
     this.models.stop();
     await this.idle();
@@ -250,6 +256,7 @@ export class Gateway {
 
   /** Shuts everything down (process exit): flushes shared state. */
   async close(): Promise<void> {
+    this.webhooks?.close();
     this.agents.destroy();
     this.statusPages.stop();
     this.models.stop();

@@ -46,6 +46,17 @@ export type {
   SuccessEvent,
 } from './core/events.js';
 /**
+ * A multi-turn chat from `switchyard.conversation(...)`: `send`, `history`, `add`, `clear`.
+ *
+ * @example
+ * const chat = switchyard.conversation({ model: 'gpt-4o-mini', system: 'You are terse.', temperature: 0 });
+ * const reply = await chat.send('What is a switchyard?');
+ * console.log(reply.content, reply.routing.provider);
+ * chat.add({ role: 'tool', tool_call_id: 'call_1', content: '{"ok":true}' });
+ * chat.clear(); // back to the system message
+ */
+export { type ChatFn, type ChatMessage, Conversation, type ConversationOptions, type ConversationReply } from './library/conversation.js';
+/**
  * A call that could not be served: `status`, `code`, `type`, `message` as the HTTP gateway answers, and `tried`.
  *
  * @example
@@ -54,7 +65,7 @@ export type {
 export { SwitchyardError } from './library/errors.js';
 
 /**
- * switchyard in process (no HTTP server): `chat`, `stream`, events, `status`, `close`.
+ * switchyard in process (no HTTP server): `chat`, `stream`, `conversation`, events, `status`, `close`.
  *
  * @example
  * import { Switchyard } from 'switchyard';

@@ -73,6 +73,17 @@ export const providerSchema = z.strictObject({
   tls: upstreamTlsSchema.optional(),
 });
 
+/** The gateway's event types (src/core/events.ts), for webhook and stream filters. */
+export const EVENT_TYPES = ['route', 'failover', 'breaker', 'success', 'failure'] as const;
+
+/** One webhook: events of `types` (default: failover and breaker) POSTed as JSON to `url`. */
+export const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
+  /** Sent with every delivery (an Authorization header, say); never logged. */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
 
 export const configSchema = z.strictObject({
@@ -174,6 +185,19 @@ export const configSchema = z.strictObject({
         .default(4 * 1024 * 1024),
     })
     .prefault({}),
+  events: z
+    .strictObject({
+      /** Where events are POSTed, from a bounded queue in the background (never on a request's path). */
+      webhooks: z.array(webhookSchema).default([]),
+      /** Deliveries waiting per webhook; past it the oldest is dropped (switchyard_webhook_dropped_total). */
+      queue_size: num().pipe(z.number().int().positive()).default(1000),
+      /** Retries after a failed delivery (5xx or no answer; a 4xx is not retried), waiting retry_base_ms, then x5 each time. */
+      retries: num().pipe(z.number().int().nonnegative()).default(3),
+      retry_base_ms: num().pipe(z.number().int().positive()).default(200),
+      /** One delivery's deadline. */
+      timeout_ms: num().pipe(z.number().int().positive()).default(5000),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -195,6 +219,8 @@ export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type Capabilities = z.infer<typeof capabilities>;
 export type UpstreamTlsConfig = z.infer<typeof upstreamTlsSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+export type EventsConfig = Config['events'];
 
 /** Whether the config asks for state shared through Redis. */
 export function redisConfigured(cfg: Config['redis']): boolean {

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { costOf, type Usage } from '../telemetry/usage.js';
 import { validateRequest } from '../validate/validate.js';
 import { ChunkStream } from './chunk-stream.js';
+import { Conversation, type ConversationOptions } from './conversation.js';
 import { abortedError, fromErrorBody, SwitchyardError } from './errors.js';
 import type { CallOptions, ChatCompletion, ChatCompletionChunk, ChatRequest, ProviderStatus, RoutingInfo, StreamOptions } from './types.js';
 
@@ -101,6 +102,19 @@ export class Switchyard {
         yield* (await chunks).stream;
       },
     };
+  }
+
+  /**
+   * A multi-turn chat that keeps its whole history (system, user, assistant, tool messages) and sends it
+   * with every turn; each turn is routed, and fails over, like `chat`.
+   *
+   * @example
+   * const chat = switchyard.conversation({ model: 'gpt-4o-mini', system: 'You are terse.' });
+   * const reply = await chat.send('What is a switchyard?');
+   * console.log(reply.content, reply.routing.provider, chat.history.length); // ... 3
+   */
+  conversation(options: ConversationOptions): Conversation {
+    return new Conversation((request, callOptions) => this.chat(request, callOptions), options);
   }
 
   /** Listens to the gateway's events: `route`, `failover`, `breaker`, `success`, `failure`. */

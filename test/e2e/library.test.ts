@@ -157,4 +157,74 @@ describe('Switchyard as a library', () => {
     expect(answer.routing.provider).toBe('alpha');
     await switchyard.close();
   });
+
+  describe('conversation', () => {
+    const sent = (u: FakeUpstream, i: number) => (u.requests[i]?.body as { messages: unknown[]; temperature?: number }) ?? { messages: [] };
+
+    it('keeps the whole history, sends it every turn, and clears back to the system message', async () => {
+      await create();
+      const chat = switchyard.conversation({ model: 'gpt-4o-mini', system: 'Be terse.', temperature: 0 });
+      const first = await chat.send('hi');
+      expect(first).toMatchObject({ content: 'Hello from alpha', message: { role: 'assistant', content: 'Hello from alpha' }, routing: { provider: 'alpha' } });
+      await chat.send({ role: 'user', content: 'again' });
+      expect(sent(alpha, 1)).toMatchObject({ temperature: 0 });
+      expect(sent(alpha, 1).messages).toEqual([
+        { role: 'system', content: 'Be terse.' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'Hello from alpha', refusal: null },
+        { role: 'user', content: 'again' },
+      ]);
+      expect(chat.history.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+      chat.clear();
+      expect(chat.history).toEqual([{ role: 'system', content: 'Be terse.' }]);
+    });
+
+    it('sends tool messages added with add() or history', async () => {
+      await create();
+      const call = { id: 'call_1', type: 'function', function: { name: 'now', arguments: '{}' } };
+      const chat = switchyard.conversation({
+        model: 'gpt-4o-mini',
+        history: [
+          { role: 'user', content: 'time?' },
+          { role: 'assistant', content: null, tool_calls: [call] },
+        ],
+      });
+      chat.add({ role: 'tool', tool_call_id: 'call_1', content: '12:00' });
+      const reply = await chat.send('so?');
+      expect(reply.content).toBe('Hello from alpha');
+      expect(sent(alpha, 0).messages).toEqual([
+        { role: 'user', content: 'time?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'call_1', content: '12:00' },
+        { role: 'user', content: 'so?' },
+      ]);
+      expect(chat.history).toHaveLength(5);
+    });
+
+    it('survives a failover mid-conversation: the next turn goes to the provider that serves, with the whole history', async () => {
+      await create();
+      const chat = switchyard.conversation({ model: 'gpt-4o-mini', system: 'Be terse.' });
+      expect((await chat.send('one')).routing.provider).toBe('alpha');
+      alpha.enqueue({ kind: 'status', status: 500 });
+      const second = await chat.send('two');
+      expect(second.routing).toMatchObject({ provider: 'beta', fallback: true });
+      expect(sent(beta, 0).messages).toEqual([
+        { role: 'system', content: 'Be terse.' },
+        { role: 'user', content: 'one' },
+        { role: 'assistant', content: 'Hello from alpha', refusal: null },
+        { role: 'user', content: 'two' },
+      ]);
+      expect(chat.history.at(-1)).toMatchObject({ role: 'assistant', content: 'Hello from beta' });
+    });
+
+    it('leaves the history as it was when a turn fails', async () => {
+      await create();
+      const chat = switchyard.conversation({ model: 'gpt-4o-mini', callOptions: { provider: 'alpha', fallback: false } });
+      alpha.enqueue({ kind: 'status', status: 500 });
+      await expect(chat.send('hi')).rejects.toBeInstanceOf(SwitchyardError);
+      expect(chat.history).toEqual([]);
+      expect((await chat.send('hi')).routing.provider).toBe('alpha');
+      expect(chat.history).toHaveLength(2);
+    });
+  });
 });

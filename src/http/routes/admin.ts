@@ -4,6 +4,7 @@ import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
 import { isLoopback, matchesAnyKey } from '../auth.js';
 import { errorJson } from '../errors.js';
+import { mountEvents } from './events.js';
 import { healthReport } from './ops.js';
 
 /**
@@ -22,6 +23,8 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
     }
     await next();
   });
+
+  mountEvents(app, gateway);
 
   app.get('/admin/health', (c) => {
     const report = healthReport(gateway, true);
