@@ -107,8 +107,10 @@ export class Gateway {
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
-    const runtime = (p: ProviderConfig) =>
-      new ProviderRuntime(p, createAdapter(p, this.agents.forProvider(loaded.tls.get(p.name)), parts.adapterClasses), new KeyRing(providerKeys(p)), this.breakers, this.measurements.local);
+    const runtime = (p: ProviderConfig) => {
+      const agents = this.agents.forProvider(loaded.tls.get(p.name));
+      return new ProviderRuntime(p, createAdapter(p, agents, parts.adapterClasses), agents, new KeyRing(providerKeys(p)), this.breakers, this.measurements.local);
+    };
     this.providers = new Map(loaded.providers.map((p) => [p.name, runtime(p)]));
     const providers = this.providers;
     this.configs = { get: (name) => providers.get(name)?.config };

@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config/schema.js';
+import type { UpstreamAgents } from '../providers/http-client.js';
 import type { KeyRing } from '../providers/key-ring.js';
 import type { Endpoint, ProviderAdapter } from '../providers/types.js';
 import type { Breakers } from '../routing/breakers.js';
@@ -17,6 +18,8 @@ export class ProviderRuntime {
   constructor(
     readonly config: ProviderConfig,
     readonly adapter: ProviderAdapter,
+    /** Its pooled connections (its TLS settings included), for requests beside the adapter's (the pass-through). */
+    readonly agents: UpstreamAgents,
     readonly keys: KeyRing,
     private readonly breakers: Breakers,
     private readonly measurements: ReadonlyMap<string, ProviderStats>,

@@ -13,7 +13,6 @@ import { gatewayError } from '../core/errors.js';
 import { upstreamErrorEnvelope } from '../core/exhausted.js';
 import type { ProviderRuntime } from '../core/provider-runtime.js';
 import type { Gateway } from '../gateway.js';
-import { UpstreamAgentPool, type UpstreamAgents } from '../providers/http-client.js';
 import type { Cancel } from '../routing/cancel.js';
 import type { Admission, BreakerOutcome } from '../routing/circuit-breaker.js';
 import { classifyFailure, describeFailure, failureFromError, parseRetryAfter } from '../routing/classify.js';
@@ -138,7 +137,7 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: 
   const key = p.keys.pick(gateway.clock());
   const base = new URL(p.config.base_url);
   const ex = await exchange({
-    agents: agentsFor(gateway, p.name),
+    agents: p.agents,
     url: base,
     path: base.pathname.replace(/\/+$/, '') + o.path,
     method: o.method,
@@ -221,16 +220,4 @@ function errorReply(status: number, upstream: OutgoingHttpHeaders, body: Buffer)
 function isJson(contentType: string | undefined): boolean {
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
-}
-
-// Pooled keep-alive agents per gateway and provider (a provider's TLS settings belong to its
-// connections). Idle pooled sockets are unref'd by Node, so an old gateway's pool holds nothing open.
-const pools = new WeakMap<Gateway, { pool: UpstreamAgentPool; byProvider: Map<string, UpstreamAgents> }>();
-
-function agentsFor(gateway: Gateway, provider: string): UpstreamAgents {
-  let entry = pools.get(gateway);
-  if (!entry) pools.set(gateway, (entry = { pool: new UpstreamAgentPool(), byProvider: new Map() }));
-  let agents = entry.byProvider.get(provider);
-  if (!agents) entry.byProvider.set(provider, (agents = entry.pool.forProvider(gateway.loaded.tls.get(provider))));
-  return agents;
 }

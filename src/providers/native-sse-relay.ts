@@ -1,6 +1,5 @@
 import type { Usage } from '../telemetry/usage.js';
-import type { RelayState } from './openai-sse-relay.js';
-import { eventFields, SseFramer } from './sse-framer.js';
+import { eventFields, FramedRelay } from './sse-framer.js';
 import type { NativeProtocol } from './types.js';
 
 /** How one named-event protocol begins, ends, fails and reports usage. */
@@ -61,37 +60,16 @@ export const NATIVE_EVENTS: Record<NativeProtocol, NamedEventRules> = { 'anthrop
  * relay.push(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{}}\n\n'));
  * relay.judged; // true
  */
-export class NamedEventRelay {
-  state: RelayState = 'open';
-  events = 0;
-  failure: string | undefined;
-  malformed = false;
-  usage: Usage | undefined;
-  private readonly framer = new SseFramer();
-
+export class NamedEventRelay extends FramedRelay {
   constructor(
     private readonly rules: NamedEventRules,
     /** Removes secrets from text about to be forwarded (error events only: they echo requests). */
     private readonly redact: (text: string) => string = (t) => t,
-  ) {}
-
-  get judged(): boolean {
-    return this.events > 0 || this.state !== 'open';
+  ) {
+    super();
   }
 
-  push(chunk: Buffer): Buffer | undefined {
-    if (this.state !== 'open') return undefined;
-    return this.framer.push(chunk, this.judge, this.open);
-  }
-
-  end(): { complete: boolean; out: Buffer | undefined } {
-    const out = this.framer.flush(this.judge, this.open);
-    return { complete: this.state === 'done', out };
-  }
-
-  private readonly open = (): boolean => this.state === 'open';
-
-  private readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
+  protected readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
     const { name, data } = eventFields(buf, start, end);
     if (data === undefined) return undefined; // a comment or keep-alive
     const type = name ?? 'message';
@@ -114,14 +92,6 @@ export class NamedEventRelay {
     if (this.rules.done.has(type)) this.state = 'done';
     return undefined;
   };
-
-  /** `drop`: the event does not go to the client (nothing has yet). */
-  private fail(why: string, malformed: boolean, drop: boolean): Buffer | undefined {
-    this.state = 'failed';
-    this.failure = why;
-    this.malformed = malformed;
-    return drop ? Buffer.alloc(0) : undefined;
-  }
 }
 
 function messageOf(parsed: Record<string, unknown> | undefined): string | undefined {

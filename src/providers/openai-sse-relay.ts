@@ -1,14 +1,5 @@
-import { readUsage, type Usage } from '../telemetry/usage.js';
-import { eventFields, SseFramer } from './sse-framer.js';
-
-/** Where a relayed stream stands. */
-export type RelayState =
-  /** Still streaming. */
-  | 'open'
-  /** `data: [DONE]` went out: the answer is whole. */
-  | 'done'
-  /** An error event went out (redacted): the answer is over, and it failed. */
-  | 'failed';
+import { readUsage } from '../telemetry/usage.js';
+import { eventFields, FramedRelay } from './sse-framer.js';
 
 export interface RelayOptions {
   /** Choices the answer has (`n`): a stream is whole once each carried a `finish_reason`. */
@@ -35,29 +26,11 @@ const USAGE_KEY = Buffer.from('"usage"');
  * const out = relay.push(Buffer.from('data: {"choices":[]}\n\ndata: [DO')); // the first event's bytes
  * relay.push(Buffer.from('NE]\n\n')); relay.state; // 'done'
  */
-export class OpenAISseRelay {
-  state: RelayState = 'open';
-  /** Data events forwarded so far. */
-  events = 0;
-  /** Why the stream failed, when it did: the upstream's message (redacted) or what was wrong. */
-  failure: string | undefined;
-  /** Whether the failure is that the stream itself was broken (not an error event the upstream sent). */
-  malformed = false;
-  usage: Usage | undefined;
-  private readonly framer = new SseFramer();
+export class OpenAISseRelay extends FramedRelay {
   private readonly finished = new Set<number>();
 
-  constructor(private readonly o: RelayOptions) {}
-
-  /** Whether the first event has been seen, so the stream can be judged. */
-  get judged(): boolean {
-    return this.events > 0 || this.state !== 'open';
-  }
-
-  /** Takes the next bytes; returns the whole events among them to forward (none: undefined). */
-  push(chunk: Buffer): Buffer | undefined {
-    if (this.state !== 'open') return undefined;
-    return this.framer.push(chunk, this.judge, this.open);
+  constructor(private readonly o: RelayOptions) {
+    super();
   }
 
   /**
@@ -65,9 +38,9 @@ export class OpenAISseRelay {
    * when `[DONE]` came or every choice finished (`[DONE]` is added for the client). Returns the bytes
    * still to forward and whether the answer is whole.
    */
-  end(): { complete: boolean; out: Buffer | undefined } {
-    const out = this.framer.flush(this.judge, this.open);
-    if (this.state === 'done') return { complete: true, out };
+  override end(): { complete: boolean; out: Buffer | undefined } {
+    const { complete, out } = super.end();
+    if (complete) return { complete, out };
     if (this.state === 'open' && this.events > 0 && this.finished.size >= this.o.choices) {
       this.state = 'done';
       return { complete: true, out: out ? Buffer.concat([out, DONE]) : DONE };
@@ -75,10 +48,8 @@ export class OpenAISseRelay {
     return { complete: false, out };
   }
 
-  private readonly open = (): boolean => this.state === 'open';
-
   /** One whole event: undefined forwards its bytes as they are, a Buffer replaces them (empty: drop). */
-  private readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
+  protected readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
     const { name, data, plain } = eventFields(buf, start, end);
     if (name !== undefined && name !== 'message' && name !== 'error') return EMPTY; // not OpenAI data
     if (data === undefined) return name === 'error' ? this.fail('the stream sent an error event without data', true) : undefined;
@@ -122,13 +93,6 @@ export class OpenAISseRelay {
     const message = typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : 'the provider reported an error mid-stream';
     this.fail(this.o.redact(message), false);
     return Buffer.from(`data: ${this.o.redact(text)}\n\n`);
-  }
-
-  private fail(why: string, malformed: boolean): Buffer {
-    this.state = 'failed';
-    this.failure = why;
-    this.malformed = malformed;
-    return EMPTY;
   }
 }
 

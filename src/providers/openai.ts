@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { Cancel } from '../routing/cancel.js';
 import { post, type UpstreamAgents } from './http-client.js';
+import { readText } from './respond-as-openai.js';
 import { ALL_ENDPOINTS, type NativeCall, type NativeProtocol, type ProviderAdapter, type UpstreamCall, type UpstreamResponse } from './types.js';
 
 const RESPONSES: ReadonlySet<NativeProtocol> = new Set<NativeProtocol>(['openai-responses']);
@@ -88,13 +89,4 @@ export class OpenAIAdapter implements ProviderAdapter {
 function withoutTopK(body: Record<string, unknown>): Record<string, unknown> {
   const { top_k: _dropped, ...rest } = body;
   return rest;
-}
-
-function readText(body: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
-    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    body.once('error', reject);
-  });
 }

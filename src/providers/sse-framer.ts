@@ -1,3 +1,5 @@
+import type { Usage } from '../telemetry/usage.js';
+
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
@@ -91,4 +93,64 @@ export function eventFields(buf: Buffer, start: number, end: number): EventField
   }
   const joined = data !== undefined && extra ? [data.toString('utf8'), ...extra].join('\n') : data;
   return { name, data: joined, plain: name === undefined && extra === undefined };
+}
+
+/** Where a relayed stream stands. */
+export type RelayState =
+  /** Still streaming. */
+  | 'open'
+  /** The protocol's end went out: the answer is whole. */
+  | 'done'
+  /** An error event went out (redacted), or the stream broke before its first event: it failed. */
+  | 'failed';
+
+/**
+ * What every relay shares: the framer, the state, the failure and the usage read on the way. A protocol
+ * supplies `judge` (one whole event: forward it as is, replace it, or drop it) and, when its end is
+ * not only an end event, `end`.
+ *
+ * @example
+ * class MyRelay extends FramedRelay {
+ *   protected readonly judge = (buf: Buffer, start: number, end: number) => undefined; // forward all
+ * }
+ */
+export abstract class FramedRelay {
+  state: RelayState = 'open';
+  /** Events forwarded so far. */
+  events = 0;
+  /** Why the stream failed, when it did: the upstream's message (redacted) or what was wrong. */
+  failure: string | undefined;
+  /** Whether the failure is that the stream itself was broken (not an error event the upstream sent). */
+  malformed = false;
+  usage: Usage | undefined;
+  private readonly framer = new SseFramer();
+
+  protected abstract readonly judge: EventJudge;
+
+  /** Whether the first event has been seen, so the stream can be judged. */
+  get judged(): boolean {
+    return this.events > 0 || this.state !== 'open';
+  }
+
+  /** Takes the next bytes; returns the whole events among them to forward (none: undefined). */
+  push(chunk: Buffer): Buffer | undefined {
+    if (this.state !== 'open') return undefined;
+    return this.framer.push(chunk, this.judge, this.open);
+  }
+
+  /** The upstream ended: a last event without its blank line is still taken. Whole when its end came. */
+  end(): { complete: boolean; out: Buffer | undefined } {
+    const out = this.framer.flush(this.judge, this.open);
+    return { complete: this.state === 'done', out };
+  }
+
+  protected readonly open = (): boolean => this.state === 'open';
+
+  /** Marks the stream failed; the event at hand is dropped (`drop`) or forwarded as it is. */
+  protected fail(why: string, malformed: boolean, drop = true): Buffer | undefined {
+    this.state = 'failed';
+    this.failure = why;
+    this.malformed = malformed;
+    return drop ? Buffer.alloc(0) : undefined;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { RelayState } from '../providers/openai-sse-relay.js';
+import type { RelayState } from '../providers/sse-framer.js';
 import type { Usage } from '../telemetry/usage.js';
 
 /** Frames and judges a stream's events (OpenAISseRelay for OpenAI's, NamedEventRelay for native protocols). */

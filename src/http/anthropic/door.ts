@@ -6,14 +6,14 @@
  * provider's own untouched). Works on the Node request and response like the OpenAI door.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { type ApiError, gatewayError } from '../../core/errors.js';
+import { gatewayError } from '../../core/errors.js';
 import { type Outcome, serve } from '../../core/serve.js';
 import type { ServedStream, StreamEnd } from '../../core/served-stream.js';
 import type { Gateway } from '../../gateway.js';
 import { pipeNative } from '../../respond/stream.js';
-import type { Usage } from '../../telemetry/usage.js';
-import { admitJson, routeOptions } from '../admission.js';
+import { admitJson, type Fail, routeOptions } from '../admission.js';
 import { clientIdentity } from '../auth.js';
+import { answerLog, type Done, pipeGuarded, renderRefusal, streamLog } from '../outcome-log.js';
 import { clientCredential, finishRequest, type Preflight, preflight } from '../preflight.js';
 import { type Headers, pipeMessagesStream, sendBody, translateAnswer, translateWholeStream, writeMessagesError } from './render.js';
 import { toChatRequest } from './request.js';
@@ -23,9 +23,6 @@ const PATH = '/v1/messages';
 const ROUTE = 'messages';
 const INTERNAL = gatewayError('internal_error', 'The gateway hit an internal error.');
 const _SATURATED = gatewayError('gateway_saturated', 'The gateway is at its limit of concurrent requests; retry shortly.');
-
-type Done = (status: number, extra?: Record<string, unknown>) => void;
-type Fail = (e: ApiError, headers?: Headers, extra?: Record<string, unknown>) => void;
 
 /**
  * The listener's entry for `POST /v1/messages`: preflight (request id, client key by `x-api-key` or
@@ -76,11 +73,8 @@ async function handleMessages(gateway: Gateway, req: IncomingMessage, res: Serve
 
 /** Renders the core's outcome in Anthropic's protocol. */
 function respond(res: ServerResponse, outcome: Outcome, ctx: AnswerContext, base: Headers, done: Done, fail: Fail): void {
+  if (renderRefusal(outcome, done, fail)) return;
   switch (outcome.kind) {
-    case 'refused':
-      return fail(outcome.error, outcome.headers, outcome.tried ? { attempts: outcome.headers['x-switchyard-attempts'], tried: outcome.tried } : {});
-    case 'aborted':
-      return done(499, { attempts: outcome.attempts, error: 'client_closed_request' });
     case 'replay': {
       const { answer } = outcome;
       const headers = { ...answer.headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true' };
@@ -99,26 +93,12 @@ function respond(res: ServerResponse, outcome: Outcome, ctx: AnswerContext, base
       const { routing } = outcome;
       const t = outcome.native ? { status: outcome.status, body: outcome.body.toString('utf8') } : translateAnswer(outcome.status, outcome.body, ctx);
       sendBody(res, t.status, t.body, { ...base, ...outcome.headers });
-      return done(t.status, { provider: routing.provider, model: routing.model, attempts: routing.attempts, ...usageLog(outcome.usage) });
+      return done(t.status, answerLog(routing, outcome.usage));
     }
     case 'stream': {
       const { routing, stream } = outcome;
       const pipe = outcome.native ? nativeStream : pipeMessagesStream;
-      try {
-        pipe(res, stream, { ...base, ...outcome.headers }, ctx, (end) =>
-          done(200, {
-            provider: routing.provider,
-            model: routing.model,
-            attempts: routing.attempts,
-            stream: end.kind,
-            ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
-            ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
-          }),
-        );
-      } catch (err) {
-        stream.cancel(); // the upstream must not stream on to nobody, and its breaker must settle
-        throw err;
-      }
+      return pipeGuarded(stream, () => pipe(res, stream, { ...base, ...outcome.headers }, ctx, (end) => done(200, streamLog(routing, end))));
     }
   }
 }
@@ -144,5 +124,3 @@ export function protocolHeaders(h: IncomingHttpHeaders): Record<string, string> 
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});

@@ -12,8 +12,8 @@ import type { Gateway } from '../../gateway.js';
 import { parseJson } from '../../providers/translating/guards.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeNative, pipeServed } from '../../respond/stream.js';
-import type { Usage } from '../../telemetry/usage.js';
 import type { Fail } from '../admission.js';
+import { answerLog, pipeGuarded, renderRefusal, streamLog } from '../outcome-log.js';
 import type { ResponsesRequest } from './request.js';
 import { responseFromChat } from './response.js';
 import type { ResponseKeeper } from './store.js';
@@ -52,11 +52,8 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
  */
 export function render(ctx: RenderContext, outcome: Outcome): void {
   const { res, base, done, fail } = ctx;
+  if (renderRefusal(outcome, done, fail)) return;
   switch (outcome.kind) {
-    case 'refused':
-      return fail(outcome.error, outcome.headers, outcome.tried ? { attempts: outcome.headers['x-switchyard-attempts'], tried: outcome.tried } : {});
-    case 'aborted':
-      return done(499, { attempts: outcome.attempts, error: 'client_closed_request' });
     case 'replay': {
       const { status, headers, body } = outcome.answer;
       const replayed = { ...headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true' };
@@ -76,28 +73,14 @@ export function render(ctx: RenderContext, outcome: Outcome): void {
       if (outcome.status >= 400 || outcome.native)
         sendJson(res, outcome.status, outcome.body, headers); // the provider's error envelope, as received
       else if (!answerJson(ctx, outcome.status, outcome.body, headers)) return;
-      return done(outcome.status, { provider: routing.provider, model: routing.model, attempts: routing.attempts, ...usageLog(outcome.usage) });
+      return done(outcome.status, answerLog(routing, outcome.usage));
     }
-    case 'stream':
-      try {
-        if (outcome.native)
-          return pipeNative(ctx.res, outcome.stream, { ...base, ...outcome.headers }, ctx.requestId, nativeErrorEvent, (end) =>
-            done(200, { provider: outcome.routing.provider, model: outcome.routing.model, attempts: outcome.routing.attempts, stream: end.kind, native: true }),
-          );
-        return pipeResponses(ctx, outcome.stream, { ...base, ...outcome.headers }, (end) =>
-          done(200, {
-            provider: outcome.routing.provider,
-            model: outcome.routing.model,
-            attempts: outcome.routing.attempts,
-            stream: end.kind,
-            ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
-            ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
-          }),
-        );
-      } catch (err) {
-        outcome.stream.cancel(); // the upstream must not stream on to nobody, and its breaker must settle
-        throw err;
-      }
+    case 'stream': {
+      const { routing, stream } = outcome;
+      const headers = { ...base, ...outcome.headers };
+      const onEnd = (end: StreamEnd) => done(200, { ...streamLog(routing, end), ...(outcome.native ? { native: true } : {}) });
+      return pipeGuarded(stream, () => (outcome.native ? pipeNative(ctx.res, stream, headers, ctx.requestId, nativeErrorEvent, onEnd) : pipeResponses(ctx, stream, headers, onEnd)));
+    }
   }
 }
 
@@ -158,5 +141,3 @@ function keep(ctx: RenderContext, response: ResponseObject | undefined, answerBy
 const nativeErrorEvent = (message: string): string => `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'upstream_stream_error', message, param: null })}\n\n`;
 
 const nowSeconds = (gateway: Gateway): number => Math.floor(gateway.clock() / 1000);
-
-const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});

@@ -5,10 +5,10 @@ import type { Gateway } from '../../gateway.js';
 import type { Endpoint } from '../../providers/types.js';
 import { sendJson } from '../../respond/json.js';
 import { pipeStream } from '../../respond/stream.js';
-import type { Usage } from '../../telemetry/usage.js';
 import { validateRequest } from '../../validate/validate.js';
-import { admitJson, routeOptions } from '../admission.js';
+import { admitJson, type Fail, routeOptions } from '../admission.js';
 import { writeError } from '../errors.js';
+import { answerLog, type Done, pipeGuarded, renderRefusal, streamLog } from '../outcome-log.js';
 import { finishRequest, type Preflight } from '../preflight.js';
 
 export interface ProxyContext {
@@ -46,48 +46,19 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
 }
 
 /** Renders the core's outcome as HTTP. */
-function respond(
-  { res, preflight }: ProxyContext,
-  outcome: Outcome,
-  base: Record<string, string | number>,
-  done: (status: number, extra?: Record<string, unknown>) => void,
-  fail: (e: ApiError, headers?: Record<string, string | number>, extra?: Record<string, unknown>) => void,
-): void {
+function respond({ res, preflight }: ProxyContext, outcome: Outcome, base: Record<string, string | number>, done: Done, fail: Fail): void {
+  if (renderRefusal(outcome, done, fail)) return;
   switch (outcome.kind) {
-    case 'refused':
-      return fail(outcome.error, outcome.headers, outcome.tried ? { attempts: outcome.headers['x-switchyard-attempts'], tried: outcome.tried } : {});
-    case 'aborted':
-      return done(499, { attempts: outcome.attempts, error: 'client_closed_request' });
     case 'replay': {
       const body = Buffer.from(outcome.answer.body);
       res.writeHead(outcome.answer.status, { ...outcome.answer.headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true', 'content-length': body.length });
       res.end(body);
       return done(outcome.answer.status, { idempotent: 'replayed' });
     }
-    case 'answer': {
-      const { routing } = outcome;
+    case 'answer':
       sendJson(res, outcome.status, outcome.body, { ...base, ...outcome.headers });
-      return done(outcome.status, { provider: routing.provider, model: routing.model, attempts: routing.attempts, ...usageLog(outcome.usage) });
-    }
-    case 'stream': {
-      const { routing, stream } = outcome;
-      try {
-        pipeStream(res, stream, { ...base, ...outcome.headers }, preflight.requestId, (end) =>
-          done(200, {
-            provider: routing.provider,
-            model: routing.model,
-            attempts: routing.attempts,
-            stream: end.kind,
-            ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
-            ...(end.kind === 'complete' ? usageLog(end.usage) : {}),
-          }),
-        );
-      } catch (err) {
-        stream.cancel(); // the upstream must not stream on to nobody, and its breaker must settle
-        throw err;
-      }
-    }
+      return done(outcome.status, answerLog(outcome.routing, outcome.usage));
+    case 'stream':
+      return pipeGuarded(outcome.stream, () => pipeStream(res, outcome.stream, { ...base, ...outcome.headers }, preflight.requestId, (end) => done(200, streamLog(outcome.routing, end))));
   }
 }
-
-const usageLog = (u: Usage | undefined) => (u ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens } : {});
