@@ -1,6 +1,7 @@
 import { type LoadedConfig, providerKeys } from './config/load.js';
 import { type ProviderConfig, redisConfigured } from './config/schema.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
+import { KeyBook } from './core/client-keys.js';
 import { GatewayEvents } from './core/events.js';
 import { ModelCatalog } from './core/model-catalog.js';
 import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
@@ -12,10 +13,13 @@ import { StatusPages } from './providers/status-pages.js';
 import { Breakers } from './routing/breakers.js';
 import { SessionAffinity } from './routing/sessions.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
+import { type BudgetStore, LocalBudgets } from './state/budget-store.js';
 import { type IdempotencyStore, MemoryIdempotency, RedisIdempotency } from './state/idempotency-store.js';
 import { LocalMeasurements, type Measurements } from './state/measurements.js';
 import { MemoryStore } from './state/memory-store.js';
 import { RateLimiter } from './state/rate-limiter.js';
+import { RedisBudgets } from './state/redis-budgets.js';
+import { RedisRateWindow } from './state/redis-rate-window.js';
 import type { SharedState } from './state/shared-state.js';
 import type { StateStore } from './state/store.js';
 import type { Logger } from './telemetry/logger.js';
@@ -39,6 +43,7 @@ interface Parts {
   shared?: SharedState;
   sessions: SessionAffinity;
   rateLimiter: RateLimiter;
+  budgets: BudgetStore;
   idempotency: IdempotencyStore;
   runtime: RuntimeControls;
   events: GatewayEvents;
@@ -71,6 +76,10 @@ export class Gateway {
   readonly shared: SharedState | undefined;
   readonly runtime: RuntimeControls;
   readonly rateLimiter: RateLimiter;
+  /** Spend per client key name against its budget (shared through Redis when configured). */
+  readonly budgets: BudgetStore;
+  /** The client keys (`auth.keys`) with their policies. */
+  readonly keyBook: KeyBook;
   readonly idempotency: IdempotencyStore;
   /** Routing, failover, breaker, success and failure events (kept across reloads, like the state). */
   readonly events: GatewayEvents;
@@ -100,10 +109,12 @@ export class Gateway {
       sessions: this.sessions,
       runtime: this.runtime,
       rateLimiter: this.rateLimiter,
+      budgets: this.budgets,
       idempotency: this.idempotency,
       events: this.events,
     } = parts);
     this.shared = parts.shared;
+    this.keyBook = new KeyBook(loaded.config.auth.keys);
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
@@ -140,7 +151,7 @@ export class Gateway {
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
     if (previous) {
-      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, idempotency, events } = previous;
+      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, budgets, idempotency, events } = previous;
       rateLimiter.limits = limitsOf(loaded);
       prices.load(loaded.providers);
       metrics.addProviders(loaded.chain);
@@ -149,7 +160,7 @@ export class Gateway {
       if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
         options.logger.warn('redis settings changed: they take effect at the next restart');
       }
-      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, idempotency, runtime: controls, events };
+      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, budgets, idempotency, runtime: controls, events };
     } else {
       const prices = new PriceTable(loaded.providers);
       const metrics = new GatewayMetrics(loaded.chain);
@@ -161,12 +172,17 @@ export class Gateway {
         const { connectSharedState } = await import('./state/shared-state.js');
         const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
         sessions.share(shared.sessions);
-        const rateLimiter = new RateLimiter(limitsOf(loaded), { client: shared.client, keys: shared.keys, onError: shared.onRedisError });
-        rateLimiter.start(loaded.config.rate_limits.sync_interval_ms);
+        const interval = loaded.config.rate_limits.sync_interval_ms;
+        const window = new RedisRateWindow(shared.client, shared.keys, shared.onRedisError);
+        window.start(interval);
+        const rateLimiter = new RateLimiter(limitsOf(loaded), window, true);
+        rateLimiter.start(interval);
+        const budgets = new RedisBudgets(shared.client, shared.keys, shared.onRedisError);
+        budgets.start(1000);
         const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
-        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, idempotency, runtime: controls, events };
+        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, budgets, idempotency, runtime: controls, events };
       } else {
-        const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), idempotency: new MemoryIdempotency() };
+        const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), budgets: new LocalBudgets(), idempotency: new MemoryIdempotency() };
         parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls, events };
       }
       watchBreakers(parts.store, metrics, options.logger, events);
@@ -262,7 +278,8 @@ export class Gateway {
     this.agents.destroy();
     this.statusPages.stop();
     this.models.stop();
-    this.rateLimiter.stop();
+    await this.rateLimiter.close();
+    await this.budgets.close();
     if (this.shared) await this.shared.close();
     else {
       await this.measurements.close();

@@ -21,6 +21,28 @@ export const capabilities = z.strictObject({
   context_window: num().pipe(z.number().int().positive()).optional(),
 });
 
+const rateLimitsSchema = z.strictObject({
+  requests_per_minute: num().pipe(z.number().int().positive()).optional(),
+  tokens_per_minute: num().pipe(z.number().int().positive()).optional(),
+});
+
+/** One client key with its own policy; `name` is what logs, metrics and /usage show (never the key). */
+export const clientKeySchema = z.strictObject({
+  key: z.string().min(1),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name of letters, digits, ".", "_" and "-" (at most 64)'),
+  /** Models this key may ask for: names, `*` globs and alias names; unset: every model. */
+  models: z.array(z.string().min(1)).min(1).optional(),
+  /** This key's own limits, instead of the top-level `rate_limits`. */
+  rate_limits: rateLimitsSchema.optional(),
+  /** Spend caps in USD (UTC day and calendar month), from the configured prices. */
+  budget: z
+    .strictObject({
+      usd_per_day: num().pipe(z.number().positive()).optional(),
+      usd_per_month: num().pipe(z.number().positive()).optional(),
+    })
+    .optional(),
+});
+
 /** TLS towards one provider (a private CA, mutual TLS); files are read at load, relative to the config file. */
 export const upstreamTlsSchema = z
   .strictObject({
@@ -153,7 +175,18 @@ export const configSchema = z.strictObject({
     .prefault({}),
   auth: z
     .strictObject({
-      keys: z.array(z.string().min(1)).optional(),
+      /** Client keys: plain strings, or objects with a name and a policy (models, rate limits, budget). */
+      keys: z
+        .array(z.union([z.string().min(1), clientKeySchema]))
+        .optional()
+        .superRefine((keys, ctx) => {
+          const seen = new Set<string>();
+          keys?.forEach((k, i) => {
+            if (typeof k === 'string') return;
+            if (seen.has(k.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the key name "${k.name}" is used twice: names identify keys in limits, budgets and /usage` });
+            seen.add(k.name);
+          });
+        }),
       admin_keys: z.array(z.string().min(1)).optional(),
       /** GET /health and GET /metrics without a key (default); false: a client or admin key is required. */
       public_health: z.boolean().default(true),
@@ -220,6 +253,7 @@ export type ProviderConfig = z.infer<typeof providerSchema>;
 export type Capabilities = z.infer<typeof capabilities>;
 export type UpstreamTlsConfig = z.infer<typeof upstreamTlsSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
+export type ClientKeyConfig = z.infer<typeof clientKeySchema>;
 export type EventsConfig = Config['events'];
 
 /** Whether the config asks for state shared through Redis. */

@@ -47,6 +47,9 @@ const CATALOGUE = {
   invalid_admin_key: { status: 401, type: 'authentication_error' },
   admin_loopback_only: { status: 403, type: 'permission_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  passthrough_not_allowed: { status: 403, type: 'permission_error' },
+  budget_exceeded: { status: 429, type: 'rate_limit_error' },
   // The providers
   upstream_rate_limited: { status: 429, type: 'rate_limit_error' },
   upstream_error: { status: 400, type: 'invalid_request_error' },

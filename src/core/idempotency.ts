@@ -52,7 +52,8 @@ export class IdempotentRequest {
     clearInterval(this.renewal);
     const all = body ?? Buffer.concat(this.chunks);
     if (all.length > this.gateway.config.idempotency.max_body_bytes) return void this.release();
-    const kept: Record<string, string> = {};
+    // A whole answer is JSON (streams say text/event-stream): a replay must say so, or SDKs read text.
+    const kept: Record<string, string> = { 'content-type': 'application/json' };
     for (const [k, v] of Object.entries(headers)) if (KEPT.test(k)) kept[k] = String(v);
     const answer: StoredAnswer = { status, headers: kept, body: all.toString('utf8'), fingerprint: this.fingerprint };
     void this.gateway.idempotency.complete(this.scope, this.key, this.token, answer, this.gateway.config.idempotency.ttl_seconds * 1000);

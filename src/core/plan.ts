@@ -12,6 +12,8 @@ export interface RoutePlan {
   candidates: Candidate[];
   strategy: string;
   estimatedPromptTokens: number;
+  /** The caller's output cap (`max_tokens`, `max_completion_tokens`), when it set one. */
+  maxTokens?: number;
 }
 
 /**
@@ -64,5 +66,6 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
     candidates: applyPreferences(ordered, { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}) }, snapshot),
     strategy: strategyName,
     estimatedPromptTokens,
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { Endpoint, NativeProtocol } from '../providers/types.js';
 import type { Cancel } from '../routing/cancel.js';
+import type { KeyPolicy } from './client-keys.js';
 
 /** A validated request in the pivot format (OpenAI chat or completions), as every front door hands it to the core. */
 export interface CoreRequest {
@@ -29,8 +30,10 @@ export interface NativeRequest {
 /** How the caller wants this one request routed, and who it is. */
 export interface RouteOptions {
   requestId: string;
-  /** Who is asking, for rate limits and idempotency scopes: a key digest, or an address. */
+  /** Who is asking, for rate limits and idempotency scopes: a key's name or digest, or an address. */
   client: string;
+  /** The caller's client key policy (its name, allowed models, limits, budget), when it presented one. */
+  key?: KeyPolicy;
   /** A strategy by name, over the route's. */
   strategy?: string;
   /** A provider to try first (alone when `fallback` is false). */

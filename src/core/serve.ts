@@ -6,12 +6,14 @@ import type { StoredAnswer } from '../state/idempotency-store.js';
 import { costOf, type Usage } from '../telemetry/usage.js';
 import { accountUsage } from './accounting.js';
 import { attemptOptions } from './attempt-options.js';
+import type { KeyPolicy } from './client-keys.js';
 import { type ApiError, gatewayError } from './errors.js';
 import { observeAttempts } from './events.js';
 import { exhaustedError, upstreamErrorEnvelope } from './exhausted.js';
 import { headerValue } from './header-value.js';
 import { admitIdempotent, type IdempotentRequest } from './idempotency.js';
-import { planRoute } from './plan.js';
+import { type BudgetHold, estimatedCostMicros, limitsFor, modelRefusal, reserveBudget } from './key-admission.js';
+import { planRoute, type RoutePlan } from './plan.js';
 import type { CoreRequest, RouteOptions } from './request.js';
 import { ServedStream } from './served-stream.js';
 
@@ -60,12 +62,17 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   }
   // A session this instance does not know may be pinned on another (shared through Redis): one look-up
   // now (only requests naming a session pay it), so that planning, synchronous, finds it locally.
+  const denied = modelRefusal(o.key, r.model);
+  if (denied) {
+    gateway.metrics.keyRejected.labels(o.key!.name, 'model_not_allowed').inc();
+    return refused(denied, headers);
+  }
   if (o.session) await gateway.sessions.resolve(o.session, gateway.clock());
   const plan = planRoute(gateway, r, o);
   if ('status' in plan) return refused(plan, headers);
-  const admitted = await admit(gateway, r, o, plan.estimatedPromptTokens, headers);
+  const admitted = await admit(gateway, r, o, plan, headers);
   if ('kind' in admitted) return admitted;
-  const { lock } = admitted;
+  const { lock, hold } = admitted;
 
   const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal));
   const result = await runAttempts<Served>(observed.options);
@@ -73,10 +80,12 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
   if (result.kind === 'aborted') {
     lock?.abandon();
+    hold?.settle(0);
     return { kind: 'aborted', attempts };
   }
   if (result.kind === 'exhausted') {
     lock?.abandon();
+    hold?.settle(0);
     gateway.metrics.exhausted.inc();
     headers['x-switchyard-attempts'] = attempts;
     if (result.retryAfterMs !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
@@ -90,33 +99,59 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if (served.native) headers['x-switchyard-native'] = served.native;
   try {
     if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
-    if (result.kind === 'rejected') return passBack(gateway, served, routing, headers, lock);
-    return deliver(gateway, result, { routing, headers, started, requestId: o.requestId, client: o.client, estimate: plan.estimatedPromptTokens, ...(lock ? { lock } : {}) });
+    if (result.kind === 'rejected') {
+      hold?.settle(0);
+      return passBack(gateway, served, routing, headers, lock);
+    }
+    return deliver(gateway, result, {
+      routing,
+      headers,
+      started,
+      requestId: o.requestId,
+      client: o.client,
+      ...(o.key ? { key: o.key } : {}),
+      estimate: plan.estimatedPromptTokens,
+      ...(lock ? { lock } : {}),
+      ...(hold ? { hold } : {}),
+    });
   } catch (err) {
     // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
     if (served.kind === 'stream') served.stream.destroy();
     if (result.kind === 'served') result.finish('neutral');
     lock?.abandon();
+    hold?.settle(0);
     throw err;
   }
 }
 
-/** Admission: the caller's rate limit, then its Idempotency-Key (a repeat is answered from the store). */
-async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, estimate: number, headers: AnswerHeaders): Promise<Outcome | { lock?: IdempotentRequest }> {
-  if (gateway.rateLimiter.enabled) {
-    const admission = gateway.rateLimiter.admit(o.client, estimate, gateway.clock());
+/**
+ * Admission: the caller's rate limit (its key's own, or the defaults), its key's budget (the estimated
+ * cost held), then its Idempotency-Key (a repeat is answered from the store, and holds nothing).
+ */
+async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: RoutePlan, headers: AnswerHeaders): Promise<Outcome | { lock?: IdempotentRequest; hold?: BudgetHold }> {
+  const limits = limitsFor(gateway, o.key);
+  if (gateway.rateLimiter.enabledFor(limits)) {
+    const admission = await gateway.rateLimiter.admit(o.client, limits, plan.estimatedPromptTokens, gateway.clock());
     Object.assign(headers, admission.headers);
     if (!admission.ok) {
       gateway.metrics.rejected.labels('rate_limited').inc();
+      if (o.key) gateway.metrics.keyRejected.labels(o.key.name, 'rate_limited').inc();
       headers['retry-after'] = admission.retryAfterS;
       return refused(gatewayError('rate_limit_exceeded', `Rate limit reached on ${admission.which} per minute; try again in ${admission.retryAfterS}s.`), headers);
     }
   }
-  if (o.idempotencyKey === undefined) return {};
+  let hold: BudgetHold | undefined;
+  if (o.key?.budget) {
+    const b = await reserveBudget(gateway, o.key, estimatedCostMicros(gateway, plan.candidates, plan.estimatedPromptTokens, plan.maxTokens));
+    if ('error' in b) return refused(b.error, Object.assign(headers, b.headers));
+    hold = b;
+  }
+  if (o.idempotencyKey === undefined) return hold ? { hold } : {};
   const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), gateway.config.routing.request_timeout_ms);
+  if (a.kind !== 'proceed') hold?.settle(0);
   if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
   if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
-  return a.lock ? { lock: a.lock } : {};
+  return { ...(a.lock ? { lock: a.lock } : {}), ...(hold ? { hold } : {}) };
 }
 
 /** An upstream error the caller gets as its own (not failed over), with the provider's keys removed. */
@@ -137,8 +172,10 @@ interface Delivery {
   started: number;
   requestId: string;
   client: string;
+  key?: KeyPolicy;
   estimate: number;
   lock?: IdempotentRequest;
+  hold?: BudgetHold;
 }
 
 /** A served answer: a whole one is settled and accounted now, a stream when it ends. */
@@ -146,7 +183,9 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
   const { routing, headers, lock } = d;
   const served = result.value;
   const account = (usage: Usage | undefined) => {
-    accountUsage(gateway, d.client, routing, usage, d.estimate);
+    const cost = accountUsage(gateway, d, routing, usage, d.estimate);
+    // Without usage the real cost is unknown: the hold is kept as spent (a budget errs on the safe side).
+    d.hold?.settle(cost);
     if (gateway.events.listens('success')) emitSuccess(gateway, d, usage);
   };
   const elapsed = performance.now() - d.started;

@@ -5,6 +5,7 @@
  * door (OpenAI chat, Responses, Anthropic Messages) takes these same steps from here.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Caller } from '../core/client-keys.js';
 import { type ApiError, gatewayError } from '../core/errors.js';
 import { headerValue } from '../core/header-value.js';
 import type { RouteOptions } from '../core/request.js';
@@ -61,14 +62,15 @@ export async function admitJson(gateway: Gateway, req: IncomingMessage, res: Ser
  * aborted when the caller goes away before the response is finished.
  *
  * @example
- * serve(gateway, request, routeOptions(req.headers, res, requestId, client));
+ * serve(gateway, request, routeOptions(req.headers, res, requestId, preflight.caller));
  */
-export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, requestId: string, client: string): RouteOptions {
+export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, requestId: string, caller: Caller): RouteOptions {
   const signal = new Cancel();
   res.once('close', () => {
     if (!res.writableFinished) signal.abort();
   });
-  const o: RouteOptions = { requestId, client, signal };
+  const o: RouteOptions = { requestId, client: caller.id, signal };
+  if (caller.policy) o.key = caller.policy;
   const strategy = first(h['x-switchyard-strategy']);
   const provider = first(h['x-switchyard-provider']);
   const session = sessionOf(h);

@@ -7,9 +7,8 @@ import type { Gateway } from '../gateway.js';
 import type { Endpoint } from '../providers/types.js';
 import { COUNT_TOKENS_PATH, serveCountTokens } from './anthropic/count-tokens.js';
 import { serveMessages } from './anthropic/door.js';
-import { clientIdentity } from './auth.js';
 import { errorJson, writeError } from './errors.js';
-import { clientCredential, finishRequest, type Preflight, preflight } from './preflight.js';
+import { finishRequest, type Preflight, preflight } from './preflight.js';
 import { RESPONSES_PATH, serveResponses } from './responses/door.js';
 import { mountResponses } from './responses/routes.js';
 import { mountAdmin } from './routes/admin.js';
@@ -31,8 +30,7 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
     const path = c.req.path;
     const guarded = path.startsWith('/v1/') || (path === '/health' && !gateway.config.auth.public_health) || (path === '/metrics' && !gateway.config.auth.public_metrics);
     // /health and /metrics, when private, open to a client or an admin key.
-    const keys = path.startsWith('/v1/') ? gateway.config.auth.keys : [...(gateway.config.auth.keys ?? []), ...(gateway.config.auth.admin_keys ?? [])];
-    const p = preflight(gateway, c.env.incoming.headers, guarded, keys);
+    const p = preflight(gateway, c.env.incoming, guarded, !path.startsWith('/v1/'));
     c.set('requestId', p.requestId);
     c.set('preflight', p);
     if (p.refused) {
@@ -77,15 +75,13 @@ export function createRequestListener(gateway: Gateway): (req: IncomingMessage, 
     if (req.method === 'POST' && path === RESPONSES_PATH) return serveResponses(gateway, req, res);
     const endpoint = req.method === 'POST' ? PROXY_ROUTES[path] : undefined;
     if (endpoint === undefined) return void hono(req, res);
-    const p = preflight(gateway, req.headers, true);
+    const p = preflight(gateway, req, true);
     if (p.refused) {
       req.resume();
       writeError(res, p.refused, { 'x-request-id': p.requestId });
       return finishRequest(gateway, p, 'POST', `/v1/${endpoint}`, endpoint, p.refused.status, { error: p.refused.code });
     }
-    const keys = gateway.config.auth.keys;
-    const client = clientIdentity(clientCredential(req.headers), req.socket.remoteAddress, Boolean(keys && keys.length > 0));
-    handleProxy({ gateway, req, res, preflight: p, endpoint, client }).catch((err: Error) => {
+    handleProxy({ gateway, req, res, preflight: p, endpoint }).catch((err: Error) => {
       logInternalError(gateway, p.requestId, err);
       if (res.headersSent) res.end();
       else writeError(res, INTERNAL, { 'x-request-id': p.requestId });

@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type ApiError, gatewayError } from '../core/errors.js';
+import type { Gateway } from '../gateway.js';
 
 /** Compares a presented bearer token with each configured key in constant time (hashes equalise lengths). */
 export function matchesAnyKey(header: string | undefined, keys: readonly string[]): boolean {
@@ -17,10 +19,16 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /**
- * Who a request comes from, for rate limits and idempotency scopes: a digest of its key (never the key
- * itself) when clients authenticate, else its address.
+ * Why a request may not see admin data: with `auth.admin_keys` set, a Bearer admin key is required;
+ * without, only loopback clients are answered. Undefined when it may.
+ *
+ * @example
+ * const refused = adminRefusal(gateway, req.headers.authorization, req.socket.remoteAddress);
  */
-export function clientIdentity(authorization: string | undefined, address: string | undefined, keyed: boolean): string {
-  if (keyed && authorization?.startsWith('Bearer ')) return `key-${digest(authorization.slice(7).trim()).toString('base64url').slice(0, 16)}`;
-  return `ip-${address ?? 'unknown'}`;
+export function adminRefusal(gateway: Gateway, authorization: string | undefined, address: string | undefined): ApiError | undefined {
+  const keys = gateway.config.auth.admin_keys;
+  if (keys && keys.length > 0) {
+    return matchesAnyKey(authorization, keys) ? undefined : gatewayError('invalid_admin_key', 'A valid admin key is required (Authorization: Bearer <admin key>).');
+  }
+  return isLoopback(address) ? undefined : gatewayError('admin_loopback_only', 'Admin endpoints answer only loopback clients when no admin key is configured.');
 }

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Caller } from '../core/client-keys.js';
 import { type ApiError, gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
 import { matchesAnyKey } from './auth.js';
@@ -9,6 +10,8 @@ export interface Preflight {
   requestId: string;
   /** performance.now() when it arrived. */
   started: number;
+  /** Who is asking: its client key's identity and policy, or its address when no key is needed. */
+  caller: Caller;
   /** Set when the route needs a client key (`auth.keys`) and none of them was presented. */
   refused?: ApiError;
 }
@@ -32,29 +35,32 @@ export function clientCredential(headers: IncomingHttpHeaders): string | undefin
 
 /**
  * The first step of every route, on the fast path and in Hono alike: the request id (the caller's when
- * sane) and, for routes that take client keys, the key check (constant time): `Authorization: Bearer
- * <key>`, or `x-api-key: <key>`.
+ * sane) and who is asking. With `auth.keys`, a route that takes client keys needs one of them
+ * (`Authorization: Bearer <key>` or `x-api-key: <key>`, compared in constant time); `orAdmin` also
+ * accepts an admin key (private /health and /metrics).
  *
  * @example
- * const p = preflight(gateway, req.headers, true);
+ * const p = preflight(gateway, req, true);
  * if (p.refused) return writeError(res, p.refused, { 'x-request-id': p.requestId });
+ * serve(gateway, request, { requestId: p.requestId, client: p.caller.id, key: p.caller.policy, ... });
  */
-export function preflight(gateway: Gateway, headers: IncomingHttpHeaders, needsClientKey: boolean, keys: readonly string[] | undefined = gateway.config.auth.keys): Preflight {
+export function preflight(gateway: Gateway, req: IncomingMessage, needsClientKey: boolean, orAdmin = false): Preflight {
+  const headers = req.headers;
   const requestId = requestIdFrom(headers['x-request-id'] as string | undefined);
-  const p: Preflight = { requestId, started: performance.now() };
-  if (needsClientKey && keys && keys.length > 0 && !presentsKey(headers, keys)) {
+  const book = gateway.keyBook;
+  const credential = book.size > 0 ? clientCredential(headers) : undefined;
+  const found = credential ? book.find(credential.slice(7).trim()) : undefined;
+  const p: Preflight = { requestId, started: performance.now(), caller: found ?? { id: `ip-${req.socket.remoteAddress ?? 'unknown'}` } };
+  if (needsClientKey && book.size > 0 && !found && !(orAdmin && isAdmin(gateway, headers))) {
     gateway.metrics.rejected.labels('unauthorized').inc();
     p.refused = UNAUTHORIZED;
   }
   return p;
 }
 
-/** Whether `Authorization: Bearer` or `x-api-key` carries one of the keys (each compared in constant time). */
-function presentsKey(headers: IncomingHttpHeaders, keys: readonly string[]): boolean {
-  if (matchesAnyKey(headers.authorization, keys)) return true;
-  const x = headers['x-api-key'];
-  const key = Array.isArray(x) ? x[0] : x;
-  return key !== undefined && key !== '' && matchesAnyKey(`Bearer ${key}`, keys);
+function isAdmin(gateway: Gateway, headers: IncomingHttpHeaders): boolean {
+  const admin = gateway.config.auth.admin_keys;
+  return admin !== undefined && admin.length > 0 && matchesAnyKey(clientCredential(headers), admin);
 }
 
 /**

@@ -44,9 +44,17 @@ export class RedisKeys {
   get pricing(): string {
     return `${this.prefix}pricing`;
   }
-  /** Hash `<slice ms>:r|t` -> requests / tokens of one client (a key digest or an address). */
+  /** Hash `<slice ms>:r|t` -> requests / tokens of one caller (a key's name or digest, or an address). */
   rateLimit(client: string): string {
     return `${this.prefix}ratelimit:{${client}}`;
+  }
+  /** Hash `d:<YYYY-MM-DD>` / `m:<YYYY-MM>` -> micro-dollars spent by one client key name. */
+  budget(name: string): string {
+    return `${this.prefix}budget:{${name}}`;
+  }
+  /** Sorted set `<hold id>:<micro-dollars>` scored by expiry: the key's requests in flight, reserved. */
+  budgetHolds(name: string): string {
+    return `${this.prefix}budget-holds:{${name}}`;
   }
   /** Idempotency record (JSON) of one client's key, and its lock. */
   idempotency(client: string, key: string): string {

@@ -2,7 +2,7 @@ import type { CircuitState } from '../routing/circuit-breaker.js';
 import type { LatencyHistogram } from '../telemetry/histogram.js';
 import { type Outcome, ProviderStats } from '../telemetry/stats.js';
 import type { Usage } from '../telemetry/usage.js';
-import { type GroupBy, groupRows, type Period, UsageLedger, type UsageRow } from '../telemetry/usage-ledger.js';
+import { type GroupBy, groupRows, lineKey, type Period, UsageLedger, type UsageRow } from '../telemetry/usage-ledger.js';
 
 export interface Percentiles {
   p50: number | null;
@@ -45,7 +45,8 @@ export interface Measurements {
   readonly local: ReadonlyMap<string, ProviderStats>;
   recordAttempt(provider: string, model: string, outcome: Outcome, latencyMs: number, now: number): void;
   recordFirstChunk(provider: string, model: string, ms: number, now: number): void;
-  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number): void;
+  /** `key`: the client key's name, for /usage?group_by=key. */
+  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number, key?: string): void;
   stats(now: number): Promise<StatsReport>;
   /** Providers a config reload added (existing ones keep their numbers). */
   addProviders(providers: ReadonlyArray<{ name: string; rpm_limit?: number; tpm_limit?: number }>): void;
@@ -82,9 +83,9 @@ export class LocalMeasurements implements Measurements {
     this.local.get(provider)?.recordFirstChunk(ms, now);
   }
 
-  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number): void {
+  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number, key?: string): void {
     this.local.get(provider)?.recordUsage(usage, costUsd, now);
-    this.ledger.record(provider, model, { requests: 1, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost_usd: costUsd }, now);
+    this.ledger.record(lineKey(provider, model, key), { requests: 1, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost_usd: costUsd }, now);
   }
 
   async stats(now: number): Promise<StatsReport> {
@@ -115,7 +116,7 @@ export class LocalMeasurements implements Measurements {
 export function usageReport(source: 'local' | 'redis', period: Period, groupBy: GroupBy, lines: Iterable<[string, UsageRow]>): UsageReport {
   const usage = groupRows(lines, groupBy);
   const total = groupRows(
-    Object.entries(usage).map(([k, r]) => [`all|${k}`, r] as [string, UsageRow]),
+    Object.values(usage).map((r) => ['all|', r] as [string, UsageRow]),
     'provider',
   ).all ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   return { source, period, group_by: groupBy, usage, total };

@@ -1,16 +1,4 @@
-import type { RedisKeys } from './keys.js';
-import { Batch } from './redis-batch.js';
-import type { RedisClient } from './redis-connection.js';
-
-const SLICE_MS = 5_000;
-const WINDOW_MS = 60_000;
-
-interface Slices {
-  /** slice start -> [requests, tokens] */
-  remote: Map<number, [number, number]>;
-  pending: Map<number, [number, number]>;
-  lastUsed: number;
-}
+import { type Ask, type Grant, LocalRateWindow, type RateWindowStore } from './rate-window.js';
 
 export interface Limits {
   requestsPerMinute?: number;
@@ -19,153 +7,163 @@ export interface Limits {
 
 export type Admission = { ok: true; headers: Record<string, string> } | { ok: false; headers: Record<string, string>; retryAfterS: number; which: 'requests' | 'tokens' };
 
+/** Units reserved ahead from a shared window and spent here; given back when unused for LEASE_MS. */
+interface Lease {
+  units: number;
+  slice: number;
+  until: number;
+  /** The window's count when it was granted, for the x-ratelimit-remaining headers. */
+  used: number;
+  resetAt: number;
+}
+
+interface Held {
+  requests?: Lease;
+  tokens?: Lease;
+}
+
+/** How long a lease may be spent before what is left of it is given back. */
+const LEASE_MS = 1000;
+
 /**
- * Requests and tokens per minute per client (its key, or its address without auth), over a sliding
- * window of 5-second slices. Decisions are made in process; with Redis, each instance adds its counts
- * to a shared hash per client every `syncIntervalMs` and reads the others' back, so instances share one
- * budget (a burst can overshoot by what the instances admit within one sync interval).
+ * Requests and tokens per minute per caller, over a sliding window (see rate-window.ts). In one process
+ * the window is exact. Shared through Redis, each instance reserves from one window per caller with an
+ * atomic script, taking a small lease (up to 1/20 of the limit, shrinking to nothing near it) that it
+ * spends without a round trip: the fleet never admits more requests than the limit. Tokens: the prompt
+ * estimate is reserved at admission; the rest of an answer's tokens are counted when it ends.
+ *
+ * @example
+ * const limiter = new RateLimiter({ requestsPerMinute: 30 });
+ * const a = await limiter.admit('name-team-a', limiter.limits, 120, Date.now());
+ * if (!a.ok) console.log(`429, retry in ${a.retryAfterS}s`);
  */
 export class RateLimiter {
-  private readonly clients = new Map<string, Slices>();
+  private readonly held = new Map<string, Held>();
+  /** A reservation under way per caller: the caller's next requests wait for it, then spend its lease. */
+  private readonly reserving = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
 
   constructor(
+    /** The default limits (`rate_limits`); a client key's own replace them. */
     public limits: Limits,
-    private readonly shared?: { client: RedisClient; keys: RedisKeys; onError: (op: string, err: unknown) => void },
+    private readonly window: RateWindowStore = new LocalRateWindow(),
+    /** Whether leases are taken (shared windows: fewer round trips); in process, exactly what is needed. */
+    private readonly leases = false,
   ) {}
 
-  get enabled(): boolean {
-    return Boolean(this.limits.requestsPerMinute || this.limits.tokensPerMinute);
+  /** Whether any caller may be limited (the defaults, or a key's own when `keyed`). */
+  enabledFor(limits: Limits | undefined): boolean {
+    const l = limits ?? this.limits;
+    return Boolean(l.requestsPerMinute || l.tokensPerMinute);
   }
 
-  start(syncIntervalMs: number): void {
-    if (!this.shared || !this.enabled) return;
-    this.timer = setInterval(() => void this.sync(), syncIntervalMs);
+  start(sweepIntervalMs: number): void {
+    this.timer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.timer.unref();
   }
 
-  /** Counts one request (and its estimated prompt tokens) if the client's budget allows it. */
-  admit(client: string, estimatedTokens: number, now: number): Admission {
-    const s = this.slices(client, now);
-    const [requests, tokens] = this.used(s, now);
-    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.limits;
-    const headers = this.headers(requests + 1, tokens + estimatedTokens, s, now);
-    if (rpm !== undefined && requests + 1 > rpm) return { ok: false, headers, retryAfterS: this.secondsUntilFree(s, now), which: 'requests' };
-    if (tpm !== undefined && tokens > 0 && tokens + estimatedTokens > tpm) return { ok: false, headers, retryAfterS: this.secondsUntilFree(s, now), which: 'tokens' };
-    this.add(s, now, 1, estimatedTokens);
-    return { ok: true, headers };
+  /**
+   * Counts one request with its estimated prompt tokens if the caller's window allows it. Answers at
+   * once from a lease; otherwise reserves from the window (a Redis round trip when shared).
+   */
+  admit(client: string, limits: Limits, estimatedTokens: number, now: number): Admission | Promise<Admission> {
+    const underWay = this.reserving.get(client);
+    if (underWay) return underWay.then(() => this.admit(client, limits, estimatedTokens, now));
+    const h = this.held.get(client) ?? {};
+    this.held.set(client, h);
+    const rpm = limits.requestsPerMinute;
+    const tpm = limits.tokensPerMinute;
+    const needTokens = Math.max(1, estimatedTokens);
+    const ask: Ask = {};
+    if (rpm && !covers(h.requests, 1, now)) ask.requests = { need: 1, extra: this.leases ? Math.floor(rpm / 20) : 0, limit: rpm };
+    if (tpm && !covers(h.tokens, needTokens, now)) ask.tokens = { need: needTokens, extra: this.leases ? Math.floor(tpm / 20) : 0, limit: tpm };
+    if (!ask.requests && !ask.tokens) return this.spend(h, limits, needTokens, now);
+    const settle = (g: Grant): Admission => {
+      if (!g.ok) {
+        const headers = this.headers(h, limits, now, g);
+        return { ok: false, headers, retryAfterS: Math.max(1, Math.ceil(g.resetMs / 1000)), which: g.which ?? 'requests' };
+      }
+      if (ask.requests) h.requests = this.renew(client, 'r', h.requests, g.requests, g.usedRequests, g, now);
+      if (ask.tokens) h.tokens = this.renew(client, 't', h.tokens, g.tokens, g.usedTokens, g, now);
+      return this.spend(h, limits, needTokens, now);
+    };
+    const g = this.window.reserve(client, ask, now);
+    if (!(g instanceof Promise)) return settle(g);
+    const admission = g.then(settle);
+    this.reserving.set(
+      client,
+      admission.then(
+        () => void this.reserving.delete(client),
+        () => void this.reserving.delete(client),
+      ),
+    );
+    return admission;
   }
 
   /** Tokens learnt after the answer (completion, and the prompt's difference from the estimate). */
   addTokens(client: string, tokens: number, now: number): void {
-    if (tokens !== 0) this.add(this.slices(client, now), now, 0, tokens);
+    const lease = this.held.get(client)?.tokens;
+    if (tokens === 0 || !lease) return;
+    if (tokens < 0 && lease.until > now)
+      lease.units -= tokens; // given back to the lease
+    else this.window.adjust(client, 't', lease.slice, tokens);
   }
 
-  private slices(client: string, now: number): Slices {
-    let s = this.clients.get(client);
-    if (!s) this.clients.set(client, (s = { remote: new Map(), pending: new Map(), lastUsed: now }));
-    s.lastUsed = now;
-    return s;
+  /** The caller's window now (requests, tokens), for /admin/keys. */
+  used(client: string, now: number): Promise<{ requests: number; tokens: number }> {
+    return this.window.used(client, now);
   }
 
-  private add(s: Slices, now: number, requests: number, tokens: number): void {
-    const slice = now - (now % SLICE_MS);
-    const p = s.pending.get(slice) ?? [0, 0];
-    p[0] += requests;
-    p[1] += tokens;
-    s.pending.set(slice, p);
+  private spend(h: Held, limits: Limits, tokens: number, now: number): Admission {
+    if (limits.requestsPerMinute && h.requests) h.requests.units -= 1;
+    if (limits.tokensPerMinute && h.tokens) h.tokens.units -= tokens;
+    return { ok: true, headers: this.headers(h, limits, now) };
   }
 
-  private used(s: Slices, now: number): [number, number] {
-    const oldest = now - WINDOW_MS;
-    let r = 0;
-    let t = 0;
-    for (const m of [s.remote, s.pending]) {
-      for (const [slice, [req, tok]] of m) {
-        if (slice <= oldest) {
-          m.delete(slice);
-          continue;
-        }
-        r += req;
-        t += tok;
-      }
-    }
-    return [r, t];
+  /** A fresh lease; what was left of the previous one goes back to its slice. */
+  private renew(client: string, dimension: 'r' | 't', old: Lease | undefined, units: number, used: number, g: Grant, now: number): Lease {
+    if (old && old.units > 0) this.window.adjust(client, dimension, old.slice, -old.units);
+    return { units, slice: g.slice, until: now + LEASE_MS, used, resetAt: now + g.resetMs };
   }
 
-  /** Seconds until the oldest counted slice leaves the window. */
-  private secondsUntilFree(s: Slices, now: number): number {
-    let oldest = Infinity;
-    for (const m of [s.remote, s.pending]) for (const slice of m.keys()) oldest = Math.min(oldest, slice);
-    return oldest === Infinity ? 1 : Math.max(1, Math.ceil((oldest + WINDOW_MS + SLICE_MS - now) / 1000));
-  }
-
-  private headers(requests: number, tokens: number, s: Slices, now: number): Record<string, string> {
-    const h: Record<string, string> = {};
-    const reset = `${this.secondsUntilFree(s, now)}s`;
-    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.limits;
-    if (rpm !== undefined) {
-      h['x-ratelimit-limit-requests'] = String(rpm);
-      h['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - requests));
-      h['x-ratelimit-reset-requests'] = reset;
-    }
-    if (tpm !== undefined) {
-      h['x-ratelimit-limit-tokens'] = String(tpm);
-      h['x-ratelimit-remaining-tokens'] = String(Math.max(0, tpm - tokens));
-      h['x-ratelimit-reset-tokens'] = reset;
-    }
-    return h;
-  }
-
-  /** Adds this instance's counts to the shared hashes and reads every active client's totals back. */
-  async sync(now = Date.now()): Promise<void> {
-    if (!this.shared) return;
-    const { client, keys, onError } = this.shared;
-    const active = [...this.clients].filter(([, s]) => now - s.lastUsed < WINDOW_MS + SLICE_MS);
-    for (const [id, s] of this.clients) if (now - s.lastUsed >= WINDOW_MS + SLICE_MS) this.clients.delete(id);
-    if (active.length === 0) return;
-    const p = new Batch(client);
-    const flushed = new Map<string, Map<number, [number, number]>>();
-    for (const [id, s] of active) {
-      const key = keys.rateLimit(id);
-      for (const [slice, [req, tok]] of s.pending) {
-        if (req) p.hincrby(key, `${slice}:r`, req);
-        if (tok) p.hincrby(key, `${slice}:t`, tok);
-      }
-      if (s.pending.size > 0) p.pexpire(key, WINDOW_MS + 2 * SLICE_MS);
-      flushed.set(id, s.pending);
-      s.pending = new Map();
-      p.hgetall(key);
-    }
-    try {
-      const results = (await p.exec()) ?? [];
-      if (results.some(([err]) => err)) throw results.find(([err]) => err)![0];
-      // Every hgetall result is the last reply of its client's group, in order.
-      const totals = results.filter(([, v]) => v !== null && typeof v === 'object').map(([, v]) => v as Record<string, string>);
-      active.forEach(([, s], i) => {
-        const remote = new Map<number, [number, number]>();
-        for (const [field, value] of Object.entries(totals[i] ?? {})) {
-          const [slice, kind] = field.split(':');
-          const entry = remote.get(Number(slice)) ?? [0, 0];
-          entry[kind === 'r' ? 0 : 1] += Number(value);
-          remote.set(Number(slice), entry);
-        }
-        s.remote = remote;
-      });
-    } catch (err) {
-      // Keep the counts for the next sync; decisions go on locally meanwhile.
-      for (const [id, s] of active) {
-        const old = flushed.get(id)!;
-        for (const [slice, [r, t]] of old) {
-          const cur = s.pending.get(slice) ?? [0, 0];
-          s.pending.set(slice, [cur[0] + r, cur[1] + t]);
+  /** Gives back what expired leases did not spend, and forgets idle callers. */
+  sweep(now: number): void {
+    for (const [client, h] of this.held) {
+      for (const [dimension, lease] of [
+        ['r', h.requests],
+        ['t', h.tokens],
+      ] as const) {
+        if (lease && lease.until <= now && lease.units > 0) {
+          this.window.adjust(client, dimension, lease.slice, -lease.units);
+          lease.units = 0;
         }
       }
-      onError('rate limit sync', err);
+      if ((h.requests?.until ?? 0) + 60_000 < now && (h.tokens?.until ?? 0) + 60_000 < now) this.held.delete(client);
     }
   }
 
-  stop(): void {
+  private headers(h: Held, limits: Limits, now: number, refused?: Grant): Record<string, string> {
+    const out: Record<string, string> = {};
+    const put = (kind: 'requests' | 'tokens', limit: number | undefined, lease: Lease | undefined, used: number | undefined) => {
+      if (limit === undefined) return;
+      // The window's count less what this instance holds unspent: what the fleet has admitted.
+      const admitted = refused ? (used ?? 0) : (lease?.used ?? 0) - Math.max(0, lease?.units ?? 0);
+      const reset = refused ? refused.resetMs : Math.max(0, (lease?.resetAt ?? now) - now);
+      out[`x-ratelimit-limit-${kind}`] = String(limit);
+      out[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, limit - admitted));
+      out[`x-ratelimit-reset-${kind}`] = `${Math.max(1, Math.ceil(reset / 1000))}s`;
+    };
+    put('requests', limits.requestsPerMinute, h.requests, refused?.usedRequests);
+    put('tokens', limits.tokensPerMinute, h.tokens, refused?.usedTokens);
+    return out;
+  }
+
+  /** Gives every lease back and writes what is pending (shutdown). */
+  async close(): Promise<void> {
     clearInterval(this.timer);
+    this.sweep(Number.POSITIVE_INFINITY);
+    await this.window.close?.();
   }
 }
+
+const covers = (lease: Lease | undefined, units: number, now: number): boolean => lease !== undefined && lease.until > now && lease.units >= units;

@@ -20,6 +20,8 @@ export class RedisMeasurements implements Measurements {
   private pending = new Pending();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Reads under way: a flush waits for them, so that a read never misses a batch on its way to Redis. */
+  private readonly readers = new Set<Promise<unknown>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -65,24 +67,41 @@ export class RedisMeasurements implements Measurements {
     this.pending.observe(provider, model, 'ttft', ms, now);
   }
 
-  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number): void {
-    this.own.recordUsage(provider, model, usage, costUsd, now);
+  recordUsage(provider: string, model: string, usage: Usage, costUsd: number, now: number, key?: string): void {
+    this.own.recordUsage(provider, model, usage, costUsd, now, key);
     const c = this.pending.count(provider);
     c.prompt_tokens += usage.promptTokens;
     c.completion_tokens += usage.completionTokens;
     c.cost_usd += costUsd;
-    const key = `${dayOf(now)}\0${lineKey(provider, model)}`;
-    const row = this.pending.usage.get(key) ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
+    const line = `${dayOf(now)}\0${lineKey(provider, model, key)}`;
+    const row = this.pending.usage.get(line) ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
     row.requests += 1;
     row.prompt_tokens += usage.promptTokens;
     row.completion_tokens += usage.completionTokens;
     row.cost_usd += costUsd;
-    this.pending.usage.set(key, row);
+    this.pending.usage.set(line, row);
   }
 
   /** Writes the pending batch in one pipeline; on failure the batch waits for the next flush. */
   flush(): Promise<void> {
-    return (this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined)));
+    // One under way wrote the batch it took: what came since is written by the next one.
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    return (this.flushing = Promise.all(this.readers)
+      .then(() => this.doFlush())
+      .finally(() => (this.flushing = undefined)));
+  }
+
+  /** Runs a read of Redis plus this instance's pending part once no flush is moving one to the other. */
+  private async read<T>(run: () => Promise<T>): Promise<T> {
+    // A flush under way has taken its batch out of `pending` but may not have written it yet.
+    while (this.flushing) await this.flushing;
+    const r = run();
+    this.readers.add(r);
+    try {
+      return await r;
+    } finally {
+      this.readers.delete(r);
+    }
   }
 
   private async doFlush(): Promise<void> {
@@ -140,7 +159,11 @@ export class RedisMeasurements implements Measurements {
     }
   }
 
-  async stats(now: number): Promise<StatsReport> {
+  stats(now: number): Promise<StatsReport> {
+    return this.read(() => this.readStats(now));
+  }
+
+  private async readStats(now: number): Promise<StatsReport> {
     try {
       const names = this.providers.map((p) => p.name);
       const head = new Batch(this.client);
@@ -208,7 +231,11 @@ export class RedisMeasurements implements Measurements {
     }
   }
 
-  async usage(period: Period, groupBy: GroupBy, now: number): Promise<UsageReport> {
+  usage(period: Period, groupBy: GroupBy, now: number): Promise<UsageReport> {
+    return this.read(() => this.readUsage(period, groupBy, now));
+  }
+
+  private async readUsage(period: Period, groupBy: GroupBy, now: number): Promise<UsageReport> {
     try {
       const window = daysOf(period, now);
       const days = window ?? (await this.client.smembers(this.keys.usageDays));

@@ -103,6 +103,25 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Per client key name (`auth.keys` objects name them; plain keys show as `key-<digest>`), never the key. */
+  readonly keyRejected = new Counter({
+    name: 'switchyard_key_rejected_requests_total',
+    help: 'Requests of one client key refused by its policy, by reason (model_not_allowed, rate_limited, budget_exceeded)',
+    labelNames: ['key', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly keyTokens = new Counter({
+    name: 'switchyard_key_tokens_total',
+    help: 'Tokens (prompt and completion) of the answers one client key was served',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+  readonly keyCost = new Counter({
+    name: 'switchyard_key_cost_usd_total',
+    help: 'Cost in USD of the answers one client key was served, at the configured prices',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
   readonly overhead = new Histogram({
     name: 'switchyard_gateway_overhead_seconds',
     help: 'Time the gateway itself adds to a request: until the response starts, minus time spent waiting on upstreams',
@@ -206,6 +225,12 @@ export class GatewayMetrics {
     c.prompt.inc(promptTokens);
     c.completion.inc(completionTokens);
     if (costUsd > 0) c.cost.inc(costUsd);
+  }
+
+  /** Tokens and cost of one answer to a client key. */
+  recordKeyUsage(key: string, tokens: number, costUsd: number): void {
+    this.keyTokens.labels(key).inc(tokens);
+    if (costUsd > 0) this.keyCost.labels(key).inc(costUsd);
   }
 
   recordFirstChunk(provider: string, ms: number): void {

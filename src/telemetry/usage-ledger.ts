@@ -7,9 +7,11 @@ export interface UsageRow {
 }
 
 export type Period = 'today' | 'week' | 'month' | 'all';
-export type GroupBy = 'provider' | 'model';
+export type GroupBy = 'provider' | 'model' | 'key';
 export const PERIODS: readonly Period[] = ['today', 'week', 'month', 'all'];
-export const GROUPS: readonly GroupBy[] = ['provider', 'model'];
+export const GROUPS: readonly GroupBy[] = ['provider', 'model', 'key'];
+/** What group_by=key calls answers to callers that presented no client key. */
+export const NO_KEY = 'anonymous';
 
 let lastDay = { start: 0, end: 0, text: '' };
 
@@ -38,16 +40,23 @@ export function addRow(into: UsageRow, r: Partial<UsageRow>): void {
   into.cost_usd += r.cost_usd ?? 0;
 }
 
-/** Key of one ledger line: provider and model joined by a character neither may contain in practice. */
-export const lineKey = (provider: string, model: string): string => `${provider}|${model}`;
+/**
+ * Key of one ledger line: `provider|model`, and the client key's name after a unit separator (names
+ * are letters, digits, `.`, `_` and `-`; lines written before keys had names have none).
+ */
+export const lineKey = (provider: string, model: string, key?: string): string => (key ? `${provider}|${model}\u001f${key}` : `${provider}|${model}`);
+
+/** The provider, model and key name of a line. */
+function lineParts(line: string): [string, string, string] {
+  const bar = line.indexOf('|');
+  const sep = line.indexOf('\u001f', bar);
+  return sep < 0 ? [line.slice(0, bar), line.slice(bar + 1), NO_KEY] : [line.slice(0, bar), line.slice(bar + 1, sep), line.slice(sep + 1)];
+}
 
 export function groupRows(lines: Iterable<[string, UsageRow]>, groupBy: GroupBy): Record<string, UsageRow> {
   const out: Record<string, UsageRow> = {};
-  for (const [key, row] of lines) {
-    const bar = key.indexOf('|');
-    const name = groupBy === 'provider' ? key.slice(0, bar) : key.slice(bar + 1);
-    addRow((out[name] ??= emptyRow()), row);
-  }
+  const at = groupBy === 'provider' ? 0 : groupBy === 'model' ? 1 : 2;
+  for (const [line, row] of lines) addRow((out[lineParts(line)[at]] ??= emptyRow()), row);
   for (const r of Object.values(out)) r.cost_usd = Math.round(r.cost_usd * 1e6) / 1e6;
   return out;
 }
@@ -56,11 +65,12 @@ export function groupRows(lines: Iterable<[string, UsageRow]>, groupBy: GroupBy)
 export class UsageLedger {
   private readonly days = new Map<string, Map<string, UsageRow>>();
 
-  record(provider: string, model: string, delta: Partial<UsageRow>, now: number): void {
+  /** `line`: see lineKey. */
+  record(line: string, delta: Partial<UsageRow>, now: number): void {
     const day = dayOf(now);
     let lines = this.days.get(day);
     if (!lines) this.days.set(day, (lines = new Map()));
-    const key = lineKey(provider, model);
+    const key = line;
     let row = lines.get(key);
     if (!row) lines.set(key, (row = emptyRow()));
     addRow(row, delta);

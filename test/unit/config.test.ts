@@ -231,3 +231,21 @@ describe('provider tls', () => {
     expect(parseConfig(tlsProvider('{ reject_unauthorized: false }'), '(inline)', { env: {} }).warnings.join('\n')).toMatch(/provider "a": tls.reject_unauthorized is false/);
   });
 });
+
+describe('auth.keys', () => {
+  const base = 'providers: [{ name: a, type: openai_compatible, base_url: "http://127.0.0.1:1/v1", api_key: k }]\n';
+  it('takes plain strings and named objects with a policy side by side', () => {
+    const cfg = parseConfig(
+      `${base}auth:\n  keys:\n    - sk-plain\n    - { key: \${TEAM}, name: team-a, models: [gpt-4o-mini], rate_limits: { requests_per_minute: 60 }, budget: { usd_per_day: 5 } }\n`,
+      '(inline)',
+      { env: { TEAM: 'sk-team' } },
+    );
+    expect(cfg.config.auth.keys).toEqual(['sk-plain', { key: 'sk-team', name: 'team-a', models: ['gpt-4o-mini'], rate_limits: { requests_per_minute: 60 }, budget: { usd_per_day: 5 } }]);
+  });
+
+  it('refuses a name used twice, a name that is not a plain word, and an unset key variable, naming the path', () => {
+    expect(() => parseConfig(`${base}auth: { keys: [{ key: a, name: t }, { key: b, name: t }] }\n`, '(inline)', { env: {} })).toThrow(/auth\.keys\.1\.name|auth\.keys\[1\]\.name/);
+    expect(() => parseConfig(`${base}auth: { keys: [{ key: a, name: "team a{" }] }\n`, '(inline)', { env: {} })).toThrow(/name/);
+    expect(() => parseConfig(`${base}auth: { keys: [{ key: \${UNSET_TEAM_KEY}, name: t }] }\n`, '(inline)', { env: {} })).toThrow(/UNSET_TEAM_KEY/);
+  });
+});

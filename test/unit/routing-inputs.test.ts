@@ -5,7 +5,7 @@ import { SessionAffinity } from '../../src/routing/sessions.js';
 import type { Candidate, ProviderView, RoutingSnapshot } from '../../src/routing/strategy.js';
 import { parseDuration, RateLimitTracker } from '../../src/telemetry/rate-limits.js';
 import { RollingCounter } from '../../src/telemetry/rolling.js';
-import { daysOf, groupRows, UsageLedger } from '../../src/telemetry/usage-ledger.js';
+import { daysOf, groupRows, lineKey, UsageLedger } from '../../src/telemetry/usage-ledger.js';
 
 const c = (provider: string, chainIndex: number): Candidate => ({ provider, model: 'm', chainIndex });
 const snap = (states: Record<string, ProviderView['state']>): RoutingSnapshot => ({
@@ -127,9 +127,9 @@ describe('usage ledger', () => {
     const day = 86_400_000;
     const now = Date.UTC(2026, 10, 22, 12);
     const l = new UsageLedger();
-    l.record('a', 'x', { requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.5 }, now);
-    l.record('b', 'x', { requests: 1, prompt_tokens: 1, completion_tokens: 1, cost_usd: 0.25 }, now - 3 * day);
-    l.record('a', 'y', { requests: 2, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 }, now - 40 * day);
+    l.record(lineKey('a', 'x'), { requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.5 }, now);
+    l.record(lineKey('b', 'x'), { requests: 1, prompt_tokens: 1, completion_tokens: 1, cost_usd: 0.25 }, now - 3 * day);
+    l.record(lineKey('a', 'y'), { requests: 2, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 }, now - 40 * day);
     expect(daysOf('today', now)).toEqual(['2026-11-22']);
     expect(daysOf('week', now)).toHaveLength(7);
     expect(groupRows(l.lines('today', now), 'provider')).toEqual({ a: { requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.5 } });
@@ -138,5 +138,18 @@ describe('usage ledger', () => {
       x: { requests: 2, prompt_tokens: 11, completion_tokens: 6, cost_usd: 0.75 },
       y: { requests: 2, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
     });
+  });
+
+  it('groups per client key name, callers without a key as anonymous', () => {
+    const now = Date.UTC(2026, 10, 22, 12);
+    const l = new UsageLedger();
+    l.record(lineKey('a', 'x', 'team-a'), { requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.5 }, now);
+    l.record(lineKey('b', 'x|odd', 'team-a'), { requests: 2, prompt_tokens: 1, completion_tokens: 1, cost_usd: 0.25 }, now);
+    l.record(lineKey('a', 'y'), { requests: 1, prompt_tokens: 3, completion_tokens: 3, cost_usd: 0 }, now);
+    expect(groupRows(l.lines('today', now), 'key')).toEqual({
+      'team-a': { requests: 3, prompt_tokens: 11, completion_tokens: 6, cost_usd: 0.75 },
+      anonymous: { requests: 1, prompt_tokens: 3, completion_tokens: 3, cost_usd: 0 },
+    });
+    expect(Object.keys(groupRows(l.lines('today', now), 'model')).sort()).toEqual(['x', 'x|odd', 'y']);
   });
 });

@@ -39,7 +39,7 @@ const countsTokens = (a: ProviderAdapter): a is ProviderAdapter & CountsTokens =
  * if (req.method === 'POST' && path === COUNT_TOKENS_PATH) return serveCountTokens(gateway, req, res);
  */
 export function serveCountTokens(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
-  const p = preflight(gateway, req.headers, true);
+  const p = preflight(gateway, req, true);
   const base: Headers = { 'x-request-id': p.requestId, 'request-id': p.requestId };
   if (p.refused) {
     req.resume();

@@ -12,9 +12,8 @@ import type { ServedStream, StreamEnd } from '../../core/served-stream.js';
 import type { Gateway } from '../../gateway.js';
 import { pipeNative } from '../../respond/stream.js';
 import { admitJson, type Fail, routeOptions } from '../admission.js';
-import { clientIdentity } from '../auth.js';
 import { answerLog, type Done, pipeGuarded, renderRefusal, streamLog } from '../outcome-log.js';
-import { clientCredential, finishRequest, type Preflight, preflight } from '../preflight.js';
+import { finishRequest, type Preflight, preflight } from '../preflight.js';
 import { type Headers, pipeMessagesStream, sendBody, translateAnswer, translateWholeStream, writeMessagesError } from './render.js';
 import { toChatRequest } from './request.js';
 import type { AnswerContext } from './response.js';
@@ -32,23 +31,21 @@ const _SATURATED = gatewayError('gateway_saturated', 'The gateway is at its limi
  * if (req.method === 'POST' && path === '/v1/messages') return serveMessages(gateway, req, res);
  */
 export function serveMessages(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
-  const p = preflight(gateway, req.headers, true);
+  const p = preflight(gateway, req, true);
   const ids = { 'x-request-id': p.requestId, 'request-id': p.requestId };
   if (p.refused) {
     req.resume();
     writeMessagesError(res, p.refused, p.requestId, ids);
     return finishRequest(gateway, p, 'POST', PATH, ROUTE, p.refused.status, { error: p.refused.code });
   }
-  const keys = gateway.config.auth.keys;
-  const client = clientIdentity(clientCredential(req.headers), req.socket.remoteAddress, Boolean(keys && keys.length > 0));
-  handleMessages(gateway, req, res, p, client).catch((err: Error) => {
+  handleMessages(gateway, req, res, p).catch((err: Error) => {
     gateway.logger.error({ requestId: p.requestId, err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     if (res.headersSent) res.end();
     else writeMessagesError(res, INTERNAL, p.requestId, ids);
   });
 }
 
-async function handleMessages(gateway: Gateway, req: IncomingMessage, res: ServerResponse, p: Preflight, client: string): Promise<void> {
+async function handleMessages(gateway: Gateway, req: IncomingMessage, res: ServerResponse, p: Preflight): Promise<void> {
   const requestId = p.requestId;
   const base: Headers = { 'x-request-id': requestId, 'request-id': requestId };
   const done: Done = (status, extra = {}) => finishRequest(gateway, p, 'POST', PATH, ROUTE, status, extra);
@@ -67,7 +64,7 @@ async function handleMessages(gateway: Gateway, req: IncomingMessage, res: Serve
   // anthropic providers get the caller's own bytes (thinking signatures, cache_control, server tools and
   // all), with its anthropic-version and anthropic-beta; every other provider gets the pivot.
   const native = { protocol: 'anthropic-messages' as const, body: parsed as Record<string, unknown>, raw: body.raw, headers: protocolHeaders(req.headers) };
-  const outcome = await serve(gateway, { endpoint: 'chat/completions', body: chat, model, stream, native }, routeOptions(req.headers, res, requestId, client));
+  const outcome = await serve(gateway, { endpoint: 'chat/completions', body: chat, model, stream, native }, routeOptions(req.headers, res, requestId, p.caller));
   respond(res, outcome, { model, stopSequences, requestId }, base, done, fail);
 }
 

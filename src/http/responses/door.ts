@@ -10,9 +10,8 @@ import { serve } from '../../core/serve.js';
 import type { Gateway } from '../../gateway.js';
 import { validateRequest } from '../../validate/validate.js';
 import { admitJson, type Fail, routeOptions } from '../admission.js';
-import { clientIdentity } from '../auth.js';
 import { writeError } from '../errors.js';
-import { clientCredential, finishRequest, type Preflight, preflight } from '../preflight.js';
+import { finishRequest, type Preflight, preflight } from '../preflight.js';
 import { render, type Turn } from './render.js';
 import { chatRequest, readResponsesRequest } from './request.js';
 import { responseSkeleton } from './response.js';
@@ -24,8 +23,6 @@ export interface ResponsesContext {
   req: IncomingMessage;
   res: ServerResponse;
   preflight: Preflight;
-  /** Who is asking, for rate limits and idempotency scopes: a key digest, or the address. */
-  client: string;
 }
 
 /** The path of the door (matched before Hono, like the chat door). */
@@ -43,15 +40,13 @@ const INTERNAL = gatewayError('internal_error', 'The gateway hit an internal err
  * if (req.method === 'POST' && path === RESPONSES_PATH) return serveResponses(gateway, req, res);
  */
 export function serveResponses(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
-  const p = preflight(gateway, req.headers, true);
+  const p = preflight(gateway, req, true);
   if (p.refused) {
     req.resume();
     writeError(res, p.refused, { 'x-request-id': p.requestId });
     return finishRequest(gateway, p, 'POST', RESPONSES_PATH, RESPONSES_ROUTE, p.refused.status, { error: p.refused.code });
   }
-  const keys = gateway.config.auth.keys;
-  const client = clientIdentity(clientCredential(req.headers), req.socket.remoteAddress, Boolean(keys && keys.length > 0));
-  handleResponses({ gateway, req, res, preflight: p, client }).catch((err: Error) => {
+  handleResponses({ gateway, req, res, preflight: p }).catch((err: Error) => {
     gateway.logger.error({ requestId: p.requestId, err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     if (res.headersSent) res.end();
     else writeError(res, INTERNAL, { 'x-request-id': p.requestId });
@@ -62,7 +57,7 @@ export function serveResponses(gateway: Gateway, req: IncomingMessage, res: Serv
  * Serves one `POST /v1/responses` on the fast path (Node request and response, no Hono), its preflight done.
  *
  * @example
- * await handleResponses({ gateway, req, res, preflight: p, client });
+ * await handleResponses({ gateway, req, res, preflight: p });
  */
 export async function handleResponses(ctx: ResponsesContext): Promise<void> {
   const { gateway, req, res, preflight } = ctx;
@@ -103,7 +98,7 @@ export async function handleResponses(ctx: ResponsesContext): Promise<void> {
     input: [...history, ...request.input],
     requestBytes: body.bytes,
   };
-  const options = routeOptions(req.headers, res, preflight.requestId, ctx.client);
+  const options = routeOptions(req.headers, res, preflight.requestId, preflight.caller);
   if (nativeOnly) Object.assign(options, { provider: nativeOnly, fallback: false });
   // openai providers get the caller's own bytes (native Responses, stored by the provider); others the pivot.
   const native = { protocol: 'openai-responses' as const, body: body.json as Record<string, unknown>, raw: body.raw, headers: {} };

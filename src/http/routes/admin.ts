@@ -2,9 +2,10 @@ import type { Hono } from 'hono';
 import { gatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import type { AppEnv } from '../app.js';
-import { isLoopback, matchesAnyKey } from '../auth.js';
+import { adminRefusal } from '../auth.js';
 import { errorJson } from '../errors.js';
 import { mountEvents } from './events.js';
+import { mountKeys } from './keys.js';
 import { healthReport } from './ops.js';
 
 /**
@@ -13,18 +14,13 @@ import { healthReport } from './ops.js';
  */
 export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
   app.use('/admin/*', async (c, next) => {
-    const keys = gateway.config.auth.admin_keys;
-    if (keys && keys.length > 0) {
-      if (!matchesAnyKey(c.req.header('authorization'), keys)) {
-        return c.body(errorJson(gatewayError('invalid_admin_key', 'A valid admin key is required (Authorization: Bearer <admin key>).')), 401, { 'content-type': 'application/json' });
-      }
-    } else if (!isLoopback(c.env.incoming.socket.remoteAddress)) {
-      return c.body(errorJson(gatewayError('admin_loopback_only', 'Admin endpoints answer only loopback clients when no admin key is configured.')), 403, { 'content-type': 'application/json' });
-    }
+    const refused = adminRefusal(gateway, c.req.header('authorization'), c.env.incoming.socket.remoteAddress);
+    if (refused) return c.body(errorJson(refused), refused.status as 401 | 403, { 'content-type': 'application/json' });
     await next();
   });
 
   mountEvents(app, gateway);
+  mountKeys(app, gateway);
 
   app.get('/admin/health', (c) => {
     const report = healthReport(gateway, true);

@@ -4,7 +4,7 @@ import type { Gateway } from '../../gateway.js';
 import { isOutage } from '../../providers/status-pages.js';
 import { GROUPS, type GroupBy, PERIODS, type Period } from '../../telemetry/usage-ledger.js';
 import type { AppEnv } from '../app.js';
-import { matchesAnyKey } from '../auth.js';
+import { adminRefusal, matchesAnyKey } from '../auth.js';
 import { errorJson } from '../errors.js';
 
 const json = { 'content-type': 'application/json' };
@@ -35,6 +35,11 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     const groupBy = (c.req.query('group_by') ?? 'provider') as GroupBy;
     if (!PERIODS.includes(period)) return c.body(errorJson(gatewayError('invalid_query', `period must be one of ${PERIODS.join(', ')}`, 'period')), 400, json);
     if (!GROUPS.includes(groupBy)) return c.body(errorJson(gatewayError('invalid_query', `group_by must be one of ${GROUPS.join(', ')}`, 'group_by')), 400, json);
+    if (groupBy === 'key') {
+      // Which keys spend what is for operators: the same guard as /admin.
+      const refused = adminRefusal(gateway, c.req.header('authorization'), c.env.incoming.socket.remoteAddress);
+      if (refused) return c.body(errorJson(refused), refused.status as 401 | 403, json);
+    }
     return c.json(await gateway.measurements.usage(period, groupBy, gateway.clock()));
   });
 

@@ -9,13 +9,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Hono } from 'hono';
+import type { Caller } from '../../core/client-keys.js';
 import { type ApiError, gatewayError } from '../../core/errors.js';
+import { limitsFor } from '../../core/key-admission.js';
 import { objectOwnersOf, pathSegments, topLevelId } from '../../core/object-owners.js';
 import type { Gateway } from '../../gateway.js';
 import { Cancel } from '../../routing/cancel.js';
 import type { BreakerOutcome } from '../../routing/circuit-breaker.js';
 import type { AppEnv } from '../app.js';
-import { clientIdentity } from '../auth.js';
 import { errorJson } from '../errors.js';
 import { attemptAll, type Reply } from '../passthrough-attempts.js';
 import { readBody } from '../read-body.js';
@@ -37,7 +38,7 @@ export function mountPassthrough(app: Hono<AppEnv>, gateway: Gateway): void {
     const { incoming, outgoing } = c.env;
     const requestId = c.get('requestId');
     try {
-      const reply = await passThrough(gateway, incoming, outgoing, requestId);
+      const reply = await passThrough(gateway, incoming, outgoing, requestId, c.get('preflight').caller);
       // Hono answers HEAD through a Response of its own, so that one is handed back rather than written.
       if (incoming.method === 'HEAD') return headResponse(reply, requestId);
       return alreadySent(await render(outgoing, reply, requestId));
@@ -51,7 +52,7 @@ export function mountPassthrough(app: Hono<AppEnv>, gateway: Gateway): void {
 }
 
 /** Decides what to answer: refusals first, then the providers, in order. */
-async function passThrough(gateway: Gateway, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Reply> {
+async function passThrough(gateway: Gateway, req: IncomingMessage, res: ServerResponse, requestId: string, caller: Caller): Promise<Reply> {
   const method = (req.method ?? 'GET').toUpperCase();
   // The WHATWG parser resolves `..` (plain or %2e) and absolute-form targets: the path stays under /v1/.
   const url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -80,10 +81,15 @@ async function passThrough(gateway: Gateway, req: IncomingMessage, res: ServerRe
     gateway.metrics.rejected.labels('saturated').inc();
     return refuse(gatewayError('gateway_saturated', 'The gateway is at its limit of concurrent requests; retry shortly.'), { 'retry-after': '1' });
   }
+  const policy = caller.policy;
+  if (policy?.models || policy?.budget) {
+    // What a pass-through request costs or which model it runs (a batch, a fine-tune) is not known here.
+    return refuse(gatewayError('passthrough_not_allowed', `The key "${policy.name}" has a model allow-list or a budget: ${what} is not forwarded for it.`));
+  }
   const rateHeaders: OutgoingHttpHeaders = {};
-  if (gateway.rateLimiter.enabled) {
-    const keyed = Boolean(gateway.config.auth.keys && gateway.config.auth.keys.length > 0);
-    const admission = gateway.rateLimiter.admit(clientIdentity(req.headers.authorization, req.socket.remoteAddress, keyed), 0, gateway.clock());
+  const limits = limitsFor(gateway, policy);
+  if (gateway.rateLimiter.enabledFor(limits)) {
+    const admission = await gateway.rateLimiter.admit(caller.id, limits, 0, gateway.clock());
     Object.assign(rateHeaders, admission.headers);
     if (!admission.ok) {
       gateway.metrics.rejected.labels('rate_limited').inc();

@@ -17,8 +17,6 @@ export interface ProxyContext {
   res: ServerResponse;
   preflight: Preflight;
   endpoint: Endpoint;
-  /** Who is asking, for rate limits and idempotency scopes: a key digest, or the address. */
-  client: string;
 }
 
 /**
@@ -41,7 +39,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   if (!v.ok) return fail(gatewayError('invalid_request', v.message, v.param));
 
   const request = { endpoint, body: v.body, raw: body.raw, model: v.model, stream: v.stream };
-  const outcome = await serve(gateway, request, routeOptions(req.headers, res, preflight.requestId, ctx.client));
+  const outcome = await serve(gateway, request, routeOptions(req.headers, res, preflight.requestId, preflight.caller));
   respond(ctx, outcome, base, done, fail);
 }
 
