@@ -4,7 +4,8 @@ import type { Client, Dispatcher, Pool } from 'undici';
 export const CHAT_PATH = '/v1/chat/completions';
 export const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 export const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
-const HEADERS = { 'content-type': 'application/json' };
+/** Request headers; a phase may add its own (a client key). */
+export const HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
 type Target = Pool | Client;
 
@@ -65,10 +66,10 @@ function describe(err: unknown): string {
 }
 
 /** One non-streaming chat request; true when it was a 200 with a chat.completion body. */
-async function chatOnce(target: Target, errors: Errors): Promise<boolean> {
+async function chatOnce(target: Target, errors: Errors, headers: Readonly<Record<string, string>> = HEADERS): Promise<boolean> {
   errors.requests += 1;
   try {
-    const res: Dispatcher.ResponseData = await target.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body: CHAT_BODY });
+    const res: Dispatcher.ResponseData = await target.request({ path: CHAT_PATH, method: 'POST', headers, body: CHAT_BODY });
     const text = await res.body.text();
     if (res.statusCode !== 200) {
       errors.add(`status ${res.statusCode}`);
@@ -86,13 +87,13 @@ async function chatOnce(target: Target, errors: Errors): Promise<boolean> {
 }
 
 /** Closed loop: `concurrency` workers, each sending its next request as soon as the last one ends. */
-export async function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors): Promise<{ completed: number; seconds: number }> {
+export async function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors, headers = HEADERS): Promise<{ completed: number; seconds: number }> {
   const start = performance.now();
   const stopAt = start + seconds * 1000;
   let completed = 0;
   const worker = async (): Promise<void> => {
     while (performance.now() < stopAt) {
-      await chatOnce(pool, errors);
+      await chatOnce(pool, errors, headers);
       completed += 1;
     }
   };
@@ -101,11 +102,11 @@ export async function closedLoop(pool: Pool, concurrency: number, seconds: numbe
 }
 
 /** `count` requests one after another; latency from send to the last body byte, in ms. */
-export async function sequential(client: Client, count: number, errors: Errors): Promise<number[]> {
+export async function sequential(client: Client, count: number, errors: Errors, headers = HEADERS): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const ok = await chatOnce(client, errors);
+    const ok = await chatOnce(client, errors, headers);
     if (ok) samples.push(performance.now() - t0);
   }
   return samples;

@@ -12,7 +12,8 @@
  * Env: BENCH_SECONDS (throughput round length, default 8; every other phase scales with it),
  * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/gateway+redis/bare/...),
  * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
- * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase).
+ * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
+ * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { BREAKER_CHANNEL, BREAKER_PREFIX, type BreakerResult, breakerPropagation, spread } from './breaker.js';
+import { type LimitsRow, limitsCost, limitsTable } from './limits.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
 import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
@@ -44,6 +46,8 @@ const SEQ_COUNT = Math.max(200, Math.round(200 * SECONDS));
 const STREAM_COUNT = Math.max(100, Math.round(100 * SECONDS));
 const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
 const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
+/** The client-key policy phase (limits and budgets on the hot path); 0 skips it. */
+const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -160,7 +164,7 @@ async function main(): Promise<number> {
   stopOn('SIGTERM');
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
-  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30) * 1000;
+  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0)) * 1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -305,7 +309,22 @@ async function main(): Promise<number> {
       console.log('\nbreaker propagation: skipped (BENCH_BREAKER_TRIALS=0)');
     }
 
-    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0);
+    let limitRows: LimitsRow[] = [];
+    if (LIMITS) {
+      console.log(`\nclient-key policy: 4 more gateways in turn (a plain key; a named key with an allow-list, rate limits and a budget; each in process and on redis-server)`);
+      limitRows = await limitsCost({
+        cli: here('../src/cli.js'),
+        tempDir,
+        upstreamPort: upstream.port,
+        ...(redis ? { redis: { url: redis.url, port: redis.port } } : {}),
+        seconds: Math.max(1, SECONDS / 2),
+        sequentialCount: Math.round(SEQ_COUNT / 2),
+        concurrency: CONCURRENCY,
+      });
+      console.log(limitsTable(limitRows));
+    }
+
+    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0) + limitRows.reduce((s, r) => s + r.errors, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
     const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
@@ -356,6 +375,15 @@ async function main(): Promise<number> {
             },
           }
         : null,
+      client_key_policy: limitRows.map((r) => ({
+        name: r.name,
+        rps: r.rps,
+        seq_p50_ms: r.seq.p50,
+        seq_p99_ms: r.seq.p99,
+        redis_scripts_per_request: r.redis?.scriptsPerRequest ?? null,
+        redis_commands_per_request: r.redis?.commandsPerRequest ?? null,
+        failed: r.errors,
+      })),
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,

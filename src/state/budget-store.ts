@@ -35,10 +35,15 @@ export interface BudgetStore {
 /** How long a hold counts when its request never settles (an instance that died mid-request). */
 export const HOLD_TTL_MS = 10 * 60_000;
 
-/** UTC day `YYYY-MM-DD` and month `YYYY-MM` of a time. */
+let lastPeriods = { start: 0, end: 0, periods: { day: '', month: '' } };
+
+/** UTC day `YYYY-MM-DD` and month `YYYY-MM` of a time (the current day's are kept: this runs per request). */
 export function periodsOf(now: number): { day: string; month: string } {
+  if (now >= lastPeriods.start && now < lastPeriods.end) return lastPeriods.periods;
   const iso = new Date(now).toISOString();
-  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+  const start = now - (now % 86_400_000);
+  lastPeriods = { start, end: start + 86_400_000, periods: { day: iso.slice(0, 10), month: iso.slice(0, 7) } };
+  return lastPeriods.periods;
 }
 
 /** When the day's and the month's caps start over (next UTC midnight, the first of next month). */

@@ -176,13 +176,15 @@ for (const [name, start] of topologies) {
     it('answers /stats on every instance with the fleet’s figures, this instance’s unflushed share included', async () => {
       const requests = async (i: number) => ((await (await fetch(`${fleet.instances[i]!.url}/stats`)).json()) as { source: string; providers: Record<string, { requests: number }> }).providers;
       const total = (p: Record<string, { requests: number }>) => Object.values(p).reduce((s, x) => s + x.requests, 0);
-      expect(await eventually(async () => new Set(await Promise.all([0, 1, 2].map(async (i) => total(await requests(i))))).size === 1)).toBe(true);
+      let seen: number[] = [];
+      const agree = async () => new Set((seen = await Promise.all([0, 1, 2].map(async (i) => total(await requests(i)))))).size === 1;
+      expect(await eventually(agree, 15_000), `instances report ${seen.join(', ')}`).toBe(true);
       const before = total(await requests(0));
       await client(0).chat.completions.create({ ...ask, messages: [{ role: 'user', content: 'counted' }] });
       // At once on the instance that served it, before any flush.
       expect(total(await requests(0))).toBe(before + 1);
       // On the others within a flush interval.
-      expect(await eventually(async () => (await Promise.all([1, 2].map(async (i) => total(await requests(i))))).every((n) => n === before + 1))).toBe(true);
+      expect(await eventually(async () => (await agree()) && seen[1] === before + 1, 15_000), `instances report ${seen.join(', ')}, expected ${before + 1}`).toBe(true);
       for (const inst of fleet.instances) for (const secret of [TEAM, OPEN, FREE, 'sk-alpha-upstream-secret-0123']) expect(inst.output()).not.toContain(secret);
     });
 

@@ -77,6 +77,11 @@ for (const store of ['in process', 'Redis'] as const) {
       const viaMessages = await anthropic.messages.create({ model: 'o1-preview', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
       expect(viaMessages).toBeInstanceOf(Anthropic.PermissionDeniedError);
       expect(JSON.stringify((viaMessages as InstanceType<typeof Anthropic.PermissionDeniedError>).error)).toContain('permission_error');
+      // Its model list is what it may use.
+      const listed = (await openai(TEAM_A).models.list()).data.map((m) => m.id);
+      expect(listed).toContain('fast');
+      expect(listed.every((id) => ['gpt-4o-mini', 'fast'].includes(id) || id.startsWith('claude-'))).toBe(true);
+      expect((await openai(PLAIN).models.list()).data.map((m) => m.id)).toContain('fast');
       // Every model for the others, plain string keys included.
       expect((await openai(PLAIN).chat.completions.create(ask('gpt-4o'))).choices).toHaveLength(1);
     });

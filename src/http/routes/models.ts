@@ -30,12 +30,14 @@ export function mountModels(app: Hono<AppEnv>, gateway: Gateway): void {
   const anthropic = (version: string | undefined) => version !== undefined && version !== '';
 
   app.get('/v1/models', (c) => {
+    // A key with an allow-list sees the models it may use.
+    const policy = c.get('preflight').caller.policy;
+    const listed = [...gateway.models.entries(gateway.config, gateway.chain)].filter(([id]) => !policy || policy.allows(id));
     if (anthropic(c.req.header('anthropic-version'))) {
-      const data = [...gateway.models.entries(gateway.config, gateway.chain).keys()].map(anthropicEntry);
+      const data = listed.map(([id]) => anthropicEntry(id));
       return c.json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
     }
-    const data = [...gateway.models.entries(gateway.config, gateway.chain)].map(([id, providers]) => entry(id, providers));
-    return c.json({ object: 'list', data });
+    return c.json({ object: 'list', data: listed.map(([id, providers]) => entry(id, providers)) });
   });
 
   app.get('/v1/models/:id{.+}', async (c) => {
