@@ -38,12 +38,12 @@ describe('Switchyard with the caller’s own SDK clients', () => {
   });
 
   const openaiClient = (baseURL = gpt.url) => new OpenAI({ baseURL, apiKey: OPENAI_KEY, maxRetries: 0 });
-  const anthropicClient = () => new Anthropic({ baseURL: claude.url.replace(/\/v1$/, ''), apiKey: ANTHROPIC_KEY, maxRetries: 0 });
+  const anthropicClient = (fetch?: typeof globalThis.fetch) => new Anthropic({ baseURL: claude.url.replace(/\/v1$/, ''), apiKey: ANTHROPIC_KEY, maxRetries: 0, ...(fetch ? { fetch } : {}) });
 
-  const create = async (o: { openaiUrl?: string; threshold?: number; config?: Record<string, unknown> } = {}) => {
+  const create = async (o: { openaiUrl?: string; threshold?: number; config?: Record<string, unknown>; claudeFetch?: typeof globalThis.fetch } = {}) => {
     const clients: ClientProvider[] = [
       { name: 'openai', client: openaiClient(o.openaiUrl), models: ['gpt-4o-mini'], pricing: { 'gpt-4o-mini': { input: 1, output: 2 } }, timeout_ms: 5000 },
-      { name: 'claude', client: anthropicClient(), default_model: 'claude-haiku-4-5', pricing: { 'claude-haiku-4-5': { input: 3, output: 4 } } },
+      { name: 'claude', client: anthropicClient(o.claudeFetch), default_model: 'claude-haiku-4-5', pricing: { 'claude-haiku-4-5': { input: 3, output: 4 } } },
     ];
     switchyard = await Switchyard.create({
       config: { routing: { strategy: 'priority' }, providers: [], circuit_breaker: { failure_threshold: o.threshold ?? 1000 }, ...o.config },
@@ -136,6 +136,46 @@ describe('Switchyard with the caller’s own SDK clients', () => {
     expect(await stream.routing).toMatchObject({ provider: 'claude', fallback: true });
   });
 
+  it('fails over an anthropic stream whose first event is an error event', async () => {
+    const s = await create();
+    claude.enqueue({ kind: 'stream_error', textEvents: 0, errorType: 'overloaded_error', message: 'Overloaded' });
+    const stream = s.stream({ model: 'gpt-4o-mini', messages }, { provider: 'claude' });
+    let got = '';
+    for await (const chunk of stream) got += chunk.choices[0]?.delta.content ?? '';
+    expect(got).toBe('Hello from gpt');
+    const routing = await stream.routing;
+    expect(routing.tried.map((t) => `${t.provider}:${t.result}`)).toEqual(['claude:failure', 'openai:success']);
+  });
+
+  /** Iterates a stream to its end; the text it gave and what it threw. */
+  const drain = async (stream: AsyncIterable<{ choices: Array<{ delta: { content?: string | null } }> }>) => {
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    return { text, err };
+  };
+
+  it.each([
+    ['openai', 'cut', (): void => void gpt.enqueue({ kind: 'reset_after_chunks', chunks: 2 })],
+    ['openai', 'ended early without [DONE]', (): void => void gpt.enqueue({ kind: 'truncate_after_chunks', chunks: 2 })],
+    ['claude', 'cut', (): void => void claude.enqueue({ kind: 'reset_after_events', events: 5, text: 'one two three four' })],
+    ['claude', 'ended early without message_stop', (): void => void claude.enqueue({ kind: 'truncate_after_events', events: 5, text: 'one two three four' })],
+    ['claude', 'sent an error event mid-way', (): void => void claude.enqueue({ kind: 'stream_error', textEvents: 2, errorType: 'overloaded_error', message: 'Overloaded' })],
+  ])('ends a %s stream that was %s after its first chunk with an error, never silently', async (provider, _, fault) => {
+    const s = await create();
+    const failures: Array<GatewayEventMap['failure']> = [];
+    s.on('failure', (e) => failures.push(e));
+    fault();
+    const stream = s.stream({ model: 'gpt-4o-mini', messages }, { provider, fallback: false });
+    const { text, err } = await drain(stream);
+    expect(text.length).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(SwitchyardError);
+    expect(err).toMatchObject({ status: 502 });
+    await expect(stream.routing).rejects.toBeInstanceOf(SwitchyardError);
+    expect(failures.map((f) => f.provider)).toEqual([provider]);
+  });
+
   it('passes a 400 from the client back as a SwitchyardError with its status, without failing over', async () => {
     const s = await create();
     const events = record(s, ['failover']);
@@ -170,8 +210,13 @@ describe('Switchyard with the caller’s own SDK clients', () => {
     expect(claude.requests).toHaveLength(2);
   });
 
-  it('aborts a stream through the SDK when the call’s signal fires mid-way', async () => {
-    const s = await create();
+  it('aborts a stream through the SDK (and the user’s own fetch) when the call’s signal fires mid-way', async () => {
+    const signals: AbortSignal[] = [];
+    const claudeFetch: typeof globalThis.fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal);
+      return globalThis.fetch(input, init);
+    };
+    const s = await create({ claudeFetch });
     claude.enqueue({ kind: 'ok', text: 'one two three four five six', chunkDelayMs: 200 });
     const controller = new AbortController();
     const stream = s.stream({ model: 'gpt-4o-mini', messages }, { provider: 'claude', signal: controller.signal, onChunk: () => controller.abort() });
@@ -183,6 +228,11 @@ describe('Switchyard with the caller’s own SDK clients', () => {
     await expect(stream.routing).rejects.toBeInstanceOf(SwitchyardError);
     expect(got.length).toBeGreaterThanOrEqual(1);
     expect(got.length).toBeLessThan(6);
+    // The request the SDK made through the user's fetch is aborted (a test that hangs here has failed).
+    expect(signals).toHaveLength(1);
+    const fetchSignal = signals[0]!;
+    await new Promise<void>((resolve) => (fetchSignal.aborted ? resolve() : fetchSignal.addEventListener('abort', () => resolve())));
+    expect(claude.requests).toHaveLength(1);
   });
 
   it('never shows the client’s key in an error, even when the provider echoes it', async () => {

@@ -123,8 +123,21 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
       // The SDKs end an aborted stream without a throw: say so, or the end would look like a whole answer.
       if (controller.signal.aborted) throw idle ? Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT }) : transportError({ kind: 'aborted' });
     }
-    const body = Readable.from(text(), { objectMode: false });
-    body.once('close', () => controller.abort());
+    // Not Readable.from: its destroy waits for the pending read, and so for the provider's next event.
+    const iterator = text();
+    const body: Readable = new Readable({
+      read() {
+        iterator.next().then(
+          (r) => body.push(r.done ? null : r.value),
+          (err: Error) => body.destroy(err),
+        );
+      },
+      destroy(err, callback) {
+        controller.abort();
+        iterator.return(undefined).catch(() => undefined);
+        callback(err);
+      },
+    });
     return body;
   }
 }
