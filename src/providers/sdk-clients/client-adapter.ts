@@ -62,7 +62,8 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
   }
 
   /**
-   * One SDK request, aborted with the call. An error answer comes back as `ok: false`; every other
+   * One SDK request, aborted with the call (a stream's too, for as long as it is read: the call's
+   * cancel belongs to this one attempt). An error answer comes back as `ok: false`; every other
    * failure is thrown as the network error it amounts to (see `transportError`).
    */
   protected async request<T>(call: UpstreamCall, send: (options: SdkRequestOptions) => PromiseLike<T>): Promise<Sent<T>> {
@@ -74,12 +75,10 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
       const value = await send({ signal: controller.signal, headers: { 'x-request-id': call.requestId } });
       return { ok: true, value, controller };
     } catch (err) {
+      call.cancel.off('abort', abort);
       const failure = classifySdkError(err, this.classes);
       if (failure.kind === 'status') return { ok: false, failure };
       throw failure.kind === 'event' ? transportError({ kind: 'other', error: err }) : transportError(failure);
-    } finally {
-      // A stream is read later: its own reader aborts the request when it is destroyed.
-      call.cancel.off('abort', abort);
     }
   }
 
