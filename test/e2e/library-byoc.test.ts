@@ -3,6 +3,9 @@
  * pointed at the fake upstreams; switchyard routes across them like config providers (chat, failover,
  * errors, breakers, keys, chain order, aliases). Streams: library-byoc-streams.test.ts.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { type GatewayEventMap, Switchyard, SwitchyardError } from '../../src/index.js';
@@ -152,6 +155,28 @@ describe('Switchyard with the caller’s own SDK clients', () => {
     } finally {
       await beta.close();
     }
+  });
+
+  it('takes clients beside a config file, whose fallback_chain may name them', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-byoc-')), 'config.yaml');
+    const yaml = [
+      'providers:',
+      '  - name: direct',
+      '    type: openai_compatible',
+      `    base_url: ${t.gpt.url}`,
+      '    api_key: sk-direct-0123456789',
+      'routing:',
+      '  fallback_chain: [claude, direct]',
+      '',
+    ];
+    writeFileSync(file, yaml.join('\n'));
+    t.switchyard = await Switchyard.create({ config: file, clients: [{ name: 'claude', client: t.anthropicClient() }] });
+    const first = await t.switchyard.chat({ model: 'gpt-4o-mini', messages });
+    expect(first.routing).toMatchObject({ provider: 'claude', model: 'gpt-4o-mini' });
+    t.claude.enqueue({ kind: 'status', status: 503 });
+    const second = await t.switchyard.chat({ model: 'gpt-4o-mini', messages });
+    expect(second.routing).toMatchObject({ provider: 'direct', fallback: true });
+    expect(t.gpt.requests[0]?.headers.authorization).toBe('Bearer sk-direct-0123456789');
   });
 
   it('refuses something that is not a client, naming it', async () => {

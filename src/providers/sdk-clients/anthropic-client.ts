@@ -50,7 +50,7 @@ export class AnthropicClientAdapter extends SdkClientAdapter<AnthropicMessagesCl
     }
     if (call.stream) {
       const { translator, usage } = protocol.startStream({ model, nowMs, includeUsage: includesUsage(call.body) });
-      const source = this.streamBody(sent.value, sent, call, ANTHROPIC_FRAMES);
+      const source = this.streamBody(sent.value, sent.controller, call, ANTHROPIC_FRAMES);
       const translated = pipeTranslated(source, translator, { redact, ...(protocol.inBandError ? { inBandError: protocol.inBandError } : {}) });
       return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: translated, streamUsage: usage };
     }

@@ -88,9 +88,9 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
    * than the provider's timeout errors the body (before anything was judged, the gateway fails over).
    * Destroying the body aborts the SDK's request.
    */
-  protected streamBody(items: unknown, sent: { controller: AbortController }, call: UpstreamCall, frames: StreamFrames): Readable {
+  protected streamBody(items: unknown, controller: AbortController, call: UpstreamCall, frames: StreamFrames): Readable {
     if (!isAsyncIterable(items)) return Readable.from([frames.error({ message: 'The client did not return a stream.' })]);
-    const { controller } = sent;
+    const source = items;
     const classes = this.classes;
     const redact = this.redact();
     let idle = false;
@@ -105,7 +105,7 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
     async function* text(): AsyncGenerator<string> {
       arm();
       try {
-        for await (const item of items as AsyncIterable<unknown>) {
+        for await (const item of source) {
           arm();
           yield frames.event(item);
         }

@@ -35,7 +35,7 @@ export class OpenAIClientAdapter extends SdkClientAdapter<OpenAIChatClient> {
     const sent = await this.request(call, (options) => this.client.chat.completions.create(body, options));
     if (!sent.ok) return errorAnswer(openAIError(sent.failure), sent.failure.headers, undefined, this.redact());
     if (!call.stream) return jsonUpstreamResponse(200, sent.value, { 'content-type': 'application/json' });
-    return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: this.streamBody(sent.value, sent, call, OPENAI_FRAMES) };
+    return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: this.streamBody(sent.value, sent.controller, call, OPENAI_FRAMES) };
   }
 }
 

@@ -5,7 +5,13 @@
  */
 import type { Capabilities } from '../../config/schema.js';
 
-/** What switchyard passes with every request it makes through a client. */
+/**
+ * What switchyard passes with every request it makes through a client (the SDKs' own request options).
+ *
+ * @example
+ * const options: SdkRequestOptions = { signal: AbortSignal.timeout(30_000), headers: { 'x-request-id': 'req_1' } };
+ * await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }, options);
+ */
 export interface SdkRequestOptions {
   /** Aborted when the call is (the caller's signal, its timeout, or the attempt's timeout). */
   signal: AbortSignal;
@@ -48,7 +54,12 @@ export interface AnthropicMessagesClient {
   };
 }
 
-/** A client switchyard can route to. */
+/**
+ * A client switchyard can route to (told apart at run time by `chat.completions.create` or `messages.create`).
+ *
+ * @example
+ * const client: SdkClient = process.env.USE_CLAUDE ? new Anthropic() : new OpenAI();
+ */
 export type SdkClient = OpenAIChatClient | AnthropicMessagesClient;
 
 /**
