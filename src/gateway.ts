@@ -10,6 +10,7 @@ import { UpstreamAgentPool } from './providers/http-client.js';
 import { KeyRing } from './providers/key-ring.js';
 import { type AdapterClasses, createAdapter, loadAdapters } from './providers/registry.js';
 import { StatusPages } from './providers/status-pages.js';
+import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
 import { SessionAffinity } from './routing/sessions.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: () => number;
   random?: () => number;
+  /** Per provider name: its adapter, built by the caller (the library's client providers) instead of by `type`. */
+  adapters?: ReadonlyMap<string, (config: ProviderConfig) => ProviderAdapter>;
 }
 
 /** What outlives a config reload: state, telemetry and the runtime's controls. */
@@ -99,6 +102,7 @@ export class Gateway {
     readonly logger: Logger,
     readonly clock: () => number,
     private readonly random: () => number,
+    adapters: GatewayOptions['adapters'],
   ) {
     ({
       strategies: this.strategies,
@@ -120,7 +124,8 @@ export class Gateway {
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
     const runtime = (p: ProviderConfig) => {
       const agents = this.agents.forProvider(loaded.tls.get(p.name));
-      return new ProviderRuntime(p, createAdapter(p, agents, parts.adapterClasses), agents, new KeyRing(providerKeys(p)), this.breakers, this.measurements.local);
+      const adapter = adapters?.get(p.name)?.(p) ?? createAdapter(p, agents, parts.adapterClasses);
+      return new ProviderRuntime(p, adapter, agents, new KeyRing(providerKeys(p)), this.breakers, this.measurements.local);
     };
     this.providers = new Map(loaded.providers.map((p) => [p.name, runtime(p)]));
     const providers = this.providers;
@@ -187,7 +192,7 @@ export class Gateway {
       }
       watchBreakers(parts.store, metrics, options.logger, events);
     }
-    return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random);
+    return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random, options.adapters);
   }
 
   /** After a reload: this gateway takes no new requests; its connections go once its last request ends. */

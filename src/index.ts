@@ -90,6 +90,8 @@ export type {
   /** `stream` options: the call's, plus `onChunk`. */
   StreamOptions,
 } from './library/types.js';
+/** Bring your own client: an `openai` or `@anthropic-ai/sdk` client as a provider (`SwitchyardOptions.clients`). */
+export type { AnthropicMessagesClient, ClientProvider, ClientRouting, OpenAIChatClient, SdkClient, SdkRequestOptions } from './providers/sdk-clients/types.js';
 /** What `tried` holds: one candidate considered, and what came of it. */
 export type { AttemptRecord } from './routing/attempt-loop.js';
 export type {

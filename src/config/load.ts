@@ -38,6 +38,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Values that beat the file (from CLI flags). */
   portOverride?: number;
+  /** Changes the config tree after interpolation, before it is checked (the library adds its clients' providers). */
+  amend?: (tree: Record<string, unknown>) => void;
 }
 
 export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedConfig {
@@ -70,6 +72,7 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   // A section whose keys are all commented out parses as null: treat it as absent.
   for (const [k, v] of Object.entries(tree)) if (v === null) delete tree[k];
   applyEnvOverrides(tree, env, options);
+  options.amend?.(tree);
   const notes: string[] = [];
   if (tree.providers === undefined || (Array.isArray(tree.providers) && tree.providers.length === 0)) {
     tree.providers = discoverProviders(env);

@@ -5,6 +5,7 @@ import type { GatewayEventName, GatewayListener } from '../core/events.js';
 import type { RouteOptions } from '../core/request.js';
 import { type Outcome, type Routing, serve } from '../core/serve.js';
 import { Gateway } from '../gateway.js';
+import type { ClientProvider } from '../providers/sdk-clients/types.js';
 import { Cancel } from '../routing/cancel.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { costOf, type Usage } from '../telemetry/usage.js';
@@ -21,6 +22,21 @@ export interface SwitchyardOptions {
   env?: NodeJS.ProcessEnv;
   /** Where logs go (default: nowhere). */
   logger?: Logger;
+  /**
+   * Providers given as your own `openai` or `@anthropic-ai/sdk` clients, routed like the config's
+   * (after them in the chain unless `priority` or `routing.fallback_chain` says otherwise). With
+   * clients, an empty `providers` list does not mean "discover providers from the environment".
+   *
+   * @example
+   * const switchyard = await Switchyard.create({
+   *   config: { routing: { strategy: 'priority' }, providers: [] },
+   *   clients: [
+   *     { name: 'openai', client: new OpenAI({ apiKey, baseURL }), models: ['gpt-4o-mini'] },
+   *     { name: 'claude', client: new Anthropic({ apiKey: anthropicKey }), default_model: 'claude-sonnet-4-5' },
+   *   ],
+   * });
+   */
+  clients?: readonly ClientProvider[];
 }
 
 /** A stream of chunks; `routing` settles when it has ended (rejects as the iteration does). */
@@ -56,9 +72,12 @@ export class Switchyard {
    */
   static async create(options: SwitchyardOptions): Promise<Switchyard> {
     const env = options.env ?? process.env;
-    const loaded: LoadedConfig = typeof options.config === 'string' ? loadConfigFile(options.config, { env }) : parseConfig(JSON.stringify(options.config), '(object)', { env });
+    // Loaded only when used: without clients, nothing of them (nor of the SDKs) is.
+    const byoc = options.clients?.length ? (await import('../providers/sdk-clients/index.js')).clientProviders(options.clients) : undefined;
+    const load = { env, ...(byoc ? { amend: byoc.amend } : {}) };
+    const loaded: LoadedConfig = typeof options.config === 'string' ? loadConfigFile(options.config, load) : parseConfig(JSON.stringify(options.config), '(object)', load);
     const logger = options.logger ?? createLogger('silent', process.stderr);
-    return new Switchyard(await Gateway.create(loaded, { logger }));
+    return new Switchyard(await Gateway.create(loaded, { logger, ...(byoc ? { adapters: byoc.adapters } : {}) }));
   }
 
   /**

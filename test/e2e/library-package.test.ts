@@ -3,7 +3,7 @@
  * from the tarball into a fresh project, imported as `switchyard` by a plain ESM script run with node.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,18 @@ const chat = switchyard.conversation({ model: 'gpt-4o-mini', system: 'Be terse.'
 await chat.send('one');
 out({ conversation: (await chat.send('two')).content, history: chat.history.length });
 out({ isError: new SwitchyardError({ status: 400, message: 'x', type: 'invalid_request_error', code: null }) instanceof Error });
+await switchyard.close();
+`;
+
+/** The user's script with their own openai client: no config providers, the client as the provider. */
+const BYOC_SCRIPT = `
+import OpenAI from 'openai';
+import { Switchyard } from 'switchyard';
+
+const client = new OpenAI({ baseURL: process.env.ALPHA_URL, apiKey: 'sk-mine-0123456789', maxRetries: 0 });
+const switchyard = await Switchyard.create({ config: { providers: [] }, clients: [{ name: 'mine', client, pricing: { 'gpt-4o-mini': { input: 1, output: 2 } } }] });
+const answer = await switchyard.chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+console.log(JSON.stringify({ chat: answer.choices[0].message.content, provider: answer.routing.provider, costUsd: answer.routing.costUsd }));
 await switchyard.close();
 `;
 
@@ -90,5 +102,18 @@ describe('the packed package, installed from its tarball', () => {
     expect(lines).toContainEqual({ conversation: 'Hello from alpha', history: 5 });
     expect(lines.at(-1)).toEqual({ isError: true });
     expect(beta.requests[0]?.headers.authorization).toBe('Bearer sk-beta-0123456789');
+    // Neither SDK is installed with it: the library runs without them.
+    expect(existsSync(join(dir, 'project/node_modules/openai'))).toBe(false);
+    expect(existsSync(join(dir, 'project/node_modules/@anthropic-ai/sdk'))).toBe(false);
+  });
+
+  it('routes to the user’s own openai client, once they have installed the SDK', async () => {
+    const project = join(dir, 'project');
+    symlinkSync(join(repo, 'node_modules/openai'), join(project, 'node_modules/openai'), 'dir');
+    writeFileSync(join(project, 'byoc.mjs'), BYOC_SCRIPT);
+    alpha.reset();
+    const { stdout } = await run(process.execPath, ['byoc.mjs'], { cwd: project, env: { ...process.env, ALPHA_URL: alpha.url }, timeout: 15_000 });
+    expect(JSON.parse(stdout.trim())).toEqual({ chat: 'Hello from alpha', provider: 'mine', costUsd: 0.000022 });
+    expect(alpha.requests[0]?.headers.authorization).toBe('Bearer sk-mine-0123456789');
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeAnthropic } from '../support/fake-anthropic.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 
 const run = promisify(execFile);
@@ -75,5 +76,49 @@ describe('README: Use it as a library', () => {
     const last = openai.requests.at(-1)?.body as { messages: Array<{ role: string }>; temperature?: number };
     expect(last.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(last.temperature).toBe(0);
+  });
+});
+
+describe('README: Bring your own client', () => {
+  let dir: string;
+  let openai: FakeUpstream;
+  let claude: FakeAnthropic;
+
+  beforeAll(async () => {
+    if (!existsSync(join(repo, 'dist/src/index.js'))) await run('npm', ['run', 'build'], { cwd: repo });
+    openai = await FakeUpstream.start('openai');
+    claude = await FakeAnthropic.start('claude');
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-readme-byoc-'));
+    mkdirSync(join(dir, 'node_modules/@anthropic-ai'), { recursive: true });
+    // 'switchyard' is this repo (its `exports`); the SDKs are the ones it tests with.
+    symlinkSync(repo, join(dir, 'node_modules/switchyard'), 'dir');
+    symlinkSync(join(repo, 'node_modules/openai'), join(dir, 'node_modules/openai'), 'dir');
+    symlinkSync(join(repo, 'node_modules/@anthropic-ai/sdk'), join(dir, 'node_modules/@anthropic-ai/sdk'), 'dir');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme-byoc', private: true, type: 'module' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await openai?.close();
+    await claude?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs and prints what the README says, through the clients the SDKs configured from the environment', async () => {
+    const script = blocks(section('library-byoc-example'), 'ts');
+    expect(script).toHaveLength(1);
+    writeFileSync(join(dir, 'byoc.mjs'), script[0] ?? '');
+    openai.enqueue({ kind: 'status', status: 503 });
+    const env = {
+      ...process.env,
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'sk-readme-openai-0123456789',
+      ANTHROPIC_BASE_URL: claude.url.replace(/\/v1$/, ''),
+      ANTHROPIC_API_KEY: 'sk-ant-readme-0123456789',
+    };
+    const { stdout, stderr } = await run(process.execPath, ['byoc.mjs'], { cwd: dir, env, timeout: 15_000 });
+    expect(stderr).toBe('');
+    expect(stdout).toBe(blocks(section('library-byoc-example-output'), 'text')[0]);
+    expect(claude.requests[0]?.headers['x-api-key']).toBe('sk-ant-readme-0123456789');
+    expect(openai.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-readme-openai-0123456789', 'Bearer sk-readme-openai-0123456789']);
   });
 });

@@ -131,12 +131,12 @@ export function includesUsage(body: Record<string, unknown>): boolean {
 }
 
 /** A request the provider cannot represent: a 400 the client gets as its own, nothing sent upstream. */
-function refusedRequest(why: UnsupportedRequest): UpstreamResponse {
+export function refusedRequest(why: UnsupportedRequest): UpstreamResponse {
   return jsonUpstreamResponse(400, openAIErrorBody(why.message, 'invalid_request_error', why.code, why.param), { 'content-type': JSON_TYPE });
 }
 
 /** A mapped error as the answer: its status, the key removed, and a retry-after the body gave. */
-function errorAnswer(error: MappedError, upstream: ResponseHeaders, derived: Record<string, string> | undefined, redact: Redact): UpstreamResponse {
+export function errorAnswer(error: MappedError, upstream: ResponseHeaders, derived: Record<string, string> | undefined, redact: Redact): UpstreamResponse {
   const headers = answerHeaders(upstream, JSON_TYPE, { ...derived, ...(error.retryAfter !== undefined ? { 'retry-after': error.retryAfter } : {}) });
   return textUpstreamResponse(error.status, redact(JSON.stringify(error.body)), headers);
 }
