@@ -27,7 +27,9 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     for (const name of gateway.chain) {
       providers[name] = { circuit: gateway.breakers.state(name), ...report.providers[name] };
     }
-    return c.json({ strategy: gateway.config.routing.strategy, source: report.source, providers });
+    const view = gateway.view();
+    const strategy = 'routing' in view ? view.routing.strategy : gateway.config.routing.strategy;
+    return c.json({ strategy, mode: gateway.modes.active ?? null, source: report.source, providers });
   });
 
   app.get('/usage', async (c) => {
@@ -52,6 +54,8 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'unavailable';
+  /** The routing mode in force (`modes`), or null. */
+  mode: string | null;
   uptime_seconds: number;
   providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }>;
   config?: { source: string; last_reload?: { at: string; ok: boolean; error?: string } };
@@ -73,7 +77,7 @@ export function healthReport(gateway: Gateway, detailed: boolean): HealthReport 
   }
   const total = gateway.chain.length;
   const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
-  const report: HealthReport = { status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers };
+  const report: HealthReport = { status, mode: gateway.modes.active ?? null, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers };
   if (detailed) {
     const last = gateway.runtime.lastReload;
     report.config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
