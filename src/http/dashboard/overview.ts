@@ -33,14 +33,14 @@ export interface Overview {
   source: 'local' | 'redis';
   /** `fleet`: per-minute rates from the fleet's counters; `instance`: this instance's own. */
   rates: 'fleet' | 'instance';
-  /** Instances that flushed measurements to Redis in the last 30 s (with Redis only). */
+  /** With Redis: the instances that served requests in the last 5 minutes (they report measurements); null without. */
   instances: number | null;
   providers: ProviderOverview[];
   today: { requests: number; tokens: number; cost_usd: number };
   open_breakers: string[];
 }
 
-const INSTANCE_FRESH_MS = 30_000;
+const INSTANCE_FRESH_MS = 300_000;
 
 /**
  * The overview of every provider in chain order, from the same readings as `/health`, `/stats` and

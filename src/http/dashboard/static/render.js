@@ -4,11 +4,11 @@ import { circuitText, clock, ms, percentiles, rate, share, tokens, usd } from '.
 const ROWS = [
   ['requests / min', (p) => rate(p.requests_per_minute)],
   ['failures / min', (p) => rate(p.failures_per_minute)],
-  ['latency p50 / p95 / p99', (p) => percentiles(p.latency_ms)],
+  ['latency p50/95/99', (p) => percentiles(p.latency_ms)],
   ['first chunk p50', (p) => ms(p.first_chunk_ms.p50)],
   ['cost today', (p) => usd(p.today.cost_usd)],
   ['tokens today', (p) => tokens(p.today.tokens)],
-  ['headroom req / tok', (p) => `${share(p.headroom.requests)} / ${share(p.headroom.tokens)}`],
+  ['headroom req/tok', (p) => `${share(p.headroom.requests)} / ${share(p.headroom.tokens)}`],
   ['status page', (p) => p.status_page ?? '–'],
 ];
 
@@ -52,7 +52,7 @@ export function renderOverview(data, onReset) {
   const status = document.getElementById('status');
   status.textContent = data.status;
   status.className = `pill ${data.status}`;
-  const fleet = data.source === 'redis' ? `fleet-wide (Redis${data.instances ? `, ${data.instances} instance${data.instances === 1 ? '' : 's'}` : ''})` : 'this instance (no Redis)';
+  const fleet = data.source === 'redis' ? `fleet-wide (Redis${data.instances ? `, ${data.instances} instance${data.instances === 1 ? '' : 's'} serving` : ''})` : 'this instance (no Redis)';
   document.getElementById('scope').textContent = `${fleet}; rates: ${data.rates === 'fleet' ? 'fleet' : 'this instance'}`;
   document.getElementById('strategy').textContent = data.strategy;
   document.getElementById('today-requests').textContent = String(data.today.requests);
