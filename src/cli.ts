@@ -3,7 +3,8 @@ import { flag } from './cli/args.js';
 import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
-import { DEMO_USAGE, runDemo } from './demo/demo.js';
+import { runDemo } from './demo/demo.js';
+import { DEMO_USAGE } from './demo/options.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
 

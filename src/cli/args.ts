@@ -22,14 +22,16 @@ export function hasFlag(args: readonly string[], name: string): boolean {
 }
 
 /**
- * A positive number of seconds from a flag, or an error message.
+ * A positive number from a flag (`fallback` when it is absent), or an error message naming `what` it
+ * should be.
  *
  * @example
- * seconds(['--interval', '0.5'], '--interval', 2); // 0.5
+ * positiveNumber(['--interval', '0.5'], '--interval', 2); // 0.5
+ * positiveNumber(['--rate', 'x'], '--rate', 4, 'requests per second'); // '--rate: "x" is not a positive number of requests per second'
  */
-export function seconds(args: readonly string[], name: string, fallback: number): number | string {
+export function positiveNumber(args: readonly string[], name: string, fallback: number, what = 'seconds'): number | string {
   const text = flag(args, name);
   if (text === undefined) return fallback;
   const n = Number(text);
-  return Number.isFinite(n) && n > 0 ? n : `${name}: "${text}" is not a positive number of seconds`;
+  return Number.isFinite(n) && n > 0 ? n : `${name}: "${text}" is not a positive number of ${what}`;
 }

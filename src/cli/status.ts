@@ -1,5 +1,5 @@
 import type { Overview } from '../http/dashboard/overview.js';
-import { flag, hasFlag, seconds } from './args.js';
+import { flag, hasFlag, positiveNumber } from './args.js';
 import { renderStatusTable } from './status-table.js';
 
 export const STATUS_USAGE = 'switchyard status [--url <gateway>] [--key <admin key>] [--watch [--interval <s>]] [--json]';
@@ -33,7 +33,7 @@ export interface StatusIo {
  * parseStatusArgs(['--url', 'http://gw:8000', '--watch'], {}); // { url: 'http://gw:8000', watch: true, intervalMs: 2000, ... }
  */
 export function parseStatusArgs(args: readonly string[], env: NodeJS.ProcessEnv): StatusOptions | string {
-  const interval = seconds(args, '--interval', 2);
+  const interval = positiveNumber(args, '--interval', 2);
   if (typeof interval === 'string') return interval;
   const url = (flag(args, '--url') ?? env.SWITCHYARD_URL ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(url)) return `--url: "${url}" is not an http(s) URL`;

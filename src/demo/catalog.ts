@@ -22,7 +22,7 @@ export const DEMO_TIMEOUT_MS = 3000;
  * @example
  * demoConfigYaml(sims, 'demo-admin-1234', 8000); // 'server: { host: 127.0.0.1, port: 8000 }\nproviders:\n  - name: sim-openai ...'
  */
-export function demoConfigYaml(sims: readonly SimProvider[], adminKey: string, port: number): string {
+export function demoConfigYaml(sims: ReadonlyArray<Pick<SimProvider, 'spec' | 'baseUrl'>>, adminKey: string, port: number): string {
   const providers = [...sims]
     .reverse()
     .map((s) => {

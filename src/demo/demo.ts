@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flag, seconds } from '../cli/args.js';
 import { validateConfigFile } from '../config/validate-runtime.js';
 import { type RunningGateway, startGateway } from '../server.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -10,9 +9,8 @@ import { DEMO_BREAKER, demoConfigYaml, SIM_SPECS } from './catalog.js';
 import { DEMO_CYCLE_SECONDS, DEMO_INCIDENTS, scheduleIncidents } from './incidents.js';
 import { startLoad } from './load.js';
 import { narrate } from './narrator.js';
+import { DEMO_USAGE, parseDemoArgs } from './options.js';
 import { SimProvider } from './sim-provider.js';
-
-export const DEMO_USAGE = 'switchyard demo [--port <n>] [--duration <s>] [--rate <requests/s>]';
 
 export interface DemoIo {
   out: { write(text: string): unknown };
@@ -20,8 +18,6 @@ export interface DemoIo {
   /** Resolves when the demo should stop (Ctrl-C by default). */
   interrupted: Promise<void>;
 }
-
-const DEFAULT_PORT = 8000;
 
 /**
  * `switchyard demo`: simulated OpenAI-, Anthropic- and Gemini-style providers in this process, a gateway
@@ -33,14 +29,9 @@ const DEFAULT_PORT = 8000;
  * process.exitCode = await runDemo(['--duration', '60'], io);
  */
 export async function runDemo(args: readonly string[], io: DemoIo): Promise<number> {
-  const duration = flag(args, '--duration') === undefined ? undefined : seconds(args, '--duration', 60);
-  const rate = seconds(args, '--rate', 4);
-  const portText = flag(args, '--port');
-  const port = portText === undefined ? DEFAULT_PORT : Number(portText);
-  const problem =
-    typeof duration === 'string' ? duration : typeof rate === 'string' ? rate : Number.isInteger(port) && port >= 0 && port <= 65535 ? undefined : `--port: "${portText}" is not a port number`;
-  if (problem || typeof rate === 'string' || typeof duration === 'string') {
-    io.err.write(`${problem}\nusage: ${DEMO_USAGE}\n`);
+  const o = parseDemoArgs(args);
+  if (typeof o === 'string') {
+    io.err.write(`${o}\nusage: ${DEMO_USAGE}\n`);
     return 2;
   }
   const started = Date.now();
@@ -55,19 +46,22 @@ export async function runDemo(args: readonly string[], io: DemoIo): Promise<numb
   const adminKey = `demo-admin-${randomBytes(12).toString('hex')}`;
   let running: RunningGateway;
   try {
-    running = await startOn(sims, dir, adminKey, port, portText === undefined);
+    running = await startOn(sims, dir, adminKey, o.port, o.fallback);
   } catch (err) {
     await Promise.all(sims.map((s) => s.close()));
     rmSync(dir, { recursive: true, force: true });
     io.err.write(`demo: the gateway could not start: ${(err as Error).message}\n`);
     return 1;
   }
-  io.out.write(banner(sims, running.url, adminKey, join(dir, 'config.yaml'), rate));
+  io.out.write(banner(sims, running.url, adminKey, join(dir, 'config.yaml'), o.rate));
   const stopNarrating = narrate(running.gateway.events, say);
   const stopIncidents = scheduleIncidents(sims, DEMO_INCIDENTS, DEMO_CYCLE_SECONDS, (i) => say(`SIMULATED incident: ${i.says}`));
-  const load = startLoad(running.url, rate);
+  const load = startLoad(running.url, o.rate);
 
-  await Promise.race([io.interrupted, ...(duration === undefined ? [] : [new Promise((r) => setTimeout(r, duration * 1000))])]);
+  let timer: NodeJS.Timeout | undefined;
+  const limit = o.durationSeconds;
+  await Promise.race([io.interrupted, ...(limit === undefined ? [] : [new Promise((r) => (timer = setTimeout(r, limit * 1000)))])]);
+  clearTimeout(timer);
   say('stopping the demo');
   stopIncidents();
   await load.stop();

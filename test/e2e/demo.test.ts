@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Overview } from '../../src/http/dashboard/overview.js';
+import { ansiToHtml, stripAnsi } from '../support/ansi-html.js';
 import { launchBrowser } from '../support/browser.js';
 import { TmuxPane } from '../support/tmux.js';
 
@@ -56,7 +57,11 @@ async function picture(url: string, key: string): Promise<void> {
     expect(readFileSync(join(SHOTS, 'dashboard.png')).subarray(1, 4).toString()).toBe('PNG');
     await expect.poll(() => pane.screen(), { timeout: 5000 }).toMatch(/^sim-gemini +(open|half-open|closed)/m);
     expect(pane.screen()).toMatch(/^sim-openai +closed/m);
-    writeFileSync(join(SHOTS, 'status.txt'), `${pane.screen().trimEnd()}\n`);
+    const screen = pane.screen(true).trimEnd();
+    writeFileSync(join(SHOTS, 'status.txt'), `${stripAnsi(screen)}\n`);
+    const terminal = await browser.newPage({ viewport: { width: 1000, height: 300 } });
+    await terminal.setContent(ansiToHtml(screen));
+    await terminal.locator('#screen').screenshot({ path: join(SHOTS, 'status.png') });
   } finally {
     await browser.close();
     pane.close();

@@ -52,7 +52,7 @@ const INSTANCE_FRESH_MS = 300_000;
  */
 export async function buildOverview(gateway: Gateway, sampler: RateSampler): Promise<Overview> {
   const now = gateway.clock();
-  const health = healthReport(gateway, true);
+  const health = healthReport(gateway, false);
   const [stats, usage, instances] = await Promise.all([gateway.measurements.stats(now), gateway.measurements.usage('today', 'provider', now), countInstances(gateway, now)]);
   // Fleet rates only when every provider has one (a table mixing whose rates they are would mislead).
   const fleetRates = new Map(gateway.chain.map((name) => [name, fleetRate(stats, sampler, name, now)]));
@@ -76,7 +76,7 @@ export async function buildOverview(gateway: Gateway, sampler: RateSampler): Pro
       first_chunk_ms: s?.first_chunk_ms ?? empty,
       today: { requests: u?.requests ?? 0, tokens: (u?.prompt_tokens ?? 0) + (u?.completion_tokens ?? 0), cost_usd: u?.cost_usd ?? 0 },
       headroom: { requests: local?.rate.requestHeadroom(now) ?? null, tokens: local?.rate.tokenHeadroom(now) ?? null },
-      status_page: (health.providers[name]?.status_page as StatusIndicator | undefined) ?? null,
+      status_page: gateway.statusPages.get(name) ?? null,
     });
   }
   const t = usage.total;
