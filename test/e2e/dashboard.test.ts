@@ -41,6 +41,9 @@ describe('GET /dashboard', () => {
     expect(await page.text()).toContain('<script type="module" src="/dashboard/app.js">');
     expect((await fetch(`${s.gw.url}/dashboard/app.js`)).headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`${s.gw.url}/dashboard/../package.json`)).status).toBe(404);
+    expect((await fetch(`${s.gw.url}/dashboard/overview.ts`)).status).toBe(404);
+    const slash = await fetch(`${s.gw.url}/dashboard/`, { redirect: 'manual' });
+    expect([slash.status, slash.headers.get('location')]).toEqual([301, '/dashboard']);
     expect(await (await fetch(`${s.gw.url}/dashboard/auth`)).json()).toEqual({ key_required: true });
     expect((await fetch(`${s.gw.url}/admin/overview`)).status).toBe(401);
     const overview = (await (await fetch(`${s.gw.url}/admin/overview`, { headers: admin })).json()) as Overview;
@@ -60,12 +63,13 @@ describe('GET /dashboard', () => {
       await page.locator('#key').fill(ADMIN);
       await page.locator('#login button[type=submit]').click();
       for (const name of ['alpha', 'beta', 'gamma']) {
-        await expect.poll(() => page.locator(`[data-provider="${name}"] .circuit`).textContent(), { timeout: 2000 }).toBe('closed');
+        await expect.poll(() => page.locator(`[data-provider="${name}"] .circuit`).textContent(), { timeout: 5000 }).toBe('closed');
       }
-      await expect.poll(() => page.locator('[data-provider="alpha"] dd').first().textContent(), { timeout: 3000 }).toBe('3');
-      expect(await page.locator('#feed-state').textContent()).toBe('live');
+      await expect.poll(() => page.locator('[data-provider="alpha"] dd').first().textContent(), { timeout: 5000 }).toBe('3');
+      // The feed is connected before anything happens (else an event could pass unseen).
+      await expect.poll(() => page.locator('#feed-state').textContent(), { timeout: 5000 }).toBe('live');
 
-      // Two failures open alpha's breaker (the requests fail over to beta); the page shows it within 2 s.
+      // Two failures open alpha's breaker (the requests fail over to beta); the page must show it within 2 s.
       s.alpha.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
       await client.chat.completions.create(ask);
       await client.chat.completions.create(ask);
@@ -77,10 +81,39 @@ describe('GET /dashboard', () => {
       await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
 
       await alpha.locator('button.reset').click();
-      await expect.poll(() => alpha.getAttribute('data-circuit'), { timeout: 2000 }).toBe('closed');
+      await expect.poll(() => alpha.getAttribute('data-circuit'), { timeout: 5000 }).toBe('closed');
       expect(s.gw.gateway.breakers.state('alpha')).toBe('closed');
       expect(readFileSync(join(SHOTS, 'dashboard.png')).subarray(1, 4).toString()).toBe('PNG');
       expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('reloads the config from its button and shows what the gateway answered', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.addInitScript(`sessionStorage.setItem('switchyard-admin-key', ${JSON.stringify(ADMIN)})`);
+      await page.goto(`${s.gw.url}/dashboard`);
+      await page.locator('[data-provider="alpha"]').waitFor({ timeout: 5000 });
+      await page.locator('#reload').click();
+      // This gateway's config is inline, not a file: the gateway refuses, and the page says why in its words.
+      await expect.poll(() => page.locator('#notice').textContent(), { timeout: 5000 }).toContain('Config reload refused');
+      const direct = (await (await fetch(`${s.gw.url}/admin/reload`, { method: 'POST', headers: admin })).json()) as { error: { message: string } };
+      expect(await page.locator('#notice').textContent()).toBe(direct.error.message);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('asks for no key when the gateway has no admin keys (loopback only)', async () => {
+    const open = await s.startGateway((f) => providersYaml([{ name: 'solo', url: f.alpha.url }]));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${open.url}/dashboard`);
+      await expect.poll(() => page.locator('[data-provider="solo"] .circuit').textContent(), { timeout: 5000 }).toBe('closed');
+      expect(await page.locator('#login').isHidden()).toBe(true);
+      expect(await page.locator('#forget').isHidden()).toBe(true);
     } finally {
       await page.close();
     }
@@ -91,7 +124,7 @@ describe('GET /dashboard', () => {
     try {
       await page.addInitScript(`sessionStorage.setItem('switchyard-admin-key', ${JSON.stringify(ADMIN)})`);
       await page.goto(`${s.gw.url}/dashboard`);
-      await page.locator('[data-provider="gamma"]').waitFor({ timeout: 2000 });
+      await page.locator('[data-provider="gamma"]').waitFor({ timeout: 5000 });
       const boxes = await Promise.all(['alpha', 'beta'].map((n) => page.locator(`[data-provider="${n}"]`).boundingBox()));
       expect(boxes[0]!.x).toBe(boxes[1]!.x);
       expect(boxes[1]!.y).toBeGreaterThan(boxes[0]!.y);

@@ -50,7 +50,7 @@ async function picture(url: string, key: string): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     await page.addInitScript(`sessionStorage.setItem('switchyard-admin-key', ${JSON.stringify(key)})`);
     await page.goto(`${url}/dashboard`);
-    for (const name of ['sim-openai', 'sim-anthropic', 'sim-gemini']) await page.locator(`[data-provider="${name}"] .circuit`).waitFor({ timeout: 2000 });
+    for (const name of ['sim-openai', 'sim-anthropic', 'sim-gemini']) await page.locator(`[data-provider="${name}"] .circuit`).waitFor({ timeout: 5000 });
     // The feed shows what happens from the page's opening on: the next failover or breaker change (a probe within 5 s).
     await expect.poll(() => page.locator('#events li').count(), { timeout: 8000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });

@@ -28,6 +28,7 @@ export function mountDashboard(app: Hono<AppEnv>, gateway: Gateway): void {
   const sampler = new RateSampler();
   const page = assets.get('index.html')!;
   app.get('/dashboard', (c) => c.body(page.body, 200, { ...PAGE_HEADERS, 'content-type': page.type }));
+  app.get('/dashboard/', (c) => c.redirect('/dashboard', 301));
   app.get('/dashboard/auth', (c) => c.json({ key_required: (gateway.config.auth.admin_keys?.length ?? 0) > 0 }, 200, PAGE_HEADERS));
   app.get('/dashboard/:file', (c) => {
     const file = c.req.param('file');

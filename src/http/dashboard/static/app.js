@@ -9,6 +9,8 @@ const POLL_MS = 2000;
 let key = sessionStorage.getItem(STORAGE_KEY);
 let stop = new AbortController();
 let timer;
+/** Whether the notice says the gateway is unreachable (the next good reading clears it; an action's result stays). */
+let unreachable = false;
 
 const $ = (id) => document.getElementById(id);
 const headers = () => (key ? { authorization: `Bearer ${key}` } : {});
@@ -45,9 +47,11 @@ async function refresh() {
   try {
     const res = await admin('/admin/overview');
     renderOverview(await res.json(), resetBreaker);
-    notice('');
+    if (unreachable) notice('');
+    unreachable = false;
   } catch (err) {
     if (err.message === 'unauthorized') return;
+    unreachable = true;
     notice(`Gateway not reachable: ${err.message}`);
   }
   timer = setTimeout(refresh, POLL_MS);
