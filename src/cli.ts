@@ -1,19 +1,27 @@
 #!/usr/bin/env node
+import { flag } from './cli/args.js';
+import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
+import { runDemo } from './demo/demo.js';
+import { DEMO_USAGE } from './demo/options.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
 
 const USAGE = `usage:
   switchyard serve [--config <file>] [--port <n>]   serve (default config: $SWITCHYARD_CONFIG or ./config.yaml)
-  switchyard check-config <file>                    validate a config file; exit 1 when it is invalid`;
+  switchyard check-config <file>                    validate a config file; exit 1 when it is invalid
+  ${STATUS_USAGE}
+      the providers' breakers, rates, latency and cost as a table; exit 1 when a breaker is open
+  ${DEMO_USAGE}
+      a gateway in front of SIMULATED providers, with load and incidents; prints the dashboard's URL`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`${name}=`));
-  return eq?.slice(name.length + 1);
-}
+/** Resolves at the first Ctrl-C or SIGTERM (for the commands that run until then). */
+const interrupted = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...args] = argv;
@@ -34,6 +42,12 @@ async function main(argv: string[]): Promise<number> {
       console.error(err instanceof ConfigError ? err.message : String(err));
       return 1;
     }
+  }
+  if (command === 'status') {
+    return runStatus(args, { out: process.stdout, err: process.stderr, env: process.env, interrupted: interrupted() });
+  }
+  if (command === 'demo') {
+    return runDemo(args, { out: process.stdout, err: process.stderr, interrupted: interrupted() });
   }
   if (command === 'serve') {
     const file = flag(args, '--config') ?? process.env.SWITCHYARD_CONFIG ?? './config.yaml';
