@@ -59,7 +59,7 @@ export function renderStatusTable(data: Overview, options: RenderOptions): strin
     paint({ text: 'switchyard', tone: 'bold' }),
     ...(options.url ? [options.url] : []),
     paint({ text: data.status, tone: TONES[data.status] ?? 'dim' }),
-    `strategy ${data.strategy}`,
+    data.mode ? `strategy ${data.strategy} (mode ${data.mode})` : `strategy ${data.strategy}`,
     scope,
     data.at.slice(11, 19),
   ].join('  ');

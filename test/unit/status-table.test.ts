@@ -22,6 +22,7 @@ const overview = (providers: ProviderOverview[], over: Partial<Overview> = {}): 
   status: 'ok',
   uptime_seconds: 60,
   strategy: 'cost',
+  mode: null,
   source: 'local',
   rates: 'instance',
   instances: null,
@@ -32,6 +33,10 @@ const overview = (providers: ProviderOverview[], over: Partial<Overview> = {}): 
 });
 
 describe('renderStatusTable', () => {
+  it('names the mode in force beside the strategy', () => {
+    expect(renderStatusTable(overview([provider('openai')], { mode: 'budget' }), { color: false }).split('\n')[0]).toContain('strategy cost (mode budget)');
+  });
+
   it('draws one aligned row per provider with the dashboard figures, and the totals', () => {
     const text = renderStatusTable(overview([provider('openai'), provider('anthropic-long-name', { circuit: 'open', failures_per_minute: 3.25, latency_ms: { p50: null, p95: null, p99: null } })]), {
       color: false,

@@ -29,6 +29,8 @@ export interface Overview {
   status: 'ok' | 'degraded' | 'unavailable';
   uptime_seconds: number;
   strategy: string;
+  /** The routing mode in force (`modes`), or null. */
+  mode: string | null;
   /** `redis`: latency, totals, cost and breakers are the fleet's (every instance sharing Redis); `local`: this instance's. */
   source: 'local' | 'redis';
   /** `fleet`: per-minute rates from the fleet's counters; `instance`: this instance's own. */
@@ -84,7 +86,8 @@ export async function buildOverview(gateway: Gateway, sampler: RateSampler): Pro
     at: new Date(now).toISOString(),
     status: health.status,
     uptime_seconds: health.uptime_seconds,
-    strategy: gateway.config.routing.strategy,
+    strategy: activeStrategy(gateway),
+    mode: gateway.modes.active ?? null,
     source: stats.source,
     rates: useFleet ? 'fleet' : 'instance',
     instances,
@@ -109,4 +112,10 @@ async function countInstances(gateway: Gateway, now: number): Promise<number | n
   } catch {
     return null;
   }
+}
+
+/** The strategy of the routing in force (the active mode's, or the top level's). */
+function activeStrategy(gateway: Gateway): string {
+  const view = gateway.view();
+  return 'routing' in view ? view.routing.strategy : gateway.config.routing.strategy;
 }

@@ -54,7 +54,7 @@ export function renderOverview(data, onReset) {
   status.className = `pill ${data.status}`;
   const fleet = data.source === 'redis' ? `fleet-wide (Redis${data.instances ? `, ${data.instances} instance${data.instances === 1 ? '' : 's'} serving` : ''})` : 'this instance (no Redis)';
   document.getElementById('scope').textContent = `${fleet}; rates: ${data.rates === 'fleet' ? 'fleet' : 'this instance'}`;
-  document.getElementById('strategy').textContent = data.strategy;
+  document.getElementById('strategy').textContent = data.mode ? `${data.strategy} (mode ${data.mode})` : data.strategy;
   document.getElementById('today-requests').textContent = String(data.today.requests);
   document.getElementById('today-tokens').textContent = tokens(data.today.tokens);
   document.getElementById('today-cost').textContent = usd(data.today.cost_usd);
