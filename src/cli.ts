@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { flag } from './cli/args.js';
 import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
@@ -7,6 +8,7 @@ import { runDemo } from './demo/demo.js';
 import { DEMO_USAGE } from './demo/options.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
+import { superviseWorkers } from './workers.js';
 
 const USAGE = `usage:
   switchyard serve [--config <file>] [--port <n>]   serve (default config: $SWITCHYARD_CONFIG or ./config.yaml)
@@ -66,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const logger = createLogger(loaded.config.logging.level);
+    if (cluster.isPrimary && loaded.config.server.workers > 1) {
+      const code = await superviseWorkers(loaded.config.server.workers, logger);
+      logger.flush();
+      return code;
+    }
     let running;
     try {
       running = await startGateway(loaded, { logger });
@@ -83,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => void running.reload());
+    // A worker whose primary is gone drains and exits too, rather than serving on as an orphan.
+    if (cluster.isWorker) process.once('disconnect', () => stop('disconnect'));
     return -1; // keep running
   }
   console.error(USAGE);

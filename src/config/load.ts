@@ -6,7 +6,7 @@ import type { UpstreamTls } from '../providers/http-client.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
 import { type RoutingView, resolveModes, usableAliases } from './modes.js';
-import { type Config, configSchema, type ProviderConfig } from './schema.js';
+import { type Config, configSchema, type ProviderConfig, redisConfigured } from './schema.js';
 import { configDir, strategyReferenceProblems } from './strategy-refs.js';
 import { readUpstreamTls } from './upstream-tls.js';
 
@@ -142,6 +142,9 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   warnings.push(...modes.warnings);
   config.models = usableAliases(config.models, seen, usable, 'models', problems, warnings);
 
+  if (config.server.workers > 1 && !redisConfigured(config.redis)) {
+    problems.push('server.workers: more than one worker needs redis (url, sentinels or cluster): workers share breakers, limits, budgets, sessions and idempotency there, as instances do');
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
   return { config, providers, chain, tls, warnings: [...new Set(warnings)], notes, source, modes: modes.views };

@@ -136,6 +136,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** On SIGTERM/SIGINT: how long in-flight requests and streams may take to finish. */
       shutdown_timeout_seconds: num().pipe(z.number().nonnegative()).default(30),
+      /** Processes serving the port (Node's cluster); more than one needs `redis`, where they share their state. */
+      workers: num().pipe(z.number().int().min(1).max(64)).default(1),
       /** A client must send its request headers within this long (slow-header clients are cut off with 408). */
       header_timeout_ms: num().pipe(z.number().int().positive()).default(10_000),
       /** A client must send its whole request (headers and body) within this long, or it gets 408. */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Hono } from 'hono';
 import { gatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
@@ -59,6 +60,8 @@ export interface HealthReport {
   uptime_seconds: number;
   providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }>;
   config?: { source: string; last_reload?: { at: string; ok: boolean; error?: string } };
+  /** Which process answered: its pid, and its worker number under `server.workers` (null when it runs alone). */
+  instance?: { pid: number; worker: number | null };
 }
 
 /** The gateway's health; `detailed` adds what only operators should see. */
@@ -81,6 +84,7 @@ export function healthReport(gateway: Gateway, detailed: boolean): HealthReport 
   if (detailed) {
     const last = gateway.runtime.lastReload;
     report.config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
+    report.instance = { pid: process.pid, worker: cluster.worker?.id ?? null };
   }
   return report;
 }
