@@ -4,7 +4,6 @@ import { flag } from './cli/args.js';
 import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
-import { runDemo } from './demo/demo.js';
 import { DEMO_USAGE } from './demo/options.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
@@ -49,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     return runStatus(args, { out: process.stdout, err: process.stderr, env: process.env, interrupted: interrupted() });
   }
   if (command === 'demo') {
+    // Loaded only for the demo: `serve` does not carry the simulated providers in memory.
+    const { runDemo } = await import('./demo/demo.js');
     return runDemo(args, { out: process.stdout, err: process.stderr, interrupted: interrupted() });
   }
   if (command === 'serve') {
