@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runInit } from './cli/init.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
 import { startGateway } from './server.js';
@@ -6,7 +7,8 @@ import { createLogger } from './telemetry/logger.js';
 
 const USAGE = `usage:
   switchyard serve [--config <file>] [--port <n>]   serve (default config: $SWITCHYARD_CONFIG or ./config.yaml)
-  switchyard check-config <file>                    validate a config file; exit 1 when it is invalid`;
+  switchyard check-config <file>                    validate a config file; exit 1 when it is invalid
+  switchyard init [--output <file>] [--force]       write a commented config from the key variables set`;
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  if (command === 'init') return runInit(args, process.env);
   if (command === 'serve') {
     const file = flag(args, '--config') ?? process.env.SWITCHYARD_CONFIG ?? './config.yaml';
     const portText = flag(args, '--port');

@@ -166,8 +166,14 @@ function applyPreset(entry: unknown, i: number, env: NodeJS.ProcessEnv, unset: U
   }
 }
 
-/** Providers from the standard key variables (and OLLAMA_HOST), for a config that names none. */
-function discoverProviders(env: NodeJS.ProcessEnv): Array<Record<string, unknown>> {
+/**
+ * Providers from the standard key variables (and OLLAMA_HOST), for a config that names none (and for
+ * `switchyard init`): each with its preset's name, type, base URL, key and model globs.
+ *
+ * @example
+ * discoverProviders({ ANTHROPIC_API_KEY: 'sk-ant-1' }); // [{ name: 'anthropic', preset: 'anthropic', type: 'anthropic', ... }]
+ */
+export function discoverProviders(env: NodeJS.ProcessEnv): Array<Record<string, unknown>> {
   const found: Array<Record<string, unknown>> = [];
   for (const name of DISCOVERY_ORDER) {
     const preset = PRESETS[name]!;
