@@ -31,3 +31,15 @@ export const lanesSchema = z
 
 /** Who may send the caller's own vendor key to a provider (`providers[].client_keys`). */
 export const clientKeysMode = z.enum(['passthrough', 'fallback']);
+
+/**
+ * Warnings for `routing.lanes.low.avoid` entries that name neither a configured provider nor a tier (a
+ * typo would let batch traffic reach the providers meant to be avoided).
+ *
+ * @example
+ * laneWarnings([{ name: 'openai' }], ['opneai']); // ['routing.lanes.low.avoid[0]: "opneai" names no provider and no tier']
+ */
+export function laneWarnings(providers: ReadonlyArray<{ name: string; tier?: string | undefined }>, avoid: readonly string[]): string[] {
+  const known = new Set(providers.flatMap((p) => (p.tier ? [p.name, p.tier] : [p.name])));
+  return avoid.flatMap((a, i) => (known.has(a) ? [] : [`routing.lanes.low.avoid[${i}]: "${a}" names no provider and no tier`]));
+}

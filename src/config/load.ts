@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { UpstreamTls } from '../providers/http-client.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
+import { laneWarnings } from './lanes-schema.js';
 import { type Config, configSchema, type ProviderConfig } from './schema.js';
 import { configDir, strategyReferenceProblems } from './strategy-refs.js';
 import { readUpstreamTls } from './upstream-tls.js';
@@ -147,6 +148,7 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
 
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
+  warnings.push(...laneWarnings(config.providers, config.routing.lanes.low.avoid));
   return { config, providers, chain, tls, warnings, notes, source };
 }
 

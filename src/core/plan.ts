@@ -81,7 +81,7 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
   const sessionProvider = o.session ? gateway.sessions.get(o.session, snapshot.now) : undefined;
   const wishes = { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}), ...(o.prefer ? { prefer: o.prefer } : {}) };
   const planned = applyPreferences(narrowed, wishes, snapshot);
-  gateway.metrics.laneRequests.labels(lane, planned.length > 0 ? 'routed' : 'shed').inc();
+  gateway.metrics.recordLane(lane, planned.length > 0 ? 'routed' : 'shed');
   if (planned.length === 0) return nothingLeft(r.model, lane, skipped);
   return {
     candidates: planned,

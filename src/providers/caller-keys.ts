@@ -31,18 +31,18 @@ export class CallerKeys {
    * CallerKeys.fromHeaders({ authorization: 'Bearer sk-1' }, false)?.for('openai'); // 'sk-1'
    */
   static fromHeaders(h: Readonly<Record<string, string | string[] | undefined>>, gatewayTakesClientKeys: boolean): CallerKeys | undefined {
-    const byProvider = new Map<string, string>();
-    for (const [name, value] of Object.entries(h)) {
+    let byProvider: Map<string, string> | undefined;
+    for (const name in h) {
       if (!name.startsWith(PER_PROVIDER)) continue;
-      const key = one(value);
-      if (key) byProvider.set(name.slice(PER_PROVIDER.length), key);
+      const key = one(h[name]);
+      if (key) (byProvider ??= new Map()).set(name.slice(PER_PROVIDER.length), key);
     }
     let general = one(h[GENERAL]);
     if (general === undefined && !gatewayTakesClientKeys) {
       const auth = one(h.authorization);
       general = auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : one(h['x-api-key']);
     }
-    return general !== undefined || byProvider.size > 0 ? new CallerKeys(general, byProvider) : undefined;
+    return general !== undefined || byProvider ? new CallerKeys(general, byProvider) : undefined;
   }
 
   /**

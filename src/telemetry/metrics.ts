@@ -219,6 +219,19 @@ export class GatewayMetrics {
     child.inc();
   }
 
+  private readonly laneChildren = new Map<string, Counter.Internal>();
+
+  /** One planned request of a priority lane: `routed`, or `shed` (no provider its lane may use). */
+  recordLane(lane: string, result: 'routed' | 'shed'): void {
+    const key = `${lane} ${result}`;
+    let child = this.laneChildren.get(key);
+    if (!child) {
+      child = this.laneRequests.labels(lane, result);
+      this.laneChildren.set(key, child);
+    }
+    child.inc();
+  }
+
   private readonly usageChildren = new Map<string, { prompt: Counter.Internal; completion: Counter.Internal; cost: Counter.Internal }>();
 
   /** Tokens and cost of one answer; children per provider and model are cached. */
