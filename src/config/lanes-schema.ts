@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** A share in [0, 1], also when it arrived as the text of an interpolated `${VAR}`. */
 const share = () => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number().min(0).max(1));
 
+/** The `score` strategy's weights for one lane (each term is in [0, 1]; see `routing/score.ts`). */
+const scoreWeights = z.strictObject({ capacity: share(), latency: share(), weight: share() }).optional();
+
 /**
  * `routing.lanes`: the rules of the priority lanes (`x-switchyard-priority`; `src/routing/lanes.ts`).
  * Unset, the lanes change no order (no reserve, low may use whole budgets and every provider).
@@ -16,14 +19,18 @@ export const lanesSchema = z
       .strictObject({
         /** Share of each provider's minute budget kept for the high lane: normal uses it last, low never. */
         reserve: share().default(0),
+        /** The `score` strategy's weights for this lane, over DEFAULT_SCORE_WEIGHTS. */
+        score: scoreWeights,
       })
       .prefault({}),
+    normal: z.strictObject({ score: scoreWeights }).prefault({}),
     low: z
       .strictObject({
         /** Share of a provider's minute budget the low lane may use: it stops at headroom 1 - this. */
         max_headroom_use: share().default(1),
         /** Provider names or tiers (a provider's `tier`) the low lane never uses. */
         avoid: z.array(z.string().min(1)).default([]),
+        score: scoreWeights,
       })
       .prefault({}),
   })

@@ -1,7 +1,8 @@
 /**
  * The composite `score` strategy: capacity, latency and static weight in one number per candidate,
- * weighed per priority lane. `strategies/score.ts` is it with the default weights; a custom strategy
- * file can export `scoreStrategy({...})` with its own.
+ * weighed per priority lane. `strategies/score.ts` is it with the default weights; `routing.lanes.<lane>.score`
+ * in config replaces it with other weights (`configuredScoreWeights`), and a custom strategy file can
+ * export `scoreStrategy({...})` with its own.
  */
 import { capacityOf, runsOut } from './quota.js';
 import { byChain, type Candidate, type Lane, type ProviderView, type Strategy } from './strategy.js';
@@ -64,4 +65,16 @@ export function scoreStrategy(weights: Partial<Record<Lane, ScoreWeights>> = {})
     keyed.sort((a, b) => b.score - a.score || byChain(a.c, b.c));
     return keyed.map((k) => k.c);
   };
+}
+
+/**
+ * The per-lane weights `routing.lanes.<lane>.score` sets, or undefined when none does (the built-in
+ * `score` then serves as it is).
+ *
+ * @example
+ * configuredScoreWeights({ high: { score: { capacity: 0, latency: 1, weight: 0 } }, normal: {}, low: {} }); // { high: {...} }
+ */
+export function configuredScoreWeights(lanes: Readonly<Partial<Record<Lane, { score?: ScoreWeights | undefined }>>>): Partial<Record<Lane, ScoreWeights>> | undefined {
+  const set = Object.entries(lanes).flatMap(([lane, rules]) => (rules?.score ? [[lane, rules.score] as const] : []));
+  return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
