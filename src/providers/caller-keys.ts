@@ -17,7 +17,8 @@ export class CallerKeys {
    */
   constructor(general: string | undefined, byProvider: ReadonlyMap<string, string> = new Map()) {
     this.#general = general === '' ? undefined : general;
-    this.#byProvider = byProvider;
+    // Header names arrive lower-cased: provider names match without regard to case.
+    this.#byProvider = new Map([...byProvider].map(([name, key]) => [name.toLowerCase(), key]));
   }
 
   /**
@@ -46,14 +47,14 @@ export class CallerKeys {
   }
 
   /**
-   * The key meant for `provider`: its own header's, else the general one. Only ask for a provider
+   * The key meant for `provider` (its name in any case): its own header's, else the general one. Only ask for a provider
    * whose `client_keys` is set: the key is for those alone.
    *
    * @example
    * new CallerKeys('sk-1', new Map([['gemini', 'g-2']])).for('gemini'); // 'g-2'
    */
   for(provider: string): string | undefined {
-    return this.#byProvider.get(provider) ?? this.#general;
+    return this.#byProvider.get(provider.toLowerCase()) ?? this.#general;
   }
 
   /** The text with every one of these keys replaced, in every encoding an echo may use. */

@@ -18,6 +18,12 @@ describe('CallerKeys.fromHeaders', () => {
     expect(keys?.for('gemini')).toBe('g-1');
   });
 
+  it('matches a per-provider header to a provider name in any case', () => {
+    expect(CallerKeys.fromHeaders({ 'x-switchyard-provider-key-openai-eu': 'sk-eu' }, true)?.for('OpenAI-EU')).toBe('sk-eu');
+    expect(new CallerKeys(undefined, new Map([['OpenAI-EU', 'sk-eu']])).for('openai-eu')).toBe('sk-eu');
+    expect(CallerKeys.fromHeaders({ 'x-switchyard-provider-key-openai-eu': 'sk-eu' }, true)?.for('openai-us')).toBeUndefined();
+  });
+
   it('the explicit header wins over Authorization, and empty values count as none', () => {
     expect(CallerKeys.fromHeaders({ authorization: 'Bearer sk-auth', 'x-switchyard-provider-key': 'sk-explicit' }, false)?.for('x')).toBe('sk-explicit');
     expect(CallerKeys.fromHeaders({ 'x-switchyard-provider-key': ' ', authorization: 'Bearer ' }, false)).toBeUndefined();
