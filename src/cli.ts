@@ -1,21 +1,32 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
+import { flag } from './cli/args.js';
 import { runInit } from './cli/init.js';
+import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
+import { runDemo } from './demo/demo.js';
+import { DEMO_USAGE } from './demo/options.js';
 import { startGateway } from './server.js';
 import { createLogger } from './telemetry/logger.js';
+import { superviseWorkers } from './workers.js';
 
 const USAGE = `usage:
   switchyard serve [--config <file>] [--port <n>]   serve (default config: $SWITCHYARD_CONFIG or ./config.yaml)
   switchyard check-config <file>                    validate a config file; exit 1 when it is invalid
-  switchyard init [--output <file>] [--force]       write a commented config from the key variables set`;
+  ${STATUS_USAGE}
+      the providers' breakers, rates, latency and cost as a table; exit 1 when a breaker is open
+  ${DEMO_USAGE}
+      a gateway in front of SIMULATED providers, with load and incidents; prints the dashboard's URL
+  switchyard init [--output <file>] [--force]
+      write a commented config from the key variables set in the environment`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`${name}=`));
-  return eq?.slice(name.length + 1);
-}
+/** Resolves at the first Ctrl-C or SIGTERM (for the commands that run until then). */
+const interrupted = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...args] = argv;
@@ -38,6 +49,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (command === 'init') return runInit(args, process.env);
+  if (command === 'status') {
+    return runStatus(args, { out: process.stdout, err: process.stderr, env: process.env, interrupted: interrupted() });
+  }
+  if (command === 'demo') {
+    return runDemo(args, { out: process.stdout, err: process.stderr, interrupted: interrupted() });
+  }
   if (command === 'serve') {
     const file = flag(args, '--config') ?? process.env.SWITCHYARD_CONFIG ?? './config.yaml';
     const portText = flag(args, '--port');
@@ -55,6 +72,11 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const logger = createLogger(loaded.config.logging.level);
+    if (cluster.isPrimary && loaded.config.server.workers > 1) {
+      const code = await superviseWorkers(loaded.config.server.workers, logger);
+      logger.flush();
+      return code;
+    }
     let running;
     try {
       running = await startGateway(loaded, { logger });
@@ -72,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => void running.reload());
+    // A worker whose primary is gone drains and exits too, rather than serving on as an orphan.
+    if (cluster.isWorker) process.once('disconnect', () => stop('disconnect'));
     return -1; // keep running
   }
   console.error(USAGE);

@@ -1,9 +1,12 @@
 import { type LoadedConfig, providerKeys } from './config/load.js';
+import type { RoutingView } from './config/modes.js';
 import { type ProviderConfig, redisConfigured } from './config/schema.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
 import { KeyBook } from './core/client-keys.js';
+import type { ApiError } from './core/errors.js';
 import { GatewayEvents } from './core/events.js';
 import { ModelCatalog } from './core/model-catalog.js';
+import { ModeSwitch, routingView } from './core/modes.js';
 import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
 import { WebhookSender } from './core/webhooks.js';
 import { UpstreamAgentPool } from './providers/http-client.js';
@@ -50,6 +53,7 @@ interface Parts {
   idempotency: IdempotencyStore;
   runtime: RuntimeControls;
   events: GatewayEvents;
+  modes: ModeSwitch;
 }
 
 /** Set by the server: config reloads (for /admin/reload and /health). */
@@ -86,6 +90,8 @@ export class Gateway {
   readonly idempotency: IdempotencyStore;
   /** Routing, failover, breaker, success and failure events (kept across reloads, like the state). */
   readonly events: GatewayEvents;
+  /** The mode in force (`modes`, `mode:`, POST /admin/mode), kept across reloads. */
+  readonly modes: ModeSwitch;
   readonly startedAt = Date.now();
   /** Whether any provider declares capabilities (else the planner skips the capability filter). */
   readonly declaresCapabilities: boolean;
@@ -116,9 +122,11 @@ export class Gateway {
       budgets: this.budgets,
       idempotency: this.idempotency,
       events: this.events,
+      modes: this.modes,
     } = parts);
     this.shared = parts.shared;
     this.keyBook = new KeyBook(loaded.config.auth.keys);
+    this.baseView = { routing: loaded.config.routing, models: loaded.config.models };
     this.declaresCapabilities = loaded.providers.some((p) => p.capabilities !== undefined || p.model_capabilities !== undefined);
     const cb = loaded.config.circuit_breaker;
     this.breakers = new Breakers(this.store, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, clock);
@@ -156,21 +164,30 @@ export class Gateway {
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
     let parts: Parts;
     if (previous) {
-      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, budgets, idempotency, events } = previous;
+      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, budgets, idempotency, events, modes } = previous;
+      // A mode the file now names, or one the file no longer has, gives way to the file's `mode`.
+      if (loaded.config.mode !== previous.config.mode || (modes.active !== undefined && !loaded.modes.has(modes.active))) modes.set(loaded.config.mode);
       rateLimiter.limits = limitsOf(loaded);
       prices.load(loaded.providers);
       metrics.addProviders(loaded.chain);
       measurements.addProviders(loaded.providers);
       shared?.setProviders(loaded.providers);
+      shared?.modes.follow(modes, (name) => loaded.modes.has(name));
       if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
         options.logger.warn('redis settings changed: they take effect at the next restart');
       }
-      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, budgets, idempotency, runtime: controls, events };
+      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, budgets, idempotency, runtime: controls, events, modes };
     } else {
       const prices = new PriceTable(loaded.providers);
       const metrics = new GatewayMetrics(loaded.chain);
       const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
       const events = new GatewayEvents((err, name) => options.logger.warn({ event: name, err: String(err) }, 'event listener threw'));
+      const modes = new ModeSwitch(loaded.config.mode);
+      modes.onChange((mode, previous) => {
+        metrics.setMode(mode);
+        options.logger.info({ mode: mode ?? null, previous: previous ?? null }, 'routing mode switched');
+      });
+      metrics.setMode(modes.active);
       if (redisConfigured(loaded.config.redis)) {
         metrics.enableRedisMetrics();
         // Loaded only when used: an instance without Redis does not carry the client's memory.
@@ -185,10 +202,27 @@ export class Gateway {
         const budgets = new RedisBudgets(shared.client, shared.keys, shared.onRedisError);
         budgets.start(1000);
         const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
-        parts = { strategies, adapterClasses, prices, metrics, store: shared.store, measurements: shared.measurements, shared, sessions, rateLimiter, budgets, idempotency, runtime: controls, events };
+        shared.modes.follow(modes, (name) => loaded.modes.has(name));
+        await shared.modes.start(loaded.config.redis.sync_interval_ms);
+        parts = {
+          strategies,
+          adapterClasses,
+          prices,
+          metrics,
+          store: shared.store,
+          measurements: shared.measurements,
+          shared,
+          sessions,
+          rateLimiter,
+          budgets,
+          idempotency,
+          runtime: controls,
+          events,
+          modes,
+        };
       } else {
         const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), budgets: new LocalBudgets(), idempotency: new MemoryIdempotency() };
-        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls, events };
+        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls, events, modes };
       }
       watchBreakers(parts.store, metrics, options.logger, events);
     }
@@ -228,10 +262,15 @@ export class Gateway {
     return this.loaded.chain;
   }
 
-  /** The strategy for a model: its route's, else the default. */
-  strategyNameFor(model: string): string {
-    return this.config.routing.routes[model]?.strategy ?? this.config.routing.strategy;
+  /**
+   * The routing settings and aliases a request is routed by: the mode it names, else the active mode,
+   * else the top level; an ApiError (400 unknown_mode) for a mode the config does not have.
+   */
+  view(requested?: string): RoutingView | ApiError {
+    return routingView(this.baseView, this.loaded.modes, this.modes.active, requested);
   }
+
+  private readonly baseView: RoutingView;
 
   /**
    * The picture strategies order from: in process, no I/O. Provider views are built on first read,

@@ -6,7 +6,8 @@ import type { UpstreamTls } from '../providers/http-client.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
 import { laneWarnings } from './lanes-schema.js';
-import { type Config, configSchema, type ProviderConfig } from './schema.js';
+import { type RoutingView, resolveModes, usableAliases } from './modes.js';
+import { type Config, configSchema, type ProviderConfig, redisConfigured } from './schema.js';
 import { configDir, strategyReferenceProblems } from './strategy-refs.js';
 import { readUpstreamTls } from './upstream-tls.js';
 
@@ -33,6 +34,8 @@ export interface LoadedConfig {
   notes: string[];
   /** Absolute path of the file, or `(inline)`. */
   source: string;
+  /** Each configured mode as a whole routing view (the top-level settings with the mode's over them). */
+  modes: ReadonlyMap<string, RoutingView>;
 }
 
 export interface LoadOptions {
@@ -135,21 +138,18 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   for (const p of providers) if (!chain.includes(p.name)) chain.push(p.name);
 
   // Alias targets on providers that were skipped are dropped (with a warning); unknown ones are errors.
-  const aliases: Config['models'] = {};
-  for (const [alias, targets] of Object.entries(config.models)) {
-    const kept = targets.filter((t, i) => {
-      if (!seen.has(t.provider)) problems.push(`models.${alias}[${i}].provider: unknown provider "${t.provider}"`);
-      else if (!usable.has(t.provider)) warnings.push(`model alias "${alias}": target ${t.provider}/${t.model} skipped (provider not usable)`);
-      return usable.has(t.provider);
-    });
-    if (kept.length > 0) aliases[alias] = kept;
-  }
-  config.models = aliases;
+  const modes = resolveModes(tree.routing, config, seen, usable, baseDir);
+  problems.push(...modes.problems);
+  warnings.push(...modes.warnings);
+  config.models = usableAliases(config.models, seen, usable, 'models', problems, warnings);
 
+  if (config.server.workers > 1 && !redisConfigured(config.redis)) {
+    problems.push('server.workers: more than one worker needs redis (url, sentinels or cluster): workers share breakers, limits, budgets, sessions and idempotency there, as instances do');
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
   warnings.push(...laneWarnings(config.providers, config.routing.lanes.low.avoid));
-  return { config, providers, chain, tls, warnings, notes, source };
+  return { config, providers, chain, tls, warnings: [...new Set(warnings)], notes, source, modes: modes.views };
 }
 
 /** Fills `type`, `base_url` and the key from a provider's `preset`, where the entry does not set them. */

@@ -44,6 +44,29 @@ export const clientKeySchema = z.strictObject({
     .optional(),
 });
 
+/** Model aliases: a public name -> ordered targets (provider and upstream model). */
+export const aliasesSchema = z.record(z.string(), z.array(z.strictObject({ provider: z.string().min(1), model: z.string().min(1) })).min(1));
+
+/** How requests are routed; a mode (`modes.<name>.routing`) overrides its fields. */
+export const routingSchema = z
+  .strictObject({
+    strategy: z.string().min(1).default('priority'),
+    /** Per model (or alias) the client asks for: its own strategy. */
+    routes: z.record(z.string(), z.strictObject({ strategy: z.string().min(1) })).default({}),
+    /** How long a session (x-switchyard-session) stays on the provider that served it. */
+    session_ttl_seconds: num().pipe(z.number().positive()).default(1800),
+    fallback_chain: z.array(z.string().min(1)).optional(),
+    /** Overall deadline for one request, across all attempts (until a stream's first chunk). */
+    request_timeout_ms: num().pipe(z.number().int().positive()).default(120_000),
+    /** Upper bound on upstream attempts per request; default: one per provider plus Retry-After retries. */
+    max_attempts: num().pipe(z.number().int().positive()).optional(),
+    /** A Retry-After at most this long is waited for and the provider tried once more. */
+    max_retry_after_ms: num().pipe(z.number().int().nonnegative()).default(2_000),
+    /** Priority lanes (x-switchyard-priority): the high lane's reserve, what the low lane may use. */
+    lanes: lanesSchema,
+  })
+  .prefault({});
+
 /** TLS towards one provider (a private CA, mutual TLS); files are read at load, relative to the config file. */
 export const upstreamTlsSchema = z
   .strictObject({
@@ -120,6 +143,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** On SIGTERM/SIGINT: how long in-flight requests and streams may take to finish. */
       shutdown_timeout_seconds: num().pipe(z.number().nonnegative()).default(30),
+      /** Processes serving the port (Node's cluster); more than one needs `redis`, where they share their state. */
+      workers: num().pipe(z.number().int().min(1).max(64)).default(1),
       /** A client must send its request headers within this long (slow-header clients are cut off with 408). */
       header_timeout_ms: num().pipe(z.number().int().positive()).default(10_000),
       /** A client must send its whole request (headers and body) within this long, or it gets 408. */
@@ -130,27 +155,24 @@ export const configSchema = z.strictObject({
     .prefault({}),
   providers: z.array(providerSchema).default([]),
   /** Aliases: a public model name -> ordered targets (provider and upstream model), tried in order. */
-  models: z.record(z.string(), z.array(z.strictObject({ provider: z.string().min(1), model: z.string().min(1) })).min(1)).default({}),
+  models: aliasesSchema.default({}),
+  /** Named routing setups: each overrides `routing` fields and `models` aliases; `mode` picks the active one. */
+  modes: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name of letters, digits, ".", "_" and "-"'),
+      z.strictObject({
+        /** Fields of `routing` to override (all but fallback_chain and session_ttl_seconds); `routes` merge per model. */
+        routing: z.record(z.string(), z.unknown()).optional(),
+        /** Aliases to add or replace. */
+        models: aliasesSchema.optional(),
+      }),
+    )
+    .default({}),
+  /** The mode in force at start (POST /admin/mode switches at runtime); unset: the top-level routing and models. */
+  mode: z.string().min(1).optional(),
   /** How often status pages are read. */
   status_pages: z.strictObject({ interval_seconds: num().pipe(z.number().positive()).default(60), timeout_ms: num().pipe(z.number().int().positive()).default(5000) }).prefault({}),
-  routing: z
-    .strictObject({
-      strategy: z.string().min(1).default('priority'),
-      /** Per model (or alias) the client asks for: its own strategy. */
-      routes: z.record(z.string(), z.strictObject({ strategy: z.string().min(1) })).default({}),
-      /** How long a session (x-switchyard-session) stays on the provider that served it. */
-      session_ttl_seconds: num().pipe(z.number().positive()).default(1800),
-      fallback_chain: z.array(z.string().min(1)).optional(),
-      /** Overall deadline for one request, across all attempts (until a stream's first chunk). */
-      request_timeout_ms: num().pipe(z.number().int().positive()).default(120_000),
-      /** Upper bound on upstream attempts per request; default: one per provider plus Retry-After retries. */
-      max_attempts: num().pipe(z.number().int().positive()).optional(),
-      /** A Retry-After at most this long is waited for and the provider tried once more. */
-      max_retry_after_ms: num().pipe(z.number().int().nonnegative()).default(2_000),
-      /** Priority lanes (x-switchyard-priority): the high lane's reserve, what the low lane may use. */
-      lanes: lanesSchema,
-    })
-    .prefault({}),
+  routing: routingSchema,
   circuit_breaker: z
     .strictObject({
       failure_threshold: num().pipe(z.number().int().positive()).default(5),

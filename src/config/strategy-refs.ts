@@ -16,16 +16,16 @@ export interface StrategyReference {
 }
 
 /** Every strategy the config names, with where it names it. */
-export function strategyReferences(routing: Config['routing']): StrategyReference[] {
+export function strategyReferences(routing: Config['routing'], at = 'routing'): StrategyReference[] {
   return [
-    { path: 'routing.strategy', ref: routing.strategy },
-    ...Object.entries(routing.routes).map(([model, route]) => ({ path: formatPath(['routing', 'routes', model, 'strategy']), ref: route.strategy })),
+    { path: `${at}.strategy`, ref: routing.strategy },
+    ...Object.entries(routing.routes).map(([model, route]) => ({ path: formatPath([...at.split('.'), 'routes', model, 'strategy']), ref: route.strategy })),
   ];
 }
 
 /** References that name no built-in and no existing file, as `key.path: problem` lines. */
-export function strategyReferenceProblems(routing: Config['routing'], baseDir: string): string[] {
-  return strategyReferences(routing).flatMap(({ path, ref }) => {
+export function strategyReferenceProblems(routing: Config['routing'], baseDir: string, at = 'routing'): string[] {
+  return strategyReferences(routing, at).flatMap(({ path, ref }) => {
     const resolved = resolveStrategyFile(ref, baseDir);
     return 'problem' in resolved ? [`${path}: ${resolved.problem}`] : [];
   });

@@ -16,7 +16,8 @@ export async function loadConfiguredStrategies(loaded: LoadedConfig): Promise<Ma
   const weights = configuredScoreWeights(loaded.config.routing.lanes);
   if (weights) strategies.set('score', scoreStrategy(weights));
   const problems: string[] = [];
-  for (const { path, ref } of strategyReferences(loaded.config.routing)) {
+  const routings = [strategyReferences(loaded.config.routing), ...[...loaded.modes].map(([name, view]) => strategyReferences(view.routing, `modes.${name}.routing`))];
+  for (const { path, ref } of routings.flat()) {
     if (strategies.has(ref)) continue;
     try {
       strategies.set(ref, await loadStrategy(ref, baseDir));

@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { CallerKeys } from '../providers/caller-keys.js';
 import { RequestKeys } from '../providers/request-keys.js';
@@ -21,8 +22,15 @@ import type { CoreRequest } from './request.js';
  * @example
  * const result = await runAttempts(attemptOptions(gateway, request, 'req_1', plan.candidates, signal));
  */
-export function attemptOptions(gateway: Gateway, r: CoreRequest, requestId: string, candidates: readonly Candidate[], signal: Cancel, callerKeys?: CallerKeys): LoopOptions<Served> {
-  const routing = gateway.config.routing;
+export function attemptOptions(
+  gateway: Gateway,
+  r: CoreRequest,
+  requestId: string,
+  candidates: readonly Candidate[],
+  signal: Cancel,
+  routing: Config['routing'] = gateway.config.routing,
+  callerKeys?: CallerKeys,
+): LoopOptions<Served> {
   const keysTried = new Map<string, number>();
   const lastKey = new Map<string, string | undefined>();
   const provider = (c: Candidate) => {

@@ -28,6 +28,7 @@ const CATALOGUE = {
   bad_request: { status: 400, type: 'invalid_request_error' },
   unknown_strategy: { status: 400, type: 'invalid_request_error' },
   unknown_provider: { status: 400, type: 'invalid_request_error' },
+  unknown_mode: { status: 400, type: 'invalid_request_error' },
   provider_cannot_serve: { status: 400, type: 'invalid_request_error' },
   unsupported_by_providers: { status: 400, type: 'invalid_request_error' },
   invalid_idempotency_key: { status: 400, type: 'invalid_request_error' },

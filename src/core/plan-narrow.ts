@@ -3,6 +3,7 @@
  * none are skipped, then the request's priority lane is applied. What is dropped is kept, so that an
  * answer with nothing left (or an exhausted loop) says why.
  */
+import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { AttemptRecord } from '../routing/attempt-loop.js';
 import { applyLane, type LaneRules } from '../routing/lanes.js';
@@ -20,12 +21,13 @@ export interface Narrowed {
 export const CALLER_KEY_MISSING = "needs the caller's own key (client_keys: passthrough): send x-switchyard-provider-key or x-switchyard-provider-key-<provider>";
 
 /**
- * Skips `passthrough` providers the caller sent no key for, then applies the lane (`routing/lanes.ts`).
+ * Skips `passthrough` providers the caller sent no key for, then applies the lane (`routing/lanes.ts`) by
+ * the lane rules in force (the mode's `routing.lanes`, or the top level's).
  *
  * @example
- * const { candidates, skipped } = narrowCandidates(gateway, ordered, 'low', options, snapshot);
+ * const { candidates, skipped } = narrowCandidates(gateway, ordered, 'low', options, snapshot, view.routing.lanes);
  */
-export function narrowCandidates(gateway: Gateway, ordered: readonly Candidate[], lane: Lane, o: RouteOptions, snapshot: RoutingSnapshot): Narrowed {
+export function narrowCandidates(gateway: Gateway, ordered: readonly Candidate[], lane: Lane, o: RouteOptions, snapshot: RoutingSnapshot, lanes: Config['routing']['lanes']): Narrowed {
   const skipped: AttemptRecord[] = [];
   const keyed = ordered.filter((c) => {
     const config = gateway.configs.get(c.provider);
@@ -33,14 +35,18 @@ export function narrowCandidates(gateway: Gateway, ordered: readonly Candidate[]
     skipped.push({ provider: c.provider, model: c.model, result: 'skipped', detail: CALLER_KEY_MISSING });
     return false;
   });
-  const laned = applyLane(keyed, lane, laneRulesOf(gateway), snapshot, (p) => gateway.configs.get(p)?.tier);
+  const laned = applyLane(keyed, lane, laneRulesOf(lanes), snapshot, (p) => gateway.configs.get(p)?.tier);
   for (const d of laned.dropped) skipped.push({ provider: d.candidate.provider, model: d.candidate.model, result: 'skipped', detail: d.reason });
   return { candidates: laned.candidates, skipped };
 }
 
-/** `routing.lanes` as the pure rules take it. */
-export function laneRulesOf(gateway: Gateway): LaneRules {
-  const l = gateway.config.routing.lanes;
+/**
+ * `routing.lanes` as the pure rules take it.
+ *
+ * @example
+ * laneRulesOf(config.routing.lanes); // { reserve: 0.2, lowMaxUse: 0.5, avoid: ['premium'] }
+ */
+export function laneRulesOf(l: Config['routing']['lanes']): LaneRules {
   return { reserve: l.high.reserve, lowMaxUse: l.low.max_headroom_use, avoid: l.low.avoid };
 }
 

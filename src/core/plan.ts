@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { AttemptRecord } from '../routing/attempt-loop.js';
 import { resolveCandidates } from '../routing/candidates.js';
@@ -14,6 +15,10 @@ import type { CoreRequest, RouteOptions } from './request.js';
 export interface RoutePlan {
   candidates: Candidate[];
   strategy: string;
+  /** The routing settings in force for it (the mode's, or the top level's): deadlines, attempts. */
+  routing: Config['routing'];
+  /** The mode it was routed under, if any. */
+  mode?: string;
   estimatedPromptTokens: number;
   /** The caller's output cap (`max_tokens`, `max_completion_tokens`), when it set one. */
   maxTokens?: number;
@@ -35,7 +40,9 @@ export interface RoutePlan {
  * if ('status' in plan) return plan; // an ApiError: unknown strategy or provider, model not found, ...
  */
 export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): RoutePlan | ApiError {
-  const strategyName = o.strategy ?? gateway.strategyNameFor(r.model);
+  const view = gateway.view(o.mode);
+  if ('status' in view) return view;
+  const strategyName = o.strategy ?? view.routing.routes[r.model]?.strategy ?? view.routing.strategy;
   const strategy = gateway.strategies.get(strategyName);
   if (!strategy) {
     return gatewayError('unknown_strategy', `Unknown strategy "${strategyName}" in x-switchyard-strategy (available: ${[...gateway.strategies.keys()].join(', ')}).`, 'x-switchyard-strategy');
@@ -53,7 +60,7 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
     return gatewayError('unknown_provider', `Unknown provider "${unknownPreferred}" in x-switchyard-prefer.`, 'x-switchyard-prefer');
   }
   const canServe = (name: string) => gateway.providers.get(name)?.serves(r.endpoint) ?? false;
-  const alias = gateway.config.models[r.model];
+  const alias = view.models[r.model];
   const resolved = alias
     ? alias.flatMap((t, chainIndex) => (canServe(t.provider) ? [{ provider: t.provider, model: t.model, chainIndex }] : []))
     : resolveCandidates(r.model, gateway.configs, gateway.chain, canServe);
@@ -77,7 +84,7 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
     request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), lane },
     snapshot,
   });
-  const { candidates: narrowed, skipped } = narrowCandidates(gateway, ordered, lane, o, snapshot);
+  const { candidates: narrowed, skipped } = narrowCandidates(gateway, ordered, lane, o, snapshot, view.routing.lanes);
   const sessionProvider = o.session ? gateway.sessions.get(o.session, snapshot.now) : undefined;
   const wishes = { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}), ...(o.prefer ? { prefer: o.prefer } : {}) };
   const planned = applyPreferences(narrowed, wishes, snapshot);
@@ -86,6 +93,8 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
   return {
     candidates: planned,
     strategy: strategyName,
+    routing: view.routing,
+    ...(view.mode !== undefined ? { mode: view.mode } : {}),
     estimatedPromptTokens,
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     lane,

@@ -37,6 +37,8 @@ export interface RouteOptions {
   key?: KeyPolicy;
   /** A strategy by name, over the route's. */
   strategy?: string;
+  /** A mode by name (`modes`), over the active one. */
+  mode?: string;
   /** A provider to try first (alone when `fallback` is false). */
   provider?: string;
   fallback?: boolean;

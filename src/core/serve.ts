@@ -74,7 +74,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if ('kind' in admitted) return admitted;
   const { lock, hold } = admitted;
 
-  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, o.callerKeys));
+  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, plan.routing, o.callerKeys));
   const result = await runAttempts<Served>(observed.options);
   observed.end();
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
@@ -148,7 +148,7 @@ async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: Ro
     hold = b;
   }
   if (o.idempotencyKey === undefined) return hold ? { hold } : {};
-  const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), gateway.config.routing.request_timeout_ms);
+  const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), plan.routing.request_timeout_ms);
   if (a.kind !== 'proceed') hold?.settle(0);
   if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
   if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);

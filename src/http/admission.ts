@@ -74,10 +74,12 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
   const o: RouteOptions = { requestId, client: caller.id, signal };
   if (caller.policy) o.key = caller.policy;
   const strategy = first(h['x-switchyard-strategy']);
+  const mode = first(h['x-switchyard-mode']);
   const provider = first(h['x-switchyard-provider']);
   const session = sessionOf(h);
   const idempotencyKey = first(h['idempotency-key']);
   if (strategy !== undefined) o.strategy = strategy;
+  if (mode !== undefined) o.mode = mode;
   if (provider !== undefined) o.provider = provider;
   if (session !== undefined) o.session = session;
   if (idempotencyKey !== undefined) o.idempotencyKey = idempotencyKey;

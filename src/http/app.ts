@@ -12,6 +12,7 @@ import { finishRequest, type Preflight, preflight } from './preflight.js';
 import { RESPONSES_PATH, serveResponses } from './responses/door.js';
 import { mountResponses } from './responses/routes.js';
 import { mountAdmin } from './routes/admin.js';
+import { mountDashboard } from './routes/dashboard.js';
 import { mountModels } from './routes/models.js';
 import { mountOps } from './routes/ops.js';
 import { mountPassthrough } from './routes/passthrough.js';
@@ -44,6 +45,7 @@ export function createApp(gateway: Gateway): Hono<AppEnv> {
   mountModels(app, gateway);
   mountOps(app, gateway);
   mountAdmin(app, gateway);
+  mountDashboard(app, gateway); // after the admin guard: /admin/overview is behind it
   mountResponses(app, gateway); // before the /v1/* pass-through
   mountPassthrough(app, gateway);
 

@@ -220,6 +220,7 @@ export class Switchyard {
       client: 'library',
       signal: call.cancel,
       ...(options.strategy !== undefined ? { strategy: options.strategy } : {}),
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
       ...(options.provider !== undefined ? { provider: options.provider } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
       ...(options.fallback !== undefined ? { fallback: options.fallback } : {}),

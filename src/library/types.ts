@@ -61,6 +61,8 @@ export interface RoutingInfo {
 export interface CallOptions {
   /** A strategy by name, over the config's. */
   strategy?: string;
+  /** A mode by name (the config's `modes`), over the active one. */
+  mode?: string;
   /** A provider to try first (alone with `fallback: false`). */
   provider?: string;
   /** A conversation id: its next turns go to the provider that served it while that one is healthy. */

@@ -71,6 +71,14 @@ export class RedisKeys {
   session(id: string): string {
     return `${this.prefix}session:${id}`;
   }
+  /** String: the fleet's active mode (empty: none), set by POST /admin/mode. */
+  get mode(): string {
+    return `${this.prefix}mode`;
+  }
+  /** Pub/sub channel announcing mode switches. */
+  get modeChannel(): string {
+    return `${this.prefix}mode-events`;
+  }
   /** Sorted set instance id -> last flush (ms). */
   get instances(): string {
     return `${this.prefix}instances`;

@@ -7,6 +7,7 @@ import { RedisKeys } from './keys.js';
 import type { Measurements } from './measurements.js';
 import { createRedisClients, type RedisClient, waitReady } from './redis-connection.js';
 import { RedisMeasurements } from './redis-measurements.js';
+import { RedisModes } from './redis-modes.js';
 import { RedisSessions } from './redis-sessions.js';
 import { RedisStore } from './redis-store.js';
 import type { StateStore } from './store.js';
@@ -19,6 +20,8 @@ export interface SharedState {
   measurements: Measurements;
   /** Session pins, written through to Redis. */
   sessions: RedisSessions;
+  /** The fleet's active mode. */
+  modes: RedisModes;
   instanceId: string;
   /** After a config reload. */
   setProviders(providers: LoadedConfig['providers']): void;
@@ -47,6 +50,7 @@ export async function connectSharedState(loaded: LoadedConfig, prices: PriceTabl
   const leaseMs = Math.max(...loaded.providers.map((p) => p.timeout_ms), 1000) + 1000;
   const cb = loaded.config.circuit_breaker;
   const store = new RedisStore(client, subscriber, keys, names, { failureThreshold: cb.failure_threshold, cooldownMs: cb.cooldown_seconds * 1000 }, leaseMs, instanceId, logger, clock, onRedisError);
+  const modes = new RedisModes(client, subscriber, keys, onRedisError);
   const measurements = new RedisMeasurements(client, keys, loaded.providers, prices, instanceId, onRedisError, (ms) => metrics.redisFlush.observe(ms / 1000));
 
   client.on('ready', () => {
@@ -55,6 +59,7 @@ export async function connectSharedState(loaded: LoadedConfig, prices: PriceTabl
     metrics.redisUp.set(1);
     void store.sync();
     void measurements.flush();
+    void modes.read();
   });
   client.on('close', () => {
     if (healthy) onRedisError('connection', new Error('connection closed'));
@@ -64,6 +69,7 @@ export async function connectSharedState(loaded: LoadedConfig, prices: PriceTabl
   await store.start(cfg.sync_interval_ms);
   await measurements.start(cfg.flush_interval_ms);
   return {
+    modes,
     store,
     client,
     keys,
@@ -77,6 +83,7 @@ export async function connectSharedState(loaded: LoadedConfig, prices: PriceTabl
       measurements.addProviders(providers);
     },
     async close() {
+      modes.stop();
       await measurements.close();
       await store.close();
       client.disconnect();

@@ -247,6 +247,18 @@ export class GatewayMetrics {
     if (costUsd > 0) c.cost.inc(costUsd);
   }
 
+  private readonly modeInfo = new Gauge({
+    name: 'switchyard_mode',
+    help: 'The routing mode in force on this instance (1 for the active mode; "none" when no mode is active)',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
+
+  setMode(mode: string | undefined): void {
+    this.modeInfo.reset();
+    this.modeInfo.labels(mode ?? 'none').set(1);
+  }
+
   /** Tokens and cost of one answer to a client key. */
   recordKeyUsage(key: string, tokens: number, costUsd: number): void {
     this.keyTokens.labels(key).inc(tokens);

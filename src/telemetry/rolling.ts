@@ -27,7 +27,12 @@ export class RollingCounter {
   }
 
   sum(field: number, now: number): number {
-    const oldest = now - this.sliceMs * this.sliceCount;
+    return this.sumSince(field, now - this.sliceMs * this.sliceCount, now);
+  }
+
+  /** The sum over the slices that started after `since` (a shorter window than the whole, e.g. the last minute). */
+  sumSince(field: number, since: number, now: number): number {
+    const oldest = Math.max(since, now - this.sliceMs * this.sliceCount);
     let total = 0;
     for (let i = 0; i < this.sliceCount; i++) {
       if (this.starts[i]! > oldest && this.starts[i]! <= now) total += this.values[i * this.width + field]!;

@@ -66,6 +66,12 @@ export class ProviderStats {
     return { successes: this.recent.sum(SUCCESS, now), failures: this.recent.sum(FAILURE, now) };
   }
 
+  /** Successes and failures of about the last minute (the slices that started within it). */
+  lastMinute(now = Date.now()): { successes: number; failures: number } {
+    const since = now - 60_000;
+    return { successes: this.recent.sumSince(SUCCESS, since, now), failures: this.recent.sumSince(FAILURE, since, now) };
+  }
+
   /**
    * Recent medians, recomputed at most once a second (strategies may read them on every request), and at
    * once when a provider that had no measurement gets its first.

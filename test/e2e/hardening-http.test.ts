@@ -149,7 +149,7 @@ describe('public and admin health', () => {
 
   it('shows a load balancer the status and circuits only; an admin key sees the config too', async () => {
     const pub = (await (await fetch(`${ctx.gw.url}/health`)).json()) as Record<string, unknown>;
-    expect(Object.keys(pub).sort()).toEqual(['providers', 'status', 'uptime_seconds']);
+    expect(Object.keys(pub).sort()).toEqual(['mode', 'providers', 'status', 'uptime_seconds']);
     expect(JSON.stringify(pub)).not.toContain('inline');
     const auth = { authorization: 'Bearer admin-secret' };
     const detailed = (await (await fetch(`${ctx.gw.url}/health`, { headers: auth })).json()) as { config: { source: string } };

@@ -90,6 +90,19 @@ describe('priority lanes', () => {
   });
 });
 
+describe('priority lanes under a mode', () => {
+  const ctx = useGateway(
+    ['alpha', 'beta'],
+    (f) => providersYaml(Object.values(f).map((u) => ({ name: u.name, url: u.url }))) + 'modes:\n  batch:\n    routing: { lanes: { low: { avoid: [alpha] } } }\n',
+  );
+
+  it("a mode's lanes apply to the requests routed under it", async () => {
+    expect((await ask(ctx.gw, { 'x-switchyard-priority': 'low' })).provider).toBe('alpha');
+    expect((await ask(ctx.gw, { 'x-switchyard-priority': 'low', 'x-switchyard-mode': 'batch' })).provider).toBe('beta');
+    expect((await ask(ctx.gw, { 'x-switchyard-priority': 'high', 'x-switchyard-mode': 'batch' })).provider).toBe('alpha');
+  });
+});
+
 describe('x-switchyard-prefer', () => {
   const ctx = useGateway(['alpha', 'beta', 'gamma'], (f) => providersYaml(Object.values(f).map((u) => ({ name: u.name, url: u.url }))) + 'routing: { strategy: priority }\n');
 

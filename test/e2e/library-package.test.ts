@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_FILES } from '../../src/http/dashboard/assets.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 
 const run = promisify(execFile);
@@ -83,6 +84,11 @@ describe('the packed package, installed from its tarball', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, { import: string; types: string }> };
     expect(existsSync(join(installed, pkg.exports['.']?.import ?? 'missing'))).toBe(true);
     expect(existsSync(join(installed, pkg.exports['.']?.types ?? 'missing'))).toBe(true);
+  });
+
+  it("ships the dashboard's static files beside the compiled route (no build step for the user)", () => {
+    const folder = join(dir, 'project/node_modules/switchyard/dist/src/http/dashboard/static');
+    for (const file of DASHBOARD_FILES) expect(readFileSync(join(folder, file), 'utf8')).toBe(readFileSync(join(repo, 'src/http/dashboard/static', file), 'utf8'));
   });
 
   it("imports 'switchyard' and uses chat, stream, conversation and events", async () => {

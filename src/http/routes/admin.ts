@@ -33,6 +33,32 @@ export function mountAdmin(app: Hono<AppEnv>, gateway: Gateway): void {
     return c.body(errorJson(gatewayError('invalid_config', `Config reload refused; the previous config keeps serving: ${result.error}`)), 400, { 'content-type': 'application/json' });
   });
 
+  app.get('/admin/mode', (c) => c.json({ mode: gateway.modes.active ?? null, modes: [...gateway.loaded.modes.keys()] }));
+
+  // Switches the routing mode on this instance and, through Redis, on every instance.
+  app.post('/admin/mode', async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { mode?: unknown } | undefined;
+    const mode = body?.mode;
+    if (mode !== null && (typeof mode !== 'string' || !gateway.loaded.modes.has(mode))) {
+      const known = [...gateway.loaded.modes.keys()].join(', ') || 'none configured';
+      return c.body(errorJson(gatewayError('unknown_mode', `Send {"mode": "<name>"} with one of: ${known}; or {"mode": null} for the top-level routing.`, 'mode')), 400, {
+        'content-type': 'application/json',
+      });
+    }
+    const previous = gateway.modes.active ?? null;
+    gateway.modes.set(mode ?? undefined);
+    let shared = false;
+    if (gateway.shared) {
+      try {
+        await gateway.shared.modes.set(mode ?? undefined);
+        shared = true;
+      } catch (err) {
+        gateway.shared.onRedisError('mode write', err);
+      }
+    }
+    return c.json({ mode, previous, fleet: shared });
+  });
+
   app.post('/admin/circuit/:provider/reset', (c) => {
     const provider = c.req.param('provider');
     if (!gateway.providers.has(provider)) {

@@ -32,7 +32,10 @@ export function mountModels(app: Hono<AppEnv>, gateway: Gateway): void {
   app.get('/v1/models', (c) => {
     // A key with an allow-list sees the models it may use.
     const policy = c.get('preflight').caller.policy;
-    const listed = [...gateway.models.entries(gateway.config, gateway.chain)].filter(([id]) => !policy || policy.allows(id));
+    // The aliases of the mode in force are listed with the rest.
+    const view = gateway.view();
+    const config = 'models' in view ? { ...gateway.config, models: view.models } : gateway.config;
+    const listed = [...gateway.models.entries(config, gateway.chain)].filter(([id]) => !policy || policy.allows(id));
     if (anthropic(c.req.header('anthropic-version'))) {
       const data = listed.map(([id]) => anthropicEntry(id));
       return c.json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });

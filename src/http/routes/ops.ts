@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Hono } from 'hono';
 import { gatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
@@ -27,7 +28,9 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     for (const name of gateway.chain) {
       providers[name] = { circuit: gateway.breakers.state(name), ...report.providers[name] };
     }
-    return c.json({ strategy: gateway.config.routing.strategy, source: report.source, providers });
+    const view = gateway.view();
+    const strategy = 'routing' in view ? view.routing.strategy : gateway.config.routing.strategy;
+    return c.json({ strategy, mode: gateway.modes.active ?? null, source: report.source, providers });
   });
 
   app.get('/usage', async (c) => {
@@ -52,9 +55,13 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'unavailable';
+  /** The routing mode in force (`modes`), or null. */
+  mode: string | null;
   uptime_seconds: number;
   providers: Record<string, { circuit: string; status_page?: string; keys_available?: number }>;
   config?: { source: string; last_reload?: { at: string; ok: boolean; error?: string } };
+  /** Which process answered: its pid, and its worker number under `server.workers` (null when it runs alone). */
+  instance?: { pid: number; worker: number | null };
 }
 
 /** The gateway's health; `detailed` adds what only operators should see. */
@@ -73,10 +80,11 @@ export function healthReport(gateway: Gateway, detailed: boolean): HealthReport 
   }
   const total = gateway.chain.length;
   const status = total === 0 || usable === 0 ? 'unavailable' : healthy === total ? 'ok' : 'degraded';
-  const report: HealthReport = { status, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers };
+  const report: HealthReport = { status, mode: gateway.modes.active ?? null, uptime_seconds: Math.round((Date.now() - gateway.startedAt) / 1000), providers };
   if (detailed) {
     const last = gateway.runtime.lastReload;
     report.config = { source: gateway.loaded.source, ...(last ? { last_reload: last } : {}) };
+    report.instance = { pid: process.pid, worker: cluster.worker?.id ?? null };
   }
   return report;
 }
