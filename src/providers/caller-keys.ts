@@ -2,6 +2,11 @@
  * The caller's own vendor keys (hybrid mode: `providers[].client_keys`), as they travel with one request.
  * They never leave this object except into the upstream call of a provider that takes them (and
  * `redact`, which removes them): not into logs (`toJSON` and `inspect` hide them), stores or events.
+ *
+ * @example
+ * const keys = CallerKeys.fromHeaders(req.headers, gateway.keyBook.size > 0);
+ * keys?.for('anthropic'); // the key the caller meant for anthropic, if any
+ * JSON.stringify({ keys }); // '{"keys":"[redacted]"}'
  */
 import { inspect } from 'node:util';
 import { REDACTED, secretPattern } from './secret-pattern.js';

@@ -2,6 +2,7 @@
  * Priority lanes and preferred providers end to end: the openai SDK against the gateway in front of fake
  * upstreams whose headroom is set by the `x-ratelimit-*` headers they answer with.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { ask, askFailing, metricValue } from '../support/ask.js';
 import type { FakeUpstream } from '../support/fake-upstream.js';
@@ -79,6 +80,15 @@ describe('priority lanes', () => {
     const r = await ask(gw);
     expect(r.provider).toBe('alpha');
     expect(r.attempts).toBe('3');
+  });
+
+  it('applies at the Anthropic Messages door too (the Anthropic SDK, translated to the fakes)', async () => {
+    const gw = await ctx.startGateway(lanesYaml);
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+    const message = (priority: string) =>
+      anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-switchyard-priority': priority } }).withResponse();
+    expect((await message('low')).response.headers.get('x-switchyard-provider')).toBe('beta');
+    expect((await message('high')).response.headers.get('x-switchyard-provider')).toBe('alpha');
   });
 
   it('refuses an unknown priority with a 400 naming the header', async () => {
