@@ -13,7 +13,8 @@
  * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/gateway+redis/bare/...),
  * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
- * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it).
+ * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
+ * BENCH_SURFACES (the API surfaces phase: each front door's CPU per request against chat's; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -28,6 +29,7 @@ import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from 
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
 import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
 import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
+import { type SurfaceRow, surfacesCost, surfacesTable } from './surfaces.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -48,6 +50,9 @@ const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
 const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
 /** The client-key policy phase (limits and budgets on the hot path); 0 skips it. */
 const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
+/** The API surfaces phase (CPU per request of each front door against chat completions); 0 skips it. */
+const SURFACES = envNumber('BENCH_SURFACES', 1, 0) > 0;
+const SURFACE_COUNT = Math.max(500, Math.round(500 * SECONDS));
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -164,7 +169,8 @@ async function main(): Promise<number> {
   stopOn('SIGTERM');
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
-  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0)) * 1000;
+  const watchdogMs =
+    (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0) + (SURFACES ? 6 * (SURFACE_COUNT / 300) + 20 : 0)) * 1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -324,7 +330,21 @@ async function main(): Promise<number> {
       console.log(limitsTable(limitRows));
     }
 
-    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0) + limitRows.reduce((s, r) => s + r.errors, 0);
+    let surfaceRows: SurfaceRow[] = [];
+    if (SURFACES) {
+      console.log(`\nAPI surfaces: two more gateways in turn (providers that speak each protocol; an OpenAI-compatible one that does not), ${SURFACE_COUNT} sequential requests per surface`);
+      surfaceRows = await surfacesCost({ cli: here('../src/cli.js'), upstreamEntry: here('./surfaces-upstream.js'), tempDir, count: SURFACE_COUNT });
+      console.log(surfacesTable(surfaceRows));
+    }
+
+    const totalErrors =
+      bareFig.errors +
+      gwFig.errors +
+      (grFig?.errors ?? 0) +
+      warmErrors.total +
+      (breaker?.failedRequests ?? 0) +
+      limitRows.reduce((s, r) => s + r.errors, 0) +
+      surfaceRows.reduce((s, r) => s + r.failed, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
     const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
@@ -384,6 +404,7 @@ async function main(): Promise<number> {
         redis_commands_per_request: r.redis?.commandsPerRequest ?? null,
         failed: r.errors,
       })),
+      surfaces: surfaceRows.map((r) => ({ name: r.name, cpu_us_per_request: r.cpuUsPerRequest, vs_chat: r.ratio, failed: r.failed })),
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,
