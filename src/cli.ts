@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { flag } from './cli/args.js';
+import { runInit } from './cli/init.js';
 import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { ConfigError, type LoadedConfig } from './config/load.js';
 import { validateConfigFile } from './config/validate-runtime.js';
@@ -15,7 +16,9 @@ const USAGE = `usage:
   ${STATUS_USAGE}
       the providers' breakers, rates, latency and cost as a table; exit 1 when a breaker is open
   ${DEMO_USAGE}
-      a gateway in front of SIMULATED providers, with load and incidents; prints the dashboard's URL`;
+      a gateway in front of SIMULATED providers, with load and incidents; prints the dashboard's URL
+  switchyard init [--output <file>] [--force]
+      write a commented config from the key variables set in the environment`;
 
 /** Resolves at the first Ctrl-C or SIGTERM (for the commands that run until then). */
 const interrupted = () =>
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  if (command === 'init') return runInit(args, process.env);
   if (command === 'status') {
     return runStatus(args, { out: process.stdout, err: process.stderr, env: process.env, interrupted: interrupted() });
   }

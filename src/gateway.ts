@@ -299,6 +299,7 @@ export class Gateway {
       const medians = s.medians(now);
       const requestHeadroom = s.rate.requestHeadroom(now);
       const tokenHeadroom = s.rate.tokenHeadroom(now);
+      const exhaustsInS = s.rate.exhaustsInS(now);
       const statusPage = this.statusPages.get(name);
       views.set(name, {
         state: this.breakers.state(name),
@@ -311,6 +312,7 @@ export class Gateway {
         ...(medians.ttftP50 !== undefined ? { ttftP50Ms: medians.ttftP50 } : {}),
         ...(requestHeadroom !== undefined ? { requestHeadroom } : {}),
         ...(tokenHeadroom !== undefined ? { tokenHeadroom } : {}),
+        ...(exhaustsInS !== undefined ? { exhaustsInS } : {}),
       });
     }
     return views;

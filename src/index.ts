@@ -98,9 +98,13 @@ export type {
   /** A circuit breaker's state as reported by `/health` and seen by strategies: `closed`, `open` or `half_open`. */
   CircuitState,
 } from './routing/circuit-breaker.js';
+/** The composite `score` strategy with your own weights per lane, for a custom strategy file. */
+export { DEFAULT_SCORE_WEIGHTS, type ScoreWeights, scoreStrategy } from './routing/score.js';
 export type {
   /** One way to serve a request: a provider, the upstream model, the provider's position in the chain. */
   Candidate,
+  /** A request's priority lane: `high`, `normal` or `low`. */
+  Lane,
   /** A model's price in USD per million input and output tokens. */
   Price,
   /** One provider in the snapshot: breaker state, recent counts, latency medians, weight, rate-limit headroom. */

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { UpstreamTls } from '../providers/http-client.js';
 import { DISCOVERY_ORDER, PRESETS } from '../providers/presets.js';
 import { formatPath, interpolateTree, protectReferences, type UnsetVariable } from './interpolate.js';
+import { laneWarnings } from './lanes-schema.js';
 import { type RoutingView, resolveModes, usableAliases } from './modes.js';
 import { type Config, configSchema, type ProviderConfig, redisConfigured } from './schema.js';
 import { configDir, strategyReferenceProblems } from './strategy-refs.js';
@@ -147,6 +148,7 @@ export function parseConfig(text: string, source = '(inline)', options: LoadOpti
   }
   if (problems.length > 0) throw new ConfigError(source, problems);
   if (providers.length === 0) warnings.push('no usable provider: every request will be answered with 503');
+  warnings.push(...laneWarnings(config.providers, config.routing.lanes.low.avoid));
   return { config, providers, chain, tls, warnings: [...new Set(warnings)], notes, source, modes: modes.views };
 }
 
@@ -166,8 +168,14 @@ function applyPreset(entry: unknown, i: number, env: NodeJS.ProcessEnv, unset: U
   }
 }
 
-/** Providers from the standard key variables (and OLLAMA_HOST), for a config that names none. */
-function discoverProviders(env: NodeJS.ProcessEnv): Array<Record<string, unknown>> {
+/**
+ * Providers from the standard key variables (and OLLAMA_HOST), for a config that names none (and for
+ * `switchyard init`): each with its preset's name, type, base URL, key and model globs.
+ *
+ * @example
+ * discoverProviders({ ANTHROPIC_API_KEY: 'sk-ant-1' }); // [{ name: 'anthropic', preset: 'anthropic', type: 'anthropic', ... }]
+ */
+export function discoverProviders(env: NodeJS.ProcessEnv): Array<Record<string, unknown>> {
   const found: Array<Record<string, unknown>> = [];
   for (const name of DISCOVERY_ORDER) {
     const preset = PRESETS[name]!;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRESETS } from '../providers/presets.js';
+import { clientKeysMode, lanesSchema } from './lanes-schema.js';
 import { redisUrlProblem } from './redis-url.js';
 
 /** Wire protocols this build can speak; other types are refused at load time, naming these. */
@@ -61,6 +62,8 @@ export const routingSchema = z
     max_attempts: num().pipe(z.number().int().positive()).optional(),
     /** A Retry-After at most this long is waited for and the provider tried once more. */
     max_retry_after_ms: num().pipe(z.number().int().nonnegative()).default(2_000),
+    /** Priority lanes (x-switchyard-priority): the high lane's reserve, what the low lane may use. */
+    lanes: lanesSchema,
   })
   .prefault({});
 
@@ -114,6 +117,10 @@ export const providerSchema = z.strictObject({
   /** A Statuspage-style JSON URL (…/api/v2/status.json), polled in the background. */
   status_page: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   tls: upstreamTlsSchema.optional(),
+  /** A label `routing.lanes.low.avoid` may name instead of the provider (e.g. `premium`). */
+  tier: z.string().min(1).optional(),
+  /** The caller's own key for this provider: `passthrough` (instead of api_key) or `fallback` (after it). */
+  client_keys: clientKeysMode.optional(),
 });
 
 /** The gateway's event types (src/core/events.ts), for webhook and stream filters. */

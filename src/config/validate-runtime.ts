@@ -1,3 +1,4 @@
+import { configuredScoreWeights, scoreStrategy } from '../routing/score.js';
 import type { Strategy } from '../routing/strategy.js';
 import { builtInStrategyNames, loadStrategy } from '../routing/strategy-loader.js';
 import { ConfigError, type LoadedConfig, type LoadOptions, loadConfigFile } from './load.js';
@@ -12,6 +13,8 @@ export async function loadConfiguredStrategies(loaded: LoadedConfig): Promise<Ma
   const baseDir = configDir(loaded.source);
   const strategies = new Map<string, Strategy>();
   for (const name of builtInStrategyNames()) strategies.set(name, await loadStrategy(name, baseDir));
+  const weights = configuredScoreWeights(loaded.config.routing.lanes);
+  if (weights) strategies.set('score', scoreStrategy(weights));
   const problems: string[] = [];
   const routings = [strategyReferences(loaded.config.routing), ...[...loaded.modes].map(([name, view]) => strategyReferences(view.routing, `modes.${name}.routing`))];
   for (const { path, ref } of routings.flat()) {

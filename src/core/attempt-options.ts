@@ -1,11 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
+import type { CallerKeys } from '../providers/caller-keys.js';
+import { RequestKeys } from '../providers/request-keys.js';
 import type { UpstreamCall, UpstreamResponse } from '../providers/types.js';
 import type { LoopOptions } from '../routing/attempt-loop.js';
 import type { Cancel } from '../routing/cancel.js';
 import { capabilitiesOf } from '../routing/capabilities.js';
 import type { Candidate } from '../routing/strategy.js';
 import { attemptUpstream, nativeRules, openAIRules, type Served } from '../routing/upstream-attempt.js';
+import { blameCallerKey } from './caller-key-failure.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { CoreRequest } from './request.js';
 
@@ -13,6 +16,8 @@ import type { CoreRequest } from './request.js';
  * How one request's attempts run against this gateway's providers: per-provider timeouts and the
  * request deadline, each provider's key ring (a refused or rate-limited key hands over to the next one
  * at once), rate-limit tracking, context windows, and the measurements every settled attempt feeds.
+ *
+ * `callerKeys`: the caller's own vendor keys, sent only to providers whose `client_keys` takes them.
  *
  * @example
  * const result = await runAttempts(attemptOptions(gateway, request, 'req_1', plan.candidates, signal));
@@ -24,6 +29,7 @@ export function attemptOptions(
   candidates: readonly Candidate[],
   signal: Cancel,
   routing: Config['routing'] = gateway.config.routing,
+  callerKeys?: CallerKeys,
 ): LoopOptions<Served> {
   const keysTried = new Map<string, number>();
   const lastKey = new Map<string, string | undefined>();
@@ -33,6 +39,17 @@ export function attemptOptions(
     if (!p) throw new Error(`candidate names unknown provider "${c.provider}"`);
     return p;
   };
+  const requestKeys = new Map<string, RequestKeys>();
+  const keysOf = (c: Candidate) => {
+    let k = requestKeys.get(c.provider);
+    if (!k) {
+      const p = provider(c);
+      k = new RequestKeys(p.keys, p.config.client_keys, p.config.client_keys ? callerKeys?.for(p.name) : undefined);
+      requestKeys.set(c.provider, k);
+    }
+    return k;
+  };
+  const redactCaller = (text: string) => callerKeys?.redact(text) ?? text;
   return {
     candidates,
     breakers: gateway.breakers,
@@ -45,8 +62,7 @@ export function attemptOptions(
       if (f.kind !== 'status' || (f.status !== 401 && f.status !== 403 && f.status !== 429)) return false;
       const tried = (keysTried.get(c.provider) ?? 0) + 1;
       keysTried.set(c.provider, tried);
-      const ring = provider(c).keys;
-      return tried < ring.size && ring.hasAlternative(lastKey.get(c.provider), gateway.clock());
+      return keysOf(c).retryWithAnother(lastKey.get(c.provider), tried, gateway.clock());
     },
     contextWindow: (c) => capabilitiesOf(provider(c).config, c.model).context_window,
     attempt: (c, cancel) => {
@@ -57,15 +73,18 @@ export function attemptOptions(
         return Promise.resolve({ kind: 'failure' as const, failure });
       }
       const rate = p.stats?.rate;
-      const apiKey = p.keys.pick(gateway.clock());
+      const keys = keysOf(c);
+      const apiKey = keys.pick(gateway.clock());
+      const callers = keys.isCallerKey(apiKey);
       lastKey.set(c.provider, apiKey);
       rate?.recordRequest(gateway.clock());
       const hooks = {
         onResponse: (status: number, headers: Record<string, string | string[] | undefined>, retryAfterMs: number | undefined) => {
-          rate?.recordHeaders(headers, gateway.clock());
-          p.keys.report(apiKey, status, gateway.clock(), retryAfterMs);
+          // The caller's key has its own limits: its headers say nothing of the provider's budget.
+          if (!callers) rate?.recordHeaders(headers, gateway.clock());
+          keys.report(apiKey, status, gateway.clock(), retryAfterMs);
         },
-        redact: (text: string) => p.keys.redact(text),
+        redact: (text: string) => redactCaller(p.keys.redact(text)),
       };
       const same = c.model === r.model;
       const common = { stream: r.stream, requestId, cancel, idleTimeoutMs: p.config.timeout_ms, apiKey };
@@ -74,10 +93,10 @@ export function attemptOptions(
       if (native && p.adapter.sendNative) {
         const body = same ? native.body : { ...native.body, model: c.model };
         const sent = holding(p, p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers }));
-        return attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol));
+        return blameCallerKey(attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol)), callers);
       }
       const call: UpstreamCall = { ...common, endpoint: r.endpoint, ...(same ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }) };
-      return attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call));
+      return blameCallerKey(attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call)), callers);
     },
     onAttempt: (c, outcome, ms, failedOver) => {
       gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());

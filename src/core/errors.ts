@@ -51,6 +51,8 @@ const CATALOGUE = {
   model_not_allowed: { status: 403, type: 'permission_error' },
   passthrough_not_allowed: { status: 403, type: 'permission_error' },
   budget_exceeded: { status: 429, type: 'rate_limit_error' },
+  caller_key_required: { status: 401, type: 'authentication_error' },
+  lane_capacity_reserved: { status: 429, type: 'rate_limit_error' },
   // The providers
   upstream_rate_limited: { status: 429, type: 'rate_limit_error' },
   upstream_error: { status: 400, type: 'invalid_request_error' },

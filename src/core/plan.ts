@@ -1,11 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
+import type { AttemptRecord } from '../routing/attempt-loop.js';
 import { resolveCandidates } from '../routing/candidates.js';
 import { filterByCapabilities, needsOf } from '../routing/capabilities.js';
 import { estimatePromptTokens, requestedMaxTokens } from '../routing/estimate.js';
+import { parseLane } from '../routing/lanes.js';
 import { applyPreferences } from '../routing/preferences.js';
-import type { Candidate } from '../routing/strategy.js';
+import type { Candidate, Lane } from '../routing/strategy.js';
 import { type ApiError, gatewayError } from './errors.js';
+import { narrowCandidates, nothingLeft } from './plan-narrow.js';
 import type { CoreRequest, RouteOptions } from './request.js';
 
 /** The candidates of one request, in the order they are to be tried. */
@@ -19,13 +22,18 @@ export interface RoutePlan {
   estimatedPromptTokens: number;
   /** The caller's output cap (`max_tokens`, `max_completion_tokens`), when it set one. */
   maxTokens?: number;
+  /** The request's priority lane. */
+  lane: Lane;
+  /** Candidates left out before the attempts (no caller key for a passthrough provider, the lane's rules), with why. */
+  skipped: AttemptRecord[];
 }
 
 /**
  * Plans a request: resolve candidates (a model alias's targets, or the providers that serve the model)
  * -> drop those that lack what the request needs (images, tools, JSON mode, context) -> order with the
- * chosen strategy (the caller's, the route's, or the default) -> apply the caller's wishes (pin,
- * fallback, session). Breakers are not consulted here: the attempt loop gates each candidate as it comes.
+ * chosen strategy (the caller's, the route's, or the default) -> skip `passthrough` providers without the
+ * caller's key -> apply the priority lane -> apply the caller's wishes (prefer, pin, fallback, session).
+ * Breakers are not consulted here: the attempt loop gates each candidate as it comes.
  *
  * @example
  * const plan = planRoute(gateway, { endpoint: 'chat/completions', body, model: 'gpt-4o', stream: false }, options);
@@ -42,6 +50,14 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
   const pin = o.provider;
   if (pin !== undefined && !gateway.providers.has(pin)) {
     return gatewayError('unknown_provider', `Unknown provider "${pin}" in x-switchyard-provider.`, 'x-switchyard-provider');
+  }
+  const lane = o.priority === undefined ? 'normal' : parseLane(o.priority);
+  if (lane === undefined) {
+    return gatewayError('invalid_request', `Unknown priority "${o.priority}" in x-switchyard-priority (one of: high, normal, low).`, 'x-switchyard-priority');
+  }
+  const unknownPreferred = o.prefer?.find((p) => !gateway.providers.has(p));
+  if (unknownPreferred !== undefined) {
+    return gatewayError('unknown_provider', `Unknown provider "${unknownPreferred}" in x-switchyard-prefer.`, 'x-switchyard-prefer');
   }
   const canServe = (name: string) => gateway.providers.get(name)?.serves(r.endpoint) ?? false;
   const alias = view.models[r.model];
@@ -65,16 +81,23 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
   const snapshot = gateway.snapshot();
   const ordered = strategy({
     candidates,
-    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}) },
+    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), lane },
     snapshot,
   });
+  const { candidates: narrowed, skipped } = narrowCandidates(gateway, ordered, lane, o, snapshot, view.routing.lanes);
   const sessionProvider = o.session ? gateway.sessions.get(o.session, snapshot.now) : undefined;
+  const wishes = { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}), ...(o.prefer ? { prefer: o.prefer } : {}) };
+  const planned = applyPreferences(narrowed, wishes, snapshot);
+  gateway.metrics.recordLane(lane, planned.length > 0 ? 'routed' : 'shed');
+  if (planned.length === 0) return nothingLeft(r.model, lane, skipped);
   return {
-    candidates: applyPreferences(ordered, { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}) }, snapshot),
+    candidates: planned,
     strategy: strategyName,
     routing: view.routing,
     ...(view.mode !== undefined ? { mode: view.mode } : {}),
     estimatedPromptTokens,
     ...(maxTokens !== undefined ? { maxTokens } : {}),
+    lane,
+    skipped,
   };
 }

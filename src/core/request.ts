@@ -1,3 +1,4 @@
+import type { CallerKeys } from '../providers/caller-keys.js';
 import type { Endpoint, NativeProtocol } from '../providers/types.js';
 import type { Cancel } from '../routing/cancel.js';
 import type { KeyPolicy } from './client-keys.js';
@@ -43,6 +44,12 @@ export interface RouteOptions {
   fallback?: boolean;
   /** A conversation id: its next turns go to the provider that served it while that one is healthy. */
   session?: string;
+  /** `x-switchyard-priority` as sent: `high`, `normal` (the default) or `low`; checked when planned. */
+  priority?: string;
+  /** `x-switchyard-prefer`: providers to move to the front of the strategy's order, in this order. */
+  prefer?: string[];
+  /** The caller's own vendor keys, for providers with `client_keys` (never logged or stored). */
+  callerKeys?: CallerKeys;
   /** Served once per client and key: repeats get the stored answer. */
   idempotencyKey?: string;
   /** Aborted when the caller goes away: attempts stop, nothing more is sent upstream. */

@@ -74,7 +74,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if ('kind' in admitted) return admitted;
   const { lock, hold } = admitted;
 
-  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, plan.routing));
+  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, plan.routing, o.callerKeys));
   const result = await runAttempts<Served>(observed.options);
   observed.end();
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
@@ -89,7 +89,8 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     gateway.metrics.exhausted.inc();
     headers['x-switchyard-attempts'] = attempts;
     if (result.retryAfterMs !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-    return { kind: 'refused', error: exhaustedError(r.model, result), headers, tried: result.attempts };
+    const tried = plan.skipped.length > 0 ? { ...result, attempts: [...plan.skipped, ...result.attempts] } : result;
+    return { kind: 'refused', error: exhaustedError(r.model, tried), headers, tried: tried.attempts };
   }
   const { candidate } = result;
   const routing: Routing = { provider: candidate.provider, model: candidate.model, attempts, modelFallback: candidate.model !== plan.candidates[0]?.model, tried: result.attempts };
@@ -101,7 +102,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     if (o.session && result.kind === 'served') gateway.sessions.set(o.session, routing.provider, gateway.clock());
     if (result.kind === 'rejected') {
       hold?.settle(0);
-      return passBack(gateway, served, routing, headers, lock);
+      return passBack(gateway, served, routing, headers, lock, o);
     }
     return deliver(gateway, result, {
       routing,
@@ -155,11 +156,12 @@ async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: Ro
 }
 
 /** An upstream error the caller gets as its own (not failed over), with the provider's keys removed. */
-function passBack(gateway: Gateway, served: Served, routing: Routing, headers: AnswerHeaders, lock: IdempotentRequest | undefined): Outcome {
+function passBack(gateway: Gateway, served: Served, routing: Routing, headers: AnswerHeaders, lock: IdempotentRequest | undefined, o: RouteOptions): Outcome {
   if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
   if (served.retryAfter) headers['retry-after'] = served.retryAfter;
   const keys = gateway.providers.get(routing.provider)?.keys;
-  const redact = (t: string) => keys?.redact(t) ?? t;
+  const ringRedacted = (t: string) => keys?.redact(t) ?? t;
+  const redact = (t: string) => o.callerKeys?.redact(ringRedacted(t)) ?? ringRedacted(t);
   // A native error is already in the caller's protocol: only the keys come out of it.
   const body = served.native ? Buffer.from(redact(served.body.toString('utf8'))) : upstreamErrorEnvelope(served.body, served.status, redact);
   lock?.store(served.status, headers, body);

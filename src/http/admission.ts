@@ -10,6 +10,7 @@ import { type ApiError, gatewayError } from '../core/errors.js';
 import { headerValue } from '../core/header-value.js';
 import type { RouteOptions } from '../core/request.js';
 import type { Gateway } from '../gateway.js';
+import { CallerKeys } from '../providers/caller-keys.js';
 import { Cancel } from '../routing/cancel.js';
 import { readBody } from './read-body.js';
 
@@ -58,7 +59,8 @@ export async function admitJson(gateway: Gateway, req: IncomingMessage, res: Ser
 
 /**
  * The caller's routing wishes, from `x-switchyard-*` headers (the session also from Claude Code's
- * `x-claude-code-session-id`) and `Idempotency-Key`, with a signal
+ * `x-claude-code-session-id`; priority lane, preferred providers, the caller's own vendor keys) and
+ * `Idempotency-Key`, with a signal
  * aborted when the caller goes away before the response is finished.
  *
  * @example
@@ -82,8 +84,18 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
   if (session !== undefined) o.session = session;
   if (idempotencyKey !== undefined) o.idempotencyKey = idempotencyKey;
   if (/^(false|0|no|none|off)$/i.test(first(h['x-switchyard-fallback']) ?? '')) o.fallback = false;
+  const priority = first(h['x-switchyard-priority']);
+  if (priority !== undefined) o.priority = priority;
+  const prefer = listOf(first(h['x-switchyard-prefer']));
+  if (prefer.length > 0) o.prefer = prefer;
+  // With client keys (auth.keys), Authorization carries the gateway key: never a vendor's.
+  const callerKeys = CallerKeys.fromHeaders(h, caller.policy !== undefined);
+  if (callerKeys) o.callerKeys = callerKeys;
   return o;
 }
+
+/** A comma-separated header as its non-empty, trimmed items. */
+const listOf = (v: string | undefined): string[] => (v === undefined ? [] : v.split(',').flatMap((s) => (s.trim() === '' ? [] : [s.trim()])));
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 

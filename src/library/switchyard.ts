@@ -5,6 +5,7 @@ import type { GatewayEventName, GatewayListener } from '../core/events.js';
 import type { RouteOptions } from '../core/request.js';
 import { type Outcome, type Routing, serve } from '../core/serve.js';
 import { Gateway } from '../gateway.js';
+import { CallerKeys } from '../providers/caller-keys.js';
 import type { ClientProvider } from '../providers/sdk-clients/types.js';
 import { Cancel } from '../routing/cancel.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -223,6 +224,9 @@ export class Switchyard {
       ...(options.provider !== undefined ? { provider: options.provider } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
       ...(options.fallback !== undefined ? { fallback: options.fallback } : {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.prefer !== undefined ? { prefer: [...options.prefer] } : {}),
+      ...(options.providerKey !== undefined ? { callerKeys: callerKeysOf(options.providerKey) } : {}),
     };
     return serve(this.gateway, { endpoint: 'chat/completions', body: v.body, model: v.model, stream: v.stream }, o);
   }
@@ -265,3 +269,8 @@ export class Switchyard {
 }
 
 const timeoutError = (ms: number | undefined) => new SwitchyardError(gatewayError('request_timeout', `The call took longer than its timeoutMs${ms !== undefined ? ` (${ms} ms)` : ''}.`));
+
+/** `providerKey`: one key for every provider with `client_keys`, or a key per provider name. */
+function callerKeysOf(k: NonNullable<CallOptions['providerKey']>): CallerKeys {
+  return typeof k === 'string' ? new CallerKeys(k) : new CallerKeys(undefined, new Map(Object.entries(k)));
+}

@@ -69,6 +69,15 @@ export interface CallOptions {
   session?: string;
   /** `false` with `provider`: only the pinned provider is tried. */
   fallback?: boolean;
+  /** The priority lane (as `x-switchyard-priority`): `high`, `normal` (default) or `low`. */
+  priority?: 'high' | 'normal' | 'low';
+  /** Providers to move to the front of the strategy's order, in this order (as `x-switchyard-prefer`). */
+  prefer?: readonly string[];
+  /**
+   * The caller's own vendor key for providers with `client_keys` (one for all of them, or one per
+   * provider name); sent to no other provider, never logged or stored.
+   */
+  providerKey?: string | Readonly<Record<string, string>>;
   /** Aborts the call: attempts stop, a stream is closed. */
   signal?: AbortSignal;
   /** Gives up after this long (a stream: until its end). */

@@ -5,7 +5,9 @@ export type UpstreamFailure =
   | { kind: 'status'; status: number; retryAfterMs?: number; message?: string; code?: string }
   | { kind: 'connect' | 'reset' | 'timeout' | 'malformed' | 'tls'; detail: string }
   /** Not sent: the provider is at its `max_connections` on this instance. */
-  | { kind: 'saturated'; detail: string };
+  | { kind: 'saturated'; detail: string }
+  /** The caller's own key (`client_keys`) was refused or rate limited: its problem, not the provider's. */
+  | { kind: 'caller_key'; status: number; detail: string };
 
 export interface Verdict {
   /** Try the next candidate (true), or hand this answer to the client (false). */
@@ -19,6 +21,7 @@ export interface Verdict {
  * - 408, 429, 5xx, 529: fail over; count against the breaker.
  * - 401, 403: the provider's key or account is at fault, not the client: fail over; count (a broken key
  *   breaks every request).
+ * - 401, 403, 429 to the caller's own key (`client_keys`): fail over; do not count (kind `caller_key`).
  * - 404: the upstream does not know this model or path: fail over, but do not count: one client asking
  *   for a model only some providers serve must not open a breaker for everyone.
  * - a context-length error (400/413 saying the prompt is too long): another model may have a larger
@@ -28,6 +31,7 @@ export interface Verdict {
  */
 export function classifyFailure(f: UpstreamFailure): Verdict {
   if (f.kind === 'saturated') return { failover: true, breaker: 'neutral' }; // our limit, not the provider's health
+  if (f.kind === 'caller_key') return { failover: true, breaker: 'neutral' }; // the caller's key, not the provider's health
   if (f.kind !== 'status') return { failover: true, breaker: 'failure' };
   const s = f.status;
   if (isContextOverflow(f)) return { failover: true, breaker: 'neutral' };
@@ -54,6 +58,7 @@ const FAILURE_LABELS: Record<Exclude<UpstreamFailure['kind'], 'status'>, string>
   timeout: 'timed out',
   malformed: 'malformed response',
   saturated: 'not sent',
+  caller_key: "caller's key refused",
 };
 
 export function describeFailure(f: UpstreamFailure): string {

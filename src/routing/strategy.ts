@@ -34,6 +34,11 @@ export interface ProviderView {
    */
   requestHeadroom?: number;
   tokenHeadroom?: number;
+  /**
+   * Seconds until the provider's minute budget (requests or tokens) runs out at the pace of the last
+   * 10 seconds, present only when it runs out before the budget resets (0: out now); see `routing/quota.ts`.
+   */
+  exhaustsInS?: number;
   /** The provider's public status page indicator, when one is configured and has been read. */
   statusPage?: 'none' | 'minor' | 'major' | 'critical' | 'maintenance' | 'unknown';
 }
@@ -56,7 +61,12 @@ export interface StrategyRequest {
   estimatedPromptTokens: number;
   /** `max_completion_tokens` or `max_tokens` when the client set one. */
   maxTokens?: number;
+  /** The request's priority lane (`x-switchyard-priority`); absent means `normal`. */
+  lane?: Lane;
 }
+
+/** A request's priority lane (`x-switchyard-priority`, the library's `priority`); see `routing/lanes.ts`. */
+export type Lane = 'high' | 'normal' | 'low';
 
 export interface StrategyInput {
   candidates: readonly Candidate[];

@@ -122,6 +122,13 @@ export class GatewayMetrics {
     labelNames: ['key'] as const,
     registers: [this.registry],
   });
+  /** Per priority lane (x-switchyard-priority): `routed`, or `shed` when the lane left no provider to try. */
+  readonly laneRequests = new Counter({
+    name: 'switchyard_lane_requests_total',
+    help: 'Requests by priority lane (high, normal, low) and result (routed; shed: no provider had capacity the lane may use)',
+    labelNames: ['lane', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly overhead = new Histogram({
     name: 'switchyard_gateway_overhead_seconds',
     help: 'Time the gateway itself adds to a request: until the response starts, minus time spent waiting on upstreams',
@@ -208,6 +215,19 @@ export class GatewayMetrics {
     if (!child) {
       child = this.httpRequests.labels(route, String(status));
       this.httpChildren.set(key, child);
+    }
+    child.inc();
+  }
+
+  private readonly laneChildren = new Map<string, Counter.Internal>();
+
+  /** One planned request of a priority lane: `routed`, or `shed` (no provider its lane may use). */
+  recordLane(lane: string, result: 'routed' | 'shed'): void {
+    const key = `${lane} ${result}`;
+    let child = this.laneChildren.get(key);
+    if (!child) {
+      child = this.laneRequests.labels(lane, result);
+      this.laneChildren.set(key, child);
     }
     child.inc();
   }

@@ -1,3 +1,4 @@
+import { type BudgetReading, RECENT_SECONDS, soonestExhaustion } from '../routing/quota.js';
 import { RollingCounter } from './rolling.js';
 
 /** What a provider said about its own limits in `x-ratelimit-*` headers. */
@@ -6,6 +7,8 @@ interface Reported {
   limit?: number;
   /** Until when the report holds. */
   until: number;
+  /** Requests sent since it arrived (the provider's count has gone down by as many since). */
+  sentSince: number;
 }
 
 const REQUESTS = 0;
@@ -17,6 +20,8 @@ const TOKENS = 1;
  */
 export class RateLimitTracker {
   private readonly minute = new RollingCounter(1000, 60, 2);
+  /** The same counts over the last RECENT_SECONDS: the pace the quota prediction extrapolates. */
+  private readonly recent = new RollingCounter(1000, RECENT_SECONDS, 2);
   private requests?: Reported;
   private tokens?: Reported;
 
@@ -27,10 +32,13 @@ export class RateLimitTracker {
 
   recordRequest(now: number): void {
     this.minute.add(REQUESTS, 1, now);
+    this.recent.add(REQUESTS, 1, now);
+    if (this.requests) this.requests.sentSince += 1;
   }
 
   recordTokens(tokens: number, now: number): void {
     this.minute.add(TOKENS, tokens, now);
+    this.recent.add(TOKENS, tokens, now);
   }
 
   /** Reads OpenAI-style headers: x-ratelimit-{remaining,limit,reset}-{requests,tokens}. */
@@ -47,6 +55,31 @@ export class RateLimitTracker {
 
   tokenHeadroom(now: number): number | undefined {
     return headroom(this.tpmLimit, this.minute.sum(TOKENS, now), this.tokens, now);
+  }
+
+  /**
+   * Seconds until the minute budget runs out at the pace of the last RECENT_SECONDS, when it runs out
+   * before it resets (see `secondsUntilExhausted`); undefined when it does not, or nothing is known.
+   * Budgets read: `rpm_limit` / `tpm_limit` against our own rolling minute (what leaves the window comes
+   * back), and the provider's reported remaining requests (less those sent since) and tokens, until its reset.
+   */
+  exhaustsInS(now: number): number | undefined {
+    const budgets: BudgetReading[] = [];
+    const own = (limit: number | undefined, field: number) => {
+      if (limit) budgets.push({ remaining: limit - this.minute.sum(field, now), spendPerS: this.pace(field, now), refillPerS: this.minute.sum(field, now) / 60 });
+    };
+    const theirs = (r: Reported | undefined, field: number, sent: number) => {
+      if (r && r.until > now) budgets.push({ remaining: r.remaining - sent, spendPerS: this.pace(field, now), refillPerS: 0, resetsInS: (r.until - now) / 1000 });
+    };
+    own(this.rpmLimit, REQUESTS);
+    own(this.tpmLimit, TOKENS);
+    theirs(this.requests, REQUESTS, this.requests?.sentSince ?? 0);
+    theirs(this.tokens, TOKENS, 0);
+    return budgets.length > 0 ? soonestExhaustion(budgets) : undefined;
+  }
+
+  private pace(field: number, now: number): number {
+    return this.recent.sum(field, now) / RECENT_SECONDS;
   }
 }
 
@@ -70,7 +103,7 @@ function readReport(headers: Record<string, string | string[] | undefined>, kind
   if (remaining === undefined) return undefined;
   const limit = num(headers[`x-ratelimit-limit-${kind}`]);
   const reset = parseDuration(headers[`x-ratelimit-reset-${kind}`]);
-  return { remaining, ...(limit ? { limit } : {}), until: now + (reset ?? 60_000) };
+  return { remaining, ...(limit ? { limit } : {}), until: now + (reset ?? 60_000), sentSince: 0 };
 }
 
 function num(v: string | string[] | undefined): number | undefined {

@@ -5,6 +5,7 @@ import headroom from '../../strategies/headroom.js';
 import health from '../../strategies/health.js';
 import latency from '../../strategies/latency.js';
 import priority from '../../strategies/priority.js';
+import score from '../../strategies/score.js';
 import weighted from '../../strategies/weighted.js';
 
 const cand = (provider: string, chainIndex: number, model = 'm'): Candidate => ({ provider, model, chainIndex });
@@ -266,6 +267,7 @@ describe('every strategy returns a permutation of its input', () => {
     ['weighted', weighted],
     ['headroom', headroom],
     ['priority', priority],
+    ['score', score],
   ];
 
   it.each(strategies)('%s', (_name, strategy) => {
@@ -287,6 +289,7 @@ describe('every strategy returns a permutation of its input', () => {
           weight: Math.floor(r() * 4) - 1,
           requestHeadroom: maybe(r, r()),
           tokenHeadroom: maybe(r, r()),
+          exhaustsInS: maybe(r, r() * 60),
         };
         for (const m of ['m0', 'm1']) if (r() < 0.7) prices[`p${p}/${m}`] = { input: Math.floor(r() * 3), output: Math.floor(r() * 3) };
       }
