@@ -13,7 +13,8 @@
  * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/gateway+redis/bare/...),
  * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
- * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it).
+ * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
+ * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -23,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { BREAKER_CHANNEL, BREAKER_PREFIX, type BreakerResult, breakerPropagation, spread } from './breaker.js';
+import { HEDGE_SETUP, type HedgeRow, hedgeBench, hedgeTable } from './hedge.js';
 import { type LimitsRow, limitsCost, limitsTable } from './limits.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
@@ -48,6 +50,8 @@ const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
 const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
 /** The client-key policy phase (limits and budgets on the hot path); 0 skips it. */
 const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
+/** The hedging phase (p99 with a provider slow on 5% of requests, with and without hedging); 0 skips it. */
+const HEDGE = envNumber('BENCH_HEDGE', 1, 0) > 0;
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -324,7 +328,21 @@ async function main(): Promise<number> {
       console.log(limitsTable(limitRows));
     }
 
-    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0) + limitRows.reduce((s, r) => s + r.errors, 0);
+    let hedgeRows: HedgeRow[] = [];
+    if (HEDGE) {
+      console.log(`\nhedging: ${HEDGE_SETUP}`);
+      hedgeRows = await hedgeBench(Math.max(400, Math.round(SEQ_COUNT / 4)), 4);
+      console.log(hedgeTable(hedgeRows));
+    }
+
+    const totalErrors =
+      hedgeRows.reduce((s, r) => s + r.errors, 0) +
+      bareFig.errors +
+      gwFig.errors +
+      (grFig?.errors ?? 0) +
+      warmErrors.total +
+      (breaker?.failedRequests ?? 0) +
+      limitRows.reduce((s, r) => s + r.errors, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
     const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
@@ -384,6 +402,7 @@ async function main(): Promise<number> {
         redis_commands_per_request: r.redis?.commandsPerRequest ?? null,
         failed: r.errors,
       })),
+      hedging: hedgeRows,
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,

@@ -56,9 +56,10 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
     return gatewayError('provider_cannot_serve', `Provider "${pin}" does not serve the model \`${r.model}\`.`, 'x-switchyard-provider');
   }
   const snapshot = gateway.snapshot();
+  const sloMs = gateway.config.routing.routes[r.model]?.slo_ms;
   const ordered = strategy({
     candidates,
-    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}) },
+    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), ...(sloMs !== undefined ? { sloMs } : {}) },
     snapshot,
   });
   const sessionProvider = o.session ? gateway.sessions.get(o.session, snapshot.now) : undefined;

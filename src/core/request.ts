@@ -41,8 +41,12 @@ export interface RouteOptions {
   fallback?: boolean;
   /** A conversation id: its next turns go to the provider that served it while that one is healthy. */
   session?: string;
+  /** `x-switchyard-hedge` as the caller sent it (`off`, `p95` or a delay in ms), over the route's hedging. */
+  hedge?: string;
   /** Served once per client and key: repeats get the stored answer. */
   idempotencyKey?: string;
+  /** `Last-Event-ID` of a client resuming a stream (with its Idempotency-Key): only the events after it are replayed. */
+  lastEventId?: string;
   /** Aborted when the caller goes away: attempts stop, nothing more is sent upstream. */
   signal: Cancel;
 }

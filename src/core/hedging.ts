@@ -1,0 +1,59 @@
+import type { Gateway } from '../gateway.js';
+import { effectiveHedge, type HedgeOutcome, type HedgeSetting, hedgeDelayMs, type LoopHedge, parseHedgeHeader } from '../routing/hedge.js';
+import { HedgeBudgets } from '../routing/hedge-budget.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
+import { type ApiError, gatewayError } from './errors.js';
+import type { CoreRequest } from './request.js';
+
+/**
+ * Budgets per metrics registry: the registry survives config reloads (a reloaded gateway keeps it),
+ * and so does the sliding window of requests and hedges.
+ */
+const budgets = new WeakMap<GatewayMetrics, HedgeBudgets>();
+
+/** The hedge budgets of this gateway (and of the gateways it reloads into). */
+export function hedgeBudgetsOf(gateway: Gateway): HedgeBudgets {
+  let b = budgets.get(gateway.metrics);
+  if (!b) {
+    b = new HedgeBudgets();
+    budgets.set(gateway.metrics, b);
+  }
+  return b;
+}
+
+/** The hedging a route is configured with (its own, else the gateway's), in the loop's terms. */
+export function configuredHedge(gateway: Gateway, model: string): HedgeSetting | undefined {
+  const h = gateway.config.routing.routes[model]?.hedge ?? gateway.config.routing.hedge;
+  return h ? { after: h.after, maxExtraPercent: h.max_extra_percent } : undefined;
+}
+
+/**
+ * How the attempt loop hedges this request: the caller's `x-switchyard-hedge` over the route's over
+ * the gateway's hedging. Counts the request in its route's budget when hedging applies. An invalid
+ * header is the caller's error.
+ *
+ * @example
+ * const h = requestHedge(gateway, request, 'p95');
+ * if ('status' in h) return refused(h);
+ * runAttempts({ ...options, ...h });
+ */
+export function requestHedge(gateway: Gateway, r: CoreRequest, header: string | undefined): { hedge?: LoopHedge } | ApiError {
+  const wish = header === undefined ? undefined : parseHedgeHeader(header);
+  if (wish === 'invalid') return gatewayError('invalid_request', 'x-switchyard-hedge must be "off", "p95" or a delay in milliseconds.', 'x-switchyard-hedge');
+  const setting = effectiveHedge(configuredHedge(gateway, r.model), wish);
+  if (!setting) return {};
+  const route = r.model;
+  const book = hedgeBudgetsOf(gateway);
+  book.countRequest(route, gateway.clock());
+  const { after, maxExtraPercent } = setting;
+  return {
+    hedge: {
+      delayMs: (c) => {
+        const recent = after === 'p95' ? gateway.providers.get(c.provider)?.stats?.medians(gateway.clock()) : undefined;
+        return hedgeDelayMs(after, r.stream ? (recent?.ttftP95 ?? recent?.p95) : recent?.p95);
+      },
+      take: () => book.take(route, maxExtraPercent, gateway.clock()),
+      report: (outcome: HedgeOutcome) => gateway.metrics.hedges.labels(outcome).inc(),
+    },
+  };
+}
