@@ -1,6 +1,7 @@
 import type { Gateway } from '../gateway.js';
 import { effectiveHedge, type HedgeOutcome, type HedgeSetting, hedgeDelayMs, type LoopHedge, parseHedgeHeader } from '../routing/hedge.js';
-import { HedgeBudgets } from '../routing/hedge-budget.js';
+import { type HedgeBook, HedgeBudgets } from '../routing/hedge-budget.js';
+import { PooledHedgeBudgets } from '../state/redis-hedge-budget.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { type ApiError, gatewayError } from './errors.js';
 import type { CoreRequest } from './request.js';
@@ -9,13 +10,21 @@ import type { CoreRequest } from './request.js';
  * Budgets per metrics registry: the registry survives config reloads (a reloaded gateway keeps it),
  * and so does the sliding window of requests and hedges.
  */
-const budgets = new WeakMap<GatewayMetrics, HedgeBudgets>();
+const budgets = new WeakMap<GatewayMetrics, HedgeBook>();
 
-/** The hedge budgets of this gateway (and of the gateways it reloads into). */
-export function hedgeBudgetsOf(gateway: Gateway): HedgeBudgets {
+/**
+ * The hedge budgets of this gateway (and of the gateways it reloads into): pooled across the fleet
+ * when state is shared through Redis, else this instance's.
+ */
+export function hedgeBudgetsOf(gateway: Gateway): HedgeBook {
   let b = budgets.get(gateway.metrics);
   if (!b) {
-    b = new HedgeBudgets();
+    const shared = gateway.shared;
+    if (shared) {
+      const pooled = new PooledHedgeBudgets(shared.client, shared.keys.prefix, shared.onRedisError);
+      pooled.start(gateway.config.rate_limits.sync_interval_ms);
+      b = pooled;
+    } else b = new HedgeBudgets();
     budgets.set(gateway.metrics, b);
   }
   return b;

@@ -7,6 +7,14 @@ const HEDGES = 1;
 const SLICE_MS = 1000;
 const SLICES = 60;
 
+/** Where hedge budgets are kept: this instance's counts, or the fleet's pooled through Redis. */
+export interface HedgeBook {
+  /** One request on `route` that hedging could apply to. */
+  countRequest(route: string, now: number): void;
+  /** Takes one hedge when the budget allows it (and counts it); false otherwise. */
+  take(route: string, maxExtraPercent: number, now: number): boolean;
+}
+
 /**
  * The hedge budget of each route on this instance: requests that could be hedged and hedges started,
  * over a sliding minute. A hedge is allowed while hedges stay within `maxExtraPercent` of requests, so
@@ -17,7 +25,7 @@ const SLICES = 60;
  * budget.countRequest('gpt-4o', now);
  * budget.take('gpt-4o', 10, now); // false until the route has seen 10 requests in the window
  */
-export class HedgeBudgets {
+export class HedgeBudgets implements HedgeBook {
   private readonly routes = new Map<string, RollingCounter>();
 
   /** One request on `route` that hedging could apply to. */
