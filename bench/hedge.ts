@@ -111,7 +111,12 @@ export async function hedgeBench(count: number, concurrency: number): Promise<He
   return [await runOne('no hedging', false, count, concurrency), await runOne(`hedge after ${HEDGE_AFTER_MS} ms`, true, count, concurrency)];
 }
 
-/** The rows as a text table. */
+/**
+ * The rows as a text table.
+ *
+ * @example
+ * console.log(hedgeTable(await hedgeBench(400, 4)));
+ */
 export function hedgeTable(rows: readonly HedgeRow[]): string {
   const head = `  ${'gateway'.padEnd(20)} ${'n'.padStart(5)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'hedges'.padStart(7)} ${'won'.padStart(5)} ${'errors'.padStart(7)}`;
   const lines = rows.map(

@@ -15,6 +15,9 @@ const budgets = new WeakMap<GatewayMetrics, HedgeBook>();
 /**
  * The hedge budgets of this gateway (and of the gateways it reloads into): pooled across the fleet
  * when state is shared through Redis, else this instance's.
+ *
+ * @example
+ * hedgeBudgetsOf(gateway).take('gpt-4o', 10, Date.now());
  */
 export function hedgeBudgetsOf(gateway: Gateway): HedgeBook {
   let b = budgets.get(gateway.metrics);
@@ -30,7 +33,12 @@ export function hedgeBudgetsOf(gateway: Gateway): HedgeBook {
   return b;
 }
 
-/** The hedging a route is configured with (its own, else the gateway's), in the loop's terms. */
+/**
+ * The hedging a route is configured with (its own, else the gateway's), in the loop's terms.
+ *
+ * @example
+ * configuredHedge(gateway, 'gpt-4o'); // { after: 'p95', maxExtraPercent: 10 }, or undefined
+ */
 export function configuredHedge(gateway: Gateway, model: string): HedgeSetting | undefined {
   const h = gateway.config.routing.routes[model]?.hedge ?? gateway.config.routing.hedge;
   return h ? { after: h.after, maxExtraPercent: h.max_extra_percent } : undefined;

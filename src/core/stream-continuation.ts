@@ -10,7 +10,12 @@ import { type Continuation, RecoveringStream } from './recovering-stream.js';
 import type { CoreRequest } from './request.js';
 import { continuationBody } from './stream-recovery.js';
 
-/** Whether a request's route asks for stream recovery, and the request is one it applies to (a chat stream of one choice). */
+/**
+ * Whether a request's route asks for stream recovery, and the request is one it applies to (a chat stream of one choice).
+ *
+ * @example
+ * recoveryWanted(gateway, { endpoint: 'chat/completions', body, model: 'gpt-4o', stream: true }); // true with stream_recovery: continue
+ */
 export function recoveryWanted(gateway: Gateway, r: CoreRequest): boolean {
   const routing = gateway.config.routing;
   if ((routing.routes[r.model]?.stream_recovery ?? routing.stream_recovery) !== 'continue') return false;

@@ -222,6 +222,7 @@ export class Switchyard {
       ...(options.provider !== undefined ? { provider: options.provider } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
       ...(options.fallback !== undefined ? { fallback: options.fallback } : {}),
+      ...(options.hedge !== undefined ? { hedge: String(options.hedge) } : {}),
     };
     return serve(this.gateway, { endpoint: 'chat/completions', body: v.body, model: v.model, stream: v.stream }, o);
   }

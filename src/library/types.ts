@@ -67,6 +67,8 @@ export interface CallOptions {
   session?: string;
   /** `false` with `provider`: only the pinned provider is tried. */
   fallback?: boolean;
+  /** Hedging for this call, over the route's: `off`, `p95`, or a delay in ms (README "Hedged requests"). */
+  hedge?: 'off' | 'p95' | number;
   /** Aborts the call: attempts stop, a stream is closed. */
   signal?: AbortSignal;
   /** Gives up after this long (a stream: until its end). */

@@ -4,6 +4,7 @@
  * penalised, and the budget caps how many hedges start.
  */
 import { describe, expect, it } from 'vitest';
+import { Switchyard } from '../../src/index.js';
 import { providersYaml } from '../support/harness.js';
 import { useGateway } from '../support/scenario.js';
 
@@ -94,5 +95,49 @@ routing:
     expect(served.every((p) => p === 'beta')).toBe(true);
     // 10% of 20 requests: the 10th and the 20th may hedge, no other.
     expect((await metric(ctx.gw.url, 'started')) - started).toBe(2);
+  });
+
+  it('after: p95 hedges once the provider is measured, at its measured p95', async () => {
+    // A gateway of its own: measurements start from nothing.
+    const gw = await ctx.startGateway(
+      ({ alpha, beta }) =>
+        providersYaml([
+          { name: 'alpha', url: alpha.url, extra: '    timeout_ms: 5000\n' },
+          { name: 'beta', url: beta.url },
+        ]) + 'circuit_breaker: { failure_threshold: 1 }\nrouting: { hedge: { after: p95, max_extra_percent: 100 } }\n',
+    );
+    // Measured with hedging off (a fast answer a little over the p95 so far would otherwise race a hedge).
+    for (let i = 0; i < 5; i++) await gw.client().chat.completions.create(ask(), { headers: { 'x-switchyard-hedge': 'off' } });
+    expect(ctx.beta.requests).toHaveLength(0);
+    const p95 = gw.gateway.providers.get('alpha')!.stats!.medians().p95;
+    expect(p95).toBeLessThan(5000);
+    // alpha now hangs: without the hedge it would answer nothing for 5 s and then fail over, opening its breaker.
+    ctx.alpha.setDefault({ kind: 'hang' });
+    const { response } = await gw.client().chat.completions.create(ask()).withResponse();
+    expect(response.headers.get('x-switchyard-provider')).toBe('beta');
+    await ctx.alpha.whenAbandoned();
+    expect(gw.gateway.breakers.state('alpha')).toBe('closed');
+    expect(await metric(gw.url, 'won')).toBe(1);
+  });
+
+  it('hedges a library call that asks for it', async () => {
+    const switchyard = await Switchyard.create({
+      config: {
+        providers: [ctx.alpha, ctx.beta].map((u) => ({ name: u.name, type: 'openai_compatible', base_url: u.url, api_key: 'sk-x' })),
+        routing: { hedge: { after: 20, max_extra_percent: 100 } },
+      },
+    });
+    try {
+      ctx.alpha.setDefault({ kind: 'hang' });
+      const answer = await switchyard.chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      expect(answer.routing.provider).toBe('beta');
+      await ctx.alpha.whenAbandoned();
+      ctx.alpha.setDefault({ kind: 'ok', delayMs: 60 });
+      const off = await switchyard.chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { hedge: 'off' });
+      expect(off.routing.provider).toBe('alpha');
+      expect(ctx.beta.requests).toHaveLength(1);
+    } finally {
+      await switchyard.close();
+    }
   });
 });

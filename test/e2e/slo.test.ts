@@ -22,7 +22,7 @@ describe('slo strategy', () => {
     providersYaml([
       { name: 'dear', url: dear.url, extra: '    pricing: { gpt-4o-mini: { input: 5, output: 15 } }\n' },
       { name: 'cheap', url: cheap.url, extra: '    pricing: { gpt-4o-mini: { input: 0.1, output: 0.4 } }\n' },
-    ]) + 'routing:\n  routes:\n    gpt-4o-mini: { strategy: slo, slo_ms: 150 }\n';
+    ]) + 'routing:\n  routes:\n    gpt-4o-mini: { strategy: slo, slo_ms: 300 }\n';
 
   beforeEach(() => {
     now = Date.now();
@@ -37,8 +37,8 @@ describe('slo strategy', () => {
     }
     expect(ctx.dear.requests).toHaveLength(0);
 
-    // The cheap one turns slow: 2 of 12 answers at 400 ms puts its p95 past 150 ms.
-    ctx.cheap.enqueue({ kind: 'ok', delayMs: 400 }, { kind: 'ok', delayMs: 400 });
+    // The cheap one turns slow: 2 of 12 answers at 700 ms puts its p95 past 300 ms.
+    ctx.cheap.enqueue({ kind: 'ok', delayMs: 700 }, { kind: 'ok', delayMs: 700 });
     expect(await servedBy(gw)).toBe('cheap');
     expect(await servedBy(gw)).toBe('cheap');
     now += 2000;
@@ -47,6 +47,6 @@ describe('slo strategy', () => {
       now += 2000;
     }
     const stats = (await (await fetch(`${gw.url}/stats`)).json()) as { providers: Record<string, { latency_ms: { p95: number } }> };
-    expect(stats.providers.cheap!.latency_ms.p95).toBeGreaterThan(150);
+    expect(stats.providers.cheap!.latency_ms.p95).toBeGreaterThan(300);
   });
 });
