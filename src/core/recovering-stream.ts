@@ -1,9 +1,9 @@
-import { eventFields, SseFramer } from '../providers/sse-framer.js';
+import { SseFramer } from '../providers/sse-framer.js';
 import type { Finish } from '../routing/attempt-loop.js';
 import { Cancel } from '../routing/cancel.js';
 import type { StreamOutcome, StreamSink, UpstreamStream } from '../routing/upstream-stream.js';
 import type { Usage } from '../telemetry/usage.js';
-import { combinedUsage, DeliveryTracker } from './stream-recovery.js';
+import { combinedUsage, DeliveryTracker, eventChunk } from './stream-recovery.js';
 
 /** What a served stream reads from: one upstream stream, or one that recovers from a cut. */
 export interface StreamSource {
@@ -69,7 +69,7 @@ export class RecoveringStream implements StreamSource {
       write: (bytes) =>
         writeAll(
           sink,
-          eachEvent(bytes, (event, chunk) => this.tracker.take(event, chunk)),
+          eachEvent(bytes, (event) => this.tracker.take(event)),
         ),
       end: (outcome) => {
         if (outcome.kind === 'complete') {
@@ -112,12 +112,12 @@ export class RecoveringStream implements StreamSource {
       write: (bytes) =>
         writeAll(
           sink,
-          eachEvent(bytes, (event, chunk, data) => {
-            if (data === '[DONE]' && !commented) {
+          eachEvent(bytes, (event) => {
+            if (!commented && isDone(event)) {
               commented = true;
               return [Buffer.from(comment + DONE)];
             }
-            return [withUsage(event, chunk, extra)];
+            return [withUsage(event, extra)];
           }),
         ),
       end: (outcome) => {
@@ -130,24 +130,13 @@ export class RecoveringStream implements StreamSource {
   }
 }
 
-/** Splits relayed bytes (whole events) into events, hands each to `map` with its parsed data, joins what comes back. */
-function eachEvent(bytes: Buffer, map: (event: Buffer, chunk: unknown, data: string | undefined) => Buffer[]): Buffer[] {
+/** Splits relayed bytes (whole events) into events, hands each to `map`, joins what comes back. */
+function eachEvent(bytes: Buffer, map: (event: Buffer) => Buffer[]): Buffer[] {
   const out: Buffer[] = [];
   new SseFramer().push(
     bytes,
     (buf, start, end) => {
-      const event = buf.subarray(start, end);
-      const { data } = eventFields(buf, start, end);
-      const text = data === undefined ? undefined : data.toString();
-      let chunk: unknown;
-      if (text !== undefined && text.trim() !== '[DONE]') {
-        try {
-          chunk = JSON.parse(text);
-        } catch {
-          chunk = undefined;
-        }
-      }
-      out.push(...map(event, chunk, text?.trim()));
+      out.push(...map(buf.subarray(start, end)));
       return EMPTY;
     },
     () => true,
@@ -155,13 +144,23 @@ function eachEvent(bytes: Buffer, map: (event: Buffer, chunk: unknown, data: str
   return out;
 }
 
+const DONE_DATA = Buffer.from('[DONE]');
+
+function isDone(event: Buffer): boolean {
+  return event.length < 40 && event.indexOf(DONE_DATA) >= 0;
+}
+
 function writeAll(sink: StreamSink, parts: Buffer[]): boolean {
   if (parts.length === 0) return true;
   return sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
 }
 
+const USAGE = Buffer.from('"usage"');
+
 /** A chunk that reports usage, with the cut call's usage added; any other event as it is. */
-function withUsage(event: Buffer, chunk: unknown, extra: { promptTokens: number; completionTokens: number }): Buffer {
+function withUsage(event: Buffer, extra: { promptTokens: number; completionTokens: number }): Buffer {
+  if (event.indexOf(USAGE) < 0) return event;
+  const chunk = eventChunk(event);
   const usage = (chunk as { usage?: Record<string, unknown> } | undefined)?.usage;
   if (!usage || typeof usage !== 'object') return event;
   const n = (v: unknown) => (typeof v === 'number' ? v : 0);

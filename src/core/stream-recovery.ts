@@ -3,6 +3,7 @@
  * any tool-call bytes went out), holding tool-call deltas back until their arguments are whole JSON,
  * and the request that asks the next candidate to continue from the delivered text.
  */
+import { eventFields } from '../providers/sse-framer.js';
 import type { Usage } from '../telemetry/usage.js';
 
 /** What the next candidate is told, after the partial answer as the assistant's own message. */
@@ -66,33 +67,56 @@ const isWholeJson = (text: string): boolean => {
   }
 };
 
+/** The parsed data of one SSE event, when it is JSON. */
+export function eventChunk(event: Buffer): unknown {
+  const { data } = eventFields(event, 0, event.length);
+  if (data === undefined) return undefined;
+  try {
+    return JSON.parse(data.toString());
+  } catch {
+    return undefined;
+  }
+}
+
+const TOOL_CALLS = Buffer.from('"tool_calls"');
+
 /**
- * Follows a chat stream event by event on its way to the client. Text goes out at once and is
- * remembered; from the first tool-call delta on, events are held until every tool call's arguments
- * are whole JSON (or the choice finishes), so a cut never leaves half a tool call with the client.
+ * Follows a chat stream event by event on its way to the client. Text goes out at once; from the
+ * first tool-call delta on, events are held until every tool call's arguments are whole JSON (or the
+ * choice finishes), so a cut never leaves half a tool call with the client. Cheap on the way: only
+ * events that mention tool calls (and held ones) are parsed; the delivered text is read from the
+ * sent events when a cut asks for it.
  *
  * @example
  * const t = new DeliveryTracker();
- * t.take(bytes, { choices: [{ index: 0, delta: { content: 'Hel' } }] }); // [bytes]: sent, t.text 'Hel'
- * t.take(more, { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] } }] }); // []: held
- * t.cut(); // 'continue': no tool-call byte went out
+ * t.take(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n')); // sent at once
+ * t.take(Buffer.from('data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]}\n\n')); // []: held
+ * t.cut(); // 'continue': no tool-call byte went out; t.text is 'Hel'
  */
 export class DeliveryTracker {
-  /** The text the client has received. */
-  text = '';
   /** Whether any tool-call delta reached the client. */
   toolBytesSent = false;
+  private readonly sent: Buffer[] = [];
   private held: Array<{ bytes: Buffer; choice: ChoiceView | undefined }> = [];
   private readonly args = new Map<number, string>();
 
-  /** One whole event (`chunk`: its parsed data, when JSON): the events to send now, in order. */
-  take(bytes: Buffer, chunk: unknown): Buffer[] {
-    const choice = choiceOf(chunk);
-    if (choice && choice.toolCalls.length > 0) {
-      for (const t of choice.toolCalls) this.args.set(t.index, (this.args.get(t.index) ?? '') + t.arguments);
+  /** The text the client has received (read from the events sent). */
+  get text(): string {
+    let text = '';
+    for (const e of this.sent) text += choiceOf(eventChunk(e))?.content ?? '';
+    return text;
+  }
+
+  /** One whole event: the events to send now, in order. */
+  take(bytes: Buffer): Buffer[] {
+    if (this.held.length === 0 && bytes.indexOf(TOOL_CALLS) < 0) {
+      this.sent.push(bytes);
+      return [bytes];
     }
+    const choice = choiceOf(eventChunk(bytes));
+    if (choice) for (const t of choice.toolCalls) this.args.set(t.index, (this.args.get(t.index) ?? '') + t.arguments);
     if (this.held.length === 0 && (!choice || choice.toolCalls.length === 0)) {
-      if (choice?.content) this.text += choice.content;
+      this.sent.push(bytes);
       return [bytes];
     }
     this.held.push({ bytes, choice });
@@ -103,8 +127,8 @@ export class DeliveryTracker {
   /** Everything held, released (the stream finished, or the held tool calls are whole). */
   flush(): Buffer[] {
     const out = this.held.map((h) => {
-      if (h.choice?.content) this.text += h.choice.content;
       if (h.choice && h.choice.toolCalls.length > 0) this.toolBytesSent = true;
+      this.sent.push(h.bytes);
       return h.bytes;
     });
     this.held = [];
