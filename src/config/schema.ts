@@ -110,7 +110,7 @@ export const webhookSchema = z.strictObject({
 export const hedgeSchema = z.strictObject({
   /** `p95`: the provider's measured p95 to first byte (first chunk of streams, whole answer otherwise); or a delay in ms. */
   after: z.union([z.literal('p95'), num().pipe(z.number().int().positive())]).default('p95'),
-  /** Hedges at most this share of the route's requests over a sliding minute (per instance). */
+  /** Hedges at most this share of the route's requests over a sliding minute (fleet-wide with Redis). */
   max_extra_percent: num().pipe(z.number().positive().max(100)).default(10),
 });
 

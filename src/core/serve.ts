@@ -84,7 +84,9 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     return refused(hedging, headers);
   }
 
-  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, { ...attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal), ...hedging });
+  const options = attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal);
+  if (hedging.hedge) options.hedge = hedging.hedge;
+  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, options);
   const result = await runAttempts<Served>(observed.options);
   observed.end();
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
