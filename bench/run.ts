@@ -14,7 +14,8 @@
  * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
  * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
- * BENCH_SURFACES (the API surfaces phase: each front door's CPU per request against chat's; 0 skips it).
+ * BENCH_SURFACES (the API surfaces phase: each front door's CPU per request against chat's; 0 skips it),
+ * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { BREAKER_CHANNEL, BREAKER_PREFIX, type BreakerResult, breakerPropagation, spread } from './breaker.js';
+import { HEDGE_SETUP, type HedgeRow, hedgeBench, hedgeTable } from './hedge.js';
 import { type LimitsRow, limitsCost, limitsTable } from './limits.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
@@ -53,6 +55,8 @@ const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
 /** The API surfaces phase (CPU per request of each front door against chat completions); 0 skips it. */
 const SURFACES = envNumber('BENCH_SURFACES', 1, 0) > 0;
 const SURFACE_COUNT = Math.max(500, Math.round(500 * SECONDS));
+/** The hedging phase (p99 with a provider slow on 5% of requests, with and without hedging); 0 skips it. */
+const HEDGE = envNumber('BENCH_HEDGE', 1, 0) > 0;
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -337,7 +341,15 @@ async function main(): Promise<number> {
       console.log(surfacesTable(surfaceRows));
     }
 
+    let hedgeRows: HedgeRow[] = [];
+    if (HEDGE) {
+      console.log(`\nhedging: ${HEDGE_SETUP}`);
+      hedgeRows = await hedgeBench(Math.max(400, Math.round(SEQ_COUNT / 4)), 4);
+      console.log(hedgeTable(hedgeRows));
+    }
+
     const totalErrors =
+      hedgeRows.reduce((s, r) => s + r.errors, 0) +
       bareFig.errors +
       gwFig.errors +
       (grFig?.errors ?? 0) +
@@ -405,6 +417,7 @@ async function main(): Promise<number> {
         failed: r.errors,
       })),
       surfaces: surfaceRows.map((r) => ({ name: r.name, cpu_us_per_request: r.cpuUsPerRequest, vs_chat: r.ratio, failed: r.failed })),
+      hedging: hedgeRows,
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,

@@ -310,6 +310,8 @@ export class Gateway {
         weight: p.config.weight,
         ...(medians.p50 !== undefined ? { latencyP50Ms: medians.p50 } : {}),
         ...(medians.ttftP50 !== undefined ? { ttftP50Ms: medians.ttftP50 } : {}),
+        ...(medians.p95 !== undefined ? { latencyP95Ms: medians.p95 } : {}),
+        ...(medians.ttftP95 !== undefined ? { ttftP95Ms: medians.ttftP95 } : {}),
         ...(requestHeadroom !== undefined ? { requestHeadroom } : {}),
         ...(tokenHeadroom !== undefined ? { tokenHeadroom } : {}),
         ...(exhaustsInS !== undefined ? { exhaustsInS } : {}),

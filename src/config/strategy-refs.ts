@@ -19,7 +19,7 @@ export interface StrategyReference {
 export function strategyReferences(routing: Config['routing'], at = 'routing'): StrategyReference[] {
   return [
     { path: `${at}.strategy`, ref: routing.strategy },
-    ...Object.entries(routing.routes).map(([model, route]) => ({ path: formatPath([...at.split('.'), 'routes', model, 'strategy']), ref: route.strategy })),
+    ...Object.entries(routing.routes).flatMap(([model, route]) => (route.strategy ? [{ path: formatPath([...at.split('.'), 'routes', model, 'strategy']), ref: route.strategy }] : [])),
   ];
 }
 

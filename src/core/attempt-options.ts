@@ -98,6 +98,9 @@ export function attemptOptions(
       const call: UpstreamCall = { ...common, endpoint: r.endpoint, ...(same ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }) };
       return blameCallerKey(attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call)), callers);
     },
+    discard: (served) => {
+      if (served.kind === 'stream') served.stream.destroy();
+    },
     onAttempt: (c, outcome, ms, failedOver) => {
       gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
       gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);

@@ -1,4 +1,5 @@
 import type { LoopOptions } from '../routing/attempt-loop.js';
+import { HEDGE_LOST } from '../routing/attempt-race.js';
 import type { CircuitState } from '../routing/circuit-breaker.js';
 import { describeFailure, failureFromError } from '../routing/classify.js';
 import type { Served } from '../routing/upstream-attempt.js';
@@ -138,8 +139,8 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
       }
       failover(c.provider);
       const failed = (reason: string) => {
-        // A caller gone says nothing of the provider: no failure, no failover.
-        if (options.signal.aborted) return;
+        // A caller gone, or a hedge's loser closed, says nothing of the provider: no failure, no failover.
+        if (options.signal.aborted || cancel.reason === HEDGE_LOST) return;
         events.emit('failure', { requestId, provider: c.provider, model: c.model, reason });
         pending = { from: c.provider, reason };
       };

@@ -79,9 +79,10 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
     return gatewayError('provider_cannot_serve', `Provider "${pin}" does not serve the model \`${r.model}\`.`, 'x-switchyard-provider');
   }
   const snapshot = gateway.snapshot();
+  const sloMs = view.routing.routes[r.model]?.slo_ms;
   const ordered = strategy({
     candidates,
-    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), lane },
+    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), lane, ...(sloMs !== undefined ? { sloMs } : {}) },
     snapshot,
   });
   const { candidates: narrowed, skipped } = narrowCandidates(gateway, ordered, lane, o, snapshot, view.routing.lanes);

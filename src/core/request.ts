@@ -50,8 +50,12 @@ export interface RouteOptions {
   prefer?: string[];
   /** The caller's own vendor keys, for providers with `client_keys` (never logged or stored). */
   callerKeys?: CallerKeys;
+  /** `x-switchyard-hedge` as the caller sent it (`off`, `p95` or a delay in ms), over the route's hedging. */
+  hedge?: string;
   /** Served once per client and key: repeats get the stored answer. */
   idempotencyKey?: string;
+  /** `Last-Event-ID` of a client resuming a stream (with its Idempotency-Key): only the events after it are replayed. */
+  lastEventId?: string;
   /** Aborted when the caller goes away: attempts stop, nothing more is sent upstream. */
   signal: Cancel;
 }

@@ -11,11 +11,15 @@ import { type ApiError, gatewayError } from './errors.js';
 import { observeAttempts } from './events.js';
 import { exhaustedError, upstreamErrorEnvelope } from './exhausted.js';
 import { headerValue } from './header-value.js';
+import { requestHedge } from './hedging.js';
 import { admitIdempotent, type IdempotentRequest } from './idempotency.js';
 import { type BudgetHold, estimatedCostMicros, limitsFor, modelRefusal, reserveBudget } from './key-admission.js';
 import { planRoute, type RoutePlan } from './plan.js';
+import type { RecoveringStream } from './recovering-stream.js';
 import type { CoreRequest, RouteOptions } from './request.js';
 import { ServedStream } from './served-stream.js';
+import { recoveringSource } from './stream-continuation.js';
+import { resumed } from './stream-resume.js';
 
 /** Who served a request, and how it got there. */
 export interface Routing {
@@ -73,8 +77,16 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   const admitted = await admit(gateway, r, o, plan, headers);
   if ('kind' in admitted) return admitted;
   const { lock, hold } = admitted;
+  const hedging = requestHedge(gateway, r, o.hedge, plan.routing);
+  if ('status' in hedging) {
+    lock?.abandon();
+    hold?.settle(0);
+    return refused(hedging, headers);
+  }
 
-  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, plan.routing, o.callerKeys));
+  const options = attemptOptions(gateway, r, o.requestId, plan.candidates, o.signal, plan.routing, o.callerKeys);
+  if (hedging.hedge) options.hedge = hedging.hedge;
+  const observed = observeAttempts(gateway.events, o.requestId, plan.strategy, options);
   const result = await runAttempts<Served>(observed.options);
   observed.end();
   const attempts = result.attempts.filter((a) => a.result !== 'skipped').length;
@@ -105,6 +117,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
       return passBack(gateway, served, routing, headers, lock, o);
     }
     return deliver(gateway, result, {
+      recover: (value) => recoveringSource(gateway, r, plan, candidate, value, result.finish, o.requestId),
       routing,
       headers,
       started,
@@ -150,7 +163,7 @@ async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: Ro
   if (o.idempotencyKey === undefined) return hold ? { hold } : {};
   const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), plan.routing.request_timeout_ms);
   if (a.kind !== 'proceed') hold?.settle(0);
-  if (a.kind === 'replay') return { kind: 'replay', answer: a.answer, headers };
+  if (a.kind === 'replay') return { kind: 'replay', answer: resumed(a.answer, o.lastEventId), headers };
   if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
   return { ...(a.lock ? { lock: a.lock } : {}), ...(hold ? { hold } : {}) };
 }
@@ -169,6 +182,8 @@ function passBack(gateway: Gateway, served: Served, routing: Routing, headers: A
 }
 
 interface Delivery {
+  /** A stream that continues on the next candidate when cut (stream_recovery), when the route asks for it. */
+  recover(value: Extract<Served, { kind: 'stream' }>): RecoveringStream | undefined;
   routing: Routing;
   headers: AnswerHeaders;
   started: number;
@@ -201,8 +216,14 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
   }
   gateway.metrics.recordFirstChunk(routing.provider, elapsed);
   gateway.measurements.recordFirstChunk(routing.provider, routing.model, elapsed, gateway.clock());
+  const source = d.recover(served);
+  const resumable = lock !== undefined && gateway.config.idempotency.resume_streams;
+  // A resumable stream outlives its caller: read to the end and stored for the caller's return.
+  if (resumable) result.detachClient();
   const stream = new ServedStream(served, {
-    finish: result.finish,
+    finish: source?.finish ?? result.finish,
+    ...(source ? { source } : {}),
+    resumable,
     ...(lock ? { lock } : {}),
     headers,
     account,

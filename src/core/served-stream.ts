@@ -3,7 +3,9 @@ import type { Served } from '../routing/upstream-attempt.js';
 import type { StreamOutcome, StreamSink } from '../routing/upstream-stream.js';
 import type { Usage } from '../telemetry/usage.js';
 import type { IdempotentRequest } from './idempotency.js';
+import type { StreamSource } from './recovering-stream.js';
 import type { AnswerHeaders } from './serve.js';
+import { EventNumbering } from './stream-resume.js';
 
 /** How a served stream ended: as the upstream ended it, or because the caller went away. */
 export type StreamEnd = StreamOutcome | { kind: 'client_gone' };
@@ -18,6 +20,13 @@ export interface ServedStreamHooks {
   onStreamError(detail: string): void;
   /** How long the stream may stay silent before the door sends a keep-alive (0: never). */
   keepAliveMs: number;
+  /** Where the events come from, when not straight from the upstream stream (a stream that recovers from a cut). */
+  source?: StreamSource;
+  /**
+   * With `lock`: events are numbered (`id:`) and a caller that goes away does not stop the stream: it
+   * is read to its end and stored, so that the caller can resume it (Idempotency-Key and Last-Event-ID).
+   */
+  resumable?: boolean;
 }
 
 /**
@@ -30,36 +39,52 @@ export interface ServedStreamHooks {
  */
 export class ServedStream {
   private ended: StreamEnd | undefined;
+  private readonly source: StreamSource;
+  private readonly numbering: EventNumbering | undefined;
+  /** The caller went away from a resumable stream: it is read on, for the store only. */
+  private detached = false;
 
   constructor(
     private readonly served: Extract<Served, { kind: 'stream' }>,
     private readonly hooks: ServedStreamHooks,
-  ) {}
+  ) {
+    this.source = hooks.source ?? served.stream;
+    if (hooks.resumable && hooks.lock) this.numbering = new EventNumbering();
+  }
 
   /** Sends the events to `sink` as they come; `sink.end` is called exactly once, unless `cancel` comes first. */
   pipe(sink: StreamSink): void {
-    this.served.stream.pipe({
-      write: (bytes) => {
+    this.source.pipe({
+      write: (raw) => {
+        const bytes = this.numbering ? this.numbering.number(raw) : raw;
         this.hooks.lock?.tap(bytes);
-        return sink.write(bytes);
+        return this.detached || sink.write(bytes);
       },
       end: (outcome) => {
         if (this.ended) return;
         this.settle(outcome);
-        sink.end(outcome);
+        if (!this.detached) sink.end(outcome);
       },
     });
   }
 
   /** After backpressure: go on. */
   resume(): void {
-    this.served.stream.resume();
+    this.source.resume();
   }
 
-  /** The caller went away: close the upstream connection and settle without blaming the provider. */
+  /**
+   * The caller went away: close the upstream connection and settle without blaming the provider; a
+   * resumable stream is read on to its end and stored instead.
+   */
   cancel(): void {
-    if (this.ended) return;
-    this.served.stream.destroy();
+    if (this.ended || this.detached) return;
+    if (this.numbering) {
+      this.detached = true;
+      this.source.resume(); // it may be waiting for a drain that will not come now
+      return;
+    }
+    this.source.destroy();
     this.settle({ kind: 'client_gone' });
   }
 

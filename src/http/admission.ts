@@ -83,6 +83,10 @@ export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, reques
   if (provider !== undefined) o.provider = provider;
   if (session !== undefined) o.session = session;
   if (idempotencyKey !== undefined) o.idempotencyKey = idempotencyKey;
+  const lastEventId = first(h['last-event-id']);
+  if (lastEventId !== undefined) o.lastEventId = lastEventId;
+  const hedge = first(h['x-switchyard-hedge']);
+  if (hedge !== undefined) o.hedge = hedge;
   if (/^(false|0|no|none|off)$/i.test(first(h['x-switchyard-fallback']) ?? '')) o.fallback = false;
   const priority = first(h['x-switchyard-priority']);
   if (priority !== undefined) o.priority = priority;

@@ -227,6 +227,7 @@ export class Switchyard {
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.prefer !== undefined ? { prefer: [...options.prefer] } : {}),
       ...(options.providerKey !== undefined ? { callerKeys: callerKeysOf(options.providerKey) } : {}),
+      ...(options.hedge !== undefined ? { hedge: String(options.hedge) } : {}),
     };
     return serve(this.gateway, { endpoint: 'chat/completions', body: v.body, model: v.model, stream: v.stream }, o);
   }

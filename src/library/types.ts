@@ -78,6 +78,8 @@ export interface CallOptions {
    * provider name); sent to no other provider, never logged or stored.
    */
   providerKey?: string | Readonly<Record<string, string>>;
+  /** Hedging for this call, over the route's: `off`, `p95`, or a delay in ms (README "Hedged requests"). */
+  hedge?: 'off' | 'p95' | number;
   /** Aborts the call: attempts stop, a stream is closed. */
   signal?: AbortSignal;
   /** Gives up after this long (a stream: until its end). */

@@ -17,26 +17,39 @@ export interface Sent<T> {
   unhookClientAbort(): void;
 }
 
+/** An attempt under way: its own Cancel (a hedge's loser is cancelled through it) and what it comes to. */
+export interface Started<T> {
+  cancel: Cancel;
+  done: Promise<Sent<T>>;
+}
+
 /**
- * Runs one attempt under its own Cancel, aborted by a timer after `budgetMs` or when the client goes
+ * Starts one attempt under its own Cancel, aborted by a timer after `budgetMs` or when the client goes
  * away. A throw becomes a failure: a timeout when the timer fired, else the network error it maps to.
+ *
+ * @example
+ * const { cancel, done } = startAttempt(options, candidate, 10_000);
+ * const sent = await done; // or cancel.abort(reason) to close it
  */
-export async function sendAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number): Promise<Sent<T>> {
+export function startAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number): Started<T> {
   const cancel = new Cancel();
   const onClientAbort = () => cancel.abort(o.signal.reason);
   o.signal.once('abort', onClientAbort);
   const timer = setTimeout(() => cancel.abort(TIMEOUT), budgetMs);
   const started = performance.now();
-  let result: AttemptResult<T>;
-  try {
-    result = await o.attempt(c, cancel);
-  } catch (err) {
-    const failure: UpstreamFailure = cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budgetMs} ms` } : failureFromError(err);
-    result = { kind: 'failure', failure };
-  } finally {
+  const settle = (result: AttemptResult<T>): Sent<T> => {
     clearTimeout(timer);
-  }
-  return { result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.off('abort', onClientAbort) };
+    return { result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.off('abort', onClientAbort) };
+  };
+  const done = (async () => {
+    try {
+      return settle(await o.attempt(c, cancel));
+    } catch (err) {
+      const failure: UpstreamFailure = cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budgetMs} ms` } : failureFromError(err);
+      return settle({ kind: 'failure', failure });
+    }
+  })();
+  return { cancel, done };
 }
 
 /** Waits `ms`, or less when the client goes away first. */

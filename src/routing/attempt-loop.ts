@@ -1,9 +1,12 @@
-import { type Sent, sendAttempt, sleep } from './attempt-loop-send.js';
+import type { Sent } from './attempt-loop-send.js';
+import { sleep } from './attempt-loop-send.js';
 import { countFailure, exhaustedResult, newTally, noteRetryAfter, type Tally } from './attempt-loop-tally.js';
+import { AttemptRace } from './attempt-race.js';
 import type { Breakers } from './breakers.js';
 import type { Cancel } from './cancel.js';
 import type { Admission, BreakerOutcome } from './circuit-breaker.js';
 import { classifyFailure, describeFailure, type UpstreamFailure } from './classify.js';
+import type { LoopHedge } from './hedge.js';
 import type { Candidate } from './strategy.js';
 
 export type AttemptResult<T> =
@@ -14,7 +17,8 @@ export type AttemptResult<T> =
 export interface AttemptRecord {
   provider: string;
   model: string;
-  result: 'success' | 'failure' | 'rejected' | 'skipped';
+  /** `cancelled`: an attempt closed because another (a hedge, or the one it hedged) answered first. */
+  result: 'success' | 'failure' | 'rejected' | 'skipped' | 'cancelled';
   detail?: string;
 }
 
@@ -25,7 +29,8 @@ export type Finish = (outcome: BreakerOutcome) => void;
 
 export type LoopResult<T> =
   /** `upstreamMs`: time spent in upstream attempts and Retry-After waits, all attempts together. */
-  | { kind: 'served'; candidate: Candidate; value: T; attempts: AttemptRecord[]; latencyMs: number; upstreamMs: number; finish: Finish }
+  /** `detachClient`: the client going away no longer cancels the served attempt (a stream read on to be stored). */
+  | { kind: 'served'; candidate: Candidate; value: T; attempts: AttemptRecord[]; latencyMs: number; upstreamMs: number; finish: Finish; detachClient(): void }
   | { kind: 'rejected'; candidate: Candidate; value: T; failure: UpstreamFailure; attempts: AttemptRecord[] }
   | { kind: 'exhausted'; attempts: AttemptRecord[]; retryAfterMs?: number; allTimedOut: boolean; allRateLimited: boolean }
   | { kind: 'aborted'; attempts: AttemptRecord[] };
@@ -47,7 +52,11 @@ export interface LoopOptions<T> {
   retrySameProvider?(c: Candidate, f: UpstreamFailure): boolean;
   /** A candidate's known context window, to skip the ones a context-length error rules out. */
   contextWindow?(c: Candidate): number | undefined;
-  /** Telemetry for every settled attempt. */
+  /** Hedging: the next candidate started beside one that has not answered within a delay (absent: never). */
+  hedge?: LoopHedge;
+  /** Releases an answer nobody will take (a hedge's loser that answered too late: close its stream). */
+  discard?(value: T): void;
+  /** Telemetry for every settled attempt (a hedge's cancelled loser is not one). */
   onAttempt(c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void;
 }
 
@@ -103,7 +112,7 @@ interface Cleared {
 type Ended<T> = { kind: 'ended'; result: LoopResult<T> };
 
 /** How trying one candidate went. */
-type Step<T> = Ended<T> | { kind: 'skipped' } | { kind: 'failed'; retrySame: boolean; retryAfterMs: number | undefined };
+type Step<T> = Ended<T> | { kind: 'failed'; retrySame: boolean; retryAfterMs: number | undefined };
 
 /** A provider to try once more after the first pass, and how long it asked to be left alone. */
 type RetryLater = { c: Candidate; afterMs: number };
@@ -118,42 +127,96 @@ function record(c: Candidate, result: AttemptRecord['result'], detail?: string):
 
 /**
  * Tries `queue` in order, collecting failures with a short enough Retry-After for one more try.
- * `queue` grows while it is walked when a provider is to be retried at once.
+ * `queue` grows while it is walked when a provider is to be retried at once. With hedging, the next
+ * candidate is started beside an attempt that has not come to anything within its hedge delay; the
+ * first to answer wins and the other is closed at once (settled neutral: losing says nothing of health).
  */
 async function runPass<T>(o: LoopOptions<T>, run: Run, queue: Candidate[]): Promise<Ended<T> | { kind: 'passed'; retryLater: RetryLater[] }> {
   const retryLater: RetryLater[] = [];
-  for (let i = 0; i < queue.length; i++) {
-    const c = queue[i]!;
-    if (o.signal.aborted) return ended({ kind: 'aborted', attempts: run.attempts });
-    const step = await tryCandidate(o, run, c);
-    if (step.kind === 'ended') return step;
-    if (step.kind === 'skipped') continue;
-    if (step.retrySame) queue.splice(i + 1, 0, c);
+  const race = new AttemptRace<T, Cleared>(o);
+  let i = 0;
+  /** Starts the next candidate its gate lets through; false when none is left. */
+  const startNext = (hedge: boolean): boolean => {
+    while (i < queue.length) {
+      const c = queue[i++]!;
+      const gate = passGate(o, run.tally, c);
+      if (gate.kind === 'skip') {
+        run.attempts.push(record(c, 'skipped', gate.detail));
+        continue;
+      }
+      run.tally.made += 1;
+      race.start(c, gate.budgetMs, gate, hedge, performance.now());
+      return true;
+    }
+    return false;
+  };
+  for (;;) {
+    if (o.signal.aborted) return abortRace(o, run, race);
+    if (race.size === 0 && !startNext(false)) return { kind: 'passed', retryLater };
+    const ev = await race.next(hedgeWait(o, race, performance.now()));
+    if (ev.kind === 'timer') {
+      const runner = race.runners[0];
+      if (!runner) continue; // it came back as the timer fired
+      runner.hedgeDecided = true;
+      if (i < queue.length && o.hedge?.take() && startNext(true)) o.hedge.report('started');
+      continue;
+    }
+    const { runner, sent } = ev;
+    const { c, meta: gate } = runner;
+    run.tally.upstreamMs += sent.latencyMs;
+    if (o.signal.aborted) {
+      // Nobody is waiting for this answer, and a client leaving says nothing of the provider's health.
+      sent.unhookClientAbort();
+      if (sent.result.kind === 'success') o.discard?.(sent.result.value);
+      o.breakers.settle(c.provider, gate.admission, 'neutral');
+      return abortRace(o, run, race);
+    }
+    if (sent.result.kind === 'success') {
+      closeLosers(o, run, race);
+      if (runner.hedge) o.hedge?.report('won');
+      return ended(serve(o, run, c, gate.admission, sent, sent.result.value));
+    }
+    sent.unhookClientAbort();
+    const step = afterFailure(o, run, c, gate, sent.result, sent.latencyMs);
+    if (step.kind === 'ended') {
+      closeLosers(o, run, race);
+      return step;
+    }
+    if (step.retrySame) queue.splice(i, 0, c);
     const after = step.retryAfterMs;
     if (after !== undefined && after <= o.maxRetryAfterMs) retryLater.push({ c, afterMs: after });
   }
-  return { kind: 'passed', retryLater };
 }
 
-/** Gate, attempt and what came of it, for one candidate. */
-async function tryCandidate<T>(o: LoopOptions<T>, run: Run, c: Candidate): Promise<Step<T>> {
-  const gate = passGate(o, run.tally, c);
-  if (gate.kind === 'skip') {
-    run.attempts.push(record(c, 'skipped', gate.detail));
-    return { kind: 'skipped' };
+/**
+ * How long to wait before looking at hedging: until the hedge delay of the one attempt out has
+ * passed; undefined (just wait) when there is no hedging, two are out, or it was decided already.
+ */
+function hedgeWait<T>(o: LoopOptions<T>, race: AttemptRace<T, Cleared>, now: number): number | undefined {
+  if (!o.hedge || race.size !== 1) return undefined;
+  const runners = race.runners;
+  if (runners.length !== 1 || runners[0]!.hedgeDecided) return undefined;
+  const delay = o.hedge.delayMs(runners[0]!.c);
+  if (delay === undefined) {
+    runners[0]!.hedgeDecided = true;
+    return undefined;
   }
-  run.tally.made += 1;
-  const sent = await sendAttempt(o, c, gate.budgetMs);
-  run.tally.upstreamMs += sent.latencyMs;
-  if (o.signal.aborted) {
-    // Nobody is waiting for this answer, and a client leaving says nothing of the provider's health.
-    sent.unhookClientAbort();
-    o.breakers.settle(c.provider, gate.admission, 'neutral');
-    return ended({ kind: 'aborted', attempts: run.attempts });
-  }
-  if (sent.result.kind === 'success') return ended(serve(o, run, c, gate.admission, sent, sent.result.value));
-  sent.unhookClientAbort();
-  return afterFailure(o, run, c, gate, sent.result, sent.latencyMs);
+  return Math.max(0, runners[0]!.startedAt + delay - now);
+}
+
+/** Closes the attempts that lost the race: their connections closed, their breakers settled neutral. */
+function closeLosers<T>(o: LoopOptions<T>, run: Run, race: AttemptRace<T, Cleared>): void {
+  race.cancelAll((r) => {
+    o.breakers.settle(r.c.provider, r.meta.admission, 'neutral');
+    run.attempts.push(record(r.c, 'cancelled', 'another attempt answered first'));
+    o.hedge?.report('cancelled');
+  });
+}
+
+/** The client went away: every attempt still out is closed and settled neutral. */
+function abortRace<T>(o: LoopOptions<T>, run: Run, race: AttemptRace<T, Cleared>): Ended<T> {
+  race.cancelAll((r) => o.breakers.settle(r.c.provider, r.meta.admission, 'neutral'));
+  return ended({ kind: 'aborted', attempts: run.attempts });
 }
 
 /**
@@ -188,7 +251,7 @@ function serve<T>(o: LoopOptions<T>, run: Run, c: Candidate, admission: Admitted
     o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', sent.latencyMs, false);
   };
   const { latencyMs } = sent;
-  return { kind: 'served', candidate: c, value, attempts: run.attempts, latencyMs, upstreamMs: run.tally.upstreamMs, finish };
+  return { kind: 'served', candidate: c, value, attempts: run.attempts, latencyMs, upstreamMs: run.tally.upstreamMs, finish, detachClient: sent.unhookClientAbort };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Strategy } from './strategy.js';
 /** Compiled built-in strategies live in `<dist>/strategies/<name>.js`. */
 const BUILT_IN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../strategies');
 
-const BUILT_IN_NAMES = ['priority', 'cost', 'latency', 'health', 'weighted', 'headroom', 'score'] as const;
+const BUILT_IN_NAMES = ['priority', 'cost', 'latency', 'health', 'weighted', 'headroom', 'score', 'slo'] as const;
 
 export class StrategyLoadError extends Error {
   override name = 'StrategyLoadError';

@@ -26,6 +26,9 @@ export interface ProviderView {
   latencyP50Ms?: number;
   /** Recent median time to first chunk of streams in ms; undefined until measured. */
   ttftP50Ms?: number;
+  /** Recent p95 latency (whole answers) and time to first chunk (streams) in ms; undefined until measured. */
+  latencyP95Ms?: number;
+  ttftP95Ms?: number;
   /** `weight` from config (default 1). */
   weight: number;
   /**
@@ -63,6 +66,8 @@ export interface StrategyRequest {
   maxTokens?: number;
   /** The request's priority lane (`x-switchyard-priority`); absent means `normal`. */
   lane?: Lane;
+  /** The route's latency objective (`routing.routes.<model>.slo_ms`), for the `slo` strategy. */
+  sloMs?: number;
 }
 
 /** A request's priority lane (`x-switchyard-priority`, the library's `priority`); see `routing/lanes.ts`. */

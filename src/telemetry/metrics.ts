@@ -50,6 +50,18 @@ export class GatewayMetrics {
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
+  readonly hedges = new Counter({
+    name: 'switchyard_hedges_total',
+    help: 'Hedged requests: hedges started, hedges that won (served), attempts cancelled because another answered first',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly streamRecoveries = new Counter({
+    name: 'switchyard_stream_recoveries_total',
+    help: 'Chat streams cut mid-answer and continued by another provider (stream_recovery: continue)',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
   readonly upstreamSaturated = new Counter({
     name: 'switchyard_upstream_saturated_total',
     help: 'Attempts not sent because the provider was at its max_connections on this instance (failed over)',

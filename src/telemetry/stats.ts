@@ -29,7 +29,7 @@ export class ProviderStats {
   readonly ttft = new RollingHistogram(WINDOW_SLICE_MS, WINDOW_SLICES);
   readonly recent = new RollingCounter(WINDOW_SLICE_MS, WINDOW_SLICES, 2);
   readonly rate: RateLimitTracker;
-  private cache = { at: -Infinity, requests: 0, p50: undefined as number | undefined, ttftP50: undefined as number | undefined };
+  private cache: Recent & { at: number; requests: number } = { at: -Infinity, requests: 0 };
 
   constructor(config?: Pick<ProviderConfig, 'rpm_limit' | 'tpm_limit'>) {
     this.rate = new RateLimitTracker(config?.rpm_limit, config?.tpm_limit);
@@ -73,17 +73,31 @@ export class ProviderStats {
   }
 
   /**
-   * Recent medians, recomputed at most once a second (strategies may read them on every request), and at
-   * once when a provider that had no measurement gets its first.
+   * Recent medians and p95s, recomputed at most once a second (strategies and hedging may read them on
+   * every request), and at once when a provider that had no measurement gets its first.
    */
-  medians(now = Date.now()): { p50?: number; ttftP50?: number } {
+  medians(now = Date.now()): Recent {
     const firstMeasurement = this.cache.p50 === undefined && this.totals.requests > this.cache.requests;
     if (now - this.cache.at >= 1000 || firstMeasurement) {
-      this.cache = { at: now, requests: this.totals.requests, p50: this.latency.snapshot(now).quantile(0.5), ttftP50: this.ttft.snapshot(now).quantile(0.5) };
+      const latency = this.latency.snapshot(now);
+      const ttft = this.ttft.snapshot(now);
+      this.cache = { at: now, requests: this.totals.requests, ...defined({ p50: latency.quantile(0.5), p95: latency.quantile(0.95), ttftP50: ttft.quantile(0.5), ttftP95: ttft.quantile(0.95) }) };
     }
-    return {
-      ...(this.cache.p50 !== undefined ? { p50: this.cache.p50 } : {}),
-      ...(this.cache.ttftP50 !== undefined ? { ttftP50: this.cache.ttftP50 } : {}),
-    };
+    const { at: _at, requests: _requests, ...recent } = this.cache;
+    return recent;
   }
+}
+
+/** Recent latency percentiles in ms (absent until measured): whole answers, and streams' first chunk. */
+export interface Recent {
+  p50?: number;
+  p95?: number;
+  ttftP50?: number;
+  ttftP95?: number;
+}
+
+function defined(r: Record<keyof Recent, number | undefined>): Recent {
+  const out: Recent = {};
+  for (const [k, v] of Object.entries(r) as Array<[keyof Recent, number | undefined]>) if (v !== undefined) out[k] = v;
+  return out;
 }

@@ -21,6 +21,9 @@ export interface ReceivedRequest {
  */
 export abstract class FakeServerBase<Fault, Received extends ReceivedRequest = ReceivedRequest> {
   readonly requests: Received[] = [];
+  /** Paths of requests whose connection the client closed before the answer was complete. */
+  readonly abandoned: string[] = [];
+  private abandonWaiters: Array<() => boolean> = [];
   private readonly server: Server = createServer({ keepAliveTimeout: 60_000 });
   private readonly sockets = new Set<Socket>();
   private queue: Fault[] = [];
@@ -72,6 +75,7 @@ export abstract class FakeServerBase<Fault, Received extends ReceivedRequest = R
     this.queue = [];
     this.fallback = this.initialFault;
     this.requests.length = 0;
+    this.abandoned.length = 0;
     return this;
   }
 
@@ -89,7 +93,25 @@ export abstract class FakeServerBase<Fault, Received extends ReceivedRequest = R
   /** A request whose whole body has arrived: record it (in `requests`) and answer it. */
   protected abstract handle(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>): void;
 
+  /** Resolves once `n` requests (since the last reset) were abandoned by the client mid-answer. */
+  whenAbandoned(n = 1): Promise<void> {
+    if (this.abandoned.length >= n) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.abandoned.length < n) return false;
+        resolve();
+        return true;
+      };
+      this.abandonWaiters.push(check);
+    });
+  }
+
   private receive(req: IncomingMessage, res: ServerResponse): void {
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.abandoned.push(req.url ?? '/');
+      this.abandonWaiters = this.abandonWaiters.filter((waiter) => !waiter());
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => this.handle(req, res, req.url ?? '/', parseJsonObject(Buffer.concat(chunks))));

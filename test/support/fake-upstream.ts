@@ -13,8 +13,8 @@ export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; delayMs?: number }
   /** Drop the connection before any response byte. */
   | { kind: 'reset' }
-  /** Stream: send this many chunks, then drop the connection. */
-  | { kind: 'reset_after_chunks'; chunks: number }
+  /** Stream: send this many chunks (of `text`, when given), then drop the connection. */
+  | { kind: 'reset_after_chunks'; chunks: number; text?: string }
   /** Stream: end cleanly after this many chunks without `[DONE]`. */
   | { kind: 'truncate_after_chunks'; chunks: number }
   /** 200 with a body that is not JSON. */
@@ -89,7 +89,7 @@ export class FakeUpstream extends FakeServer<Fault> {
     const delay = fault.kind === 'ok' ? fault.delayMs : undefined;
     if (delay) await sleep(delay);
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${this.name}-${++this.seq}`;
-    const text = (fault.kind === 'ok' && fault.text) || `Hello from ${this.name}`;
+    const text = ((fault.kind === 'ok' || fault.kind === 'reset_after_chunks') && fault.text) || `Hello from ${this.name}`;
     const usage = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
     const extra = fault.kind === 'ok' ? fault.headers : undefined;
     if (body.stream !== true) {

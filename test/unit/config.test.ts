@@ -152,10 +152,10 @@ describe('what serve needs is checked at load, naming the key path', () => {
 
   it('refuses an unknown strategy, in routing.strategy and in a route', () => {
     expect(problems('routing: { strategy: fastest }\n')).toEqual([
-      'routing.strategy: unknown strategy "fastest" (built-in: priority, cost, latency, health, weighted, headroom, score; or a path to a .js/.mjs file)',
+      'routing.strategy: unknown strategy "fastest" (built-in: priority, cost, latency, health, weighted, headroom, score, slo; or a path to a .js/.mjs file)',
     ]);
     expect(problems('routing:\n  routes:\n    gpt-4o: { strategy: cost }\n    gpt-4o-mini: { strategy: nope }\n')).toEqual([
-      'routing.routes.gpt-4o-mini.strategy: unknown strategy "nope" (built-in: priority, cost, latency, health, weighted, headroom, score; or a path to a .js/.mjs file)',
+      'routing.routes.gpt-4o-mini.strategy: unknown strategy "nope" (built-in: priority, cost, latency, health, weighted, headroom, score, slo; or a path to a .js/.mjs file)',
     ]);
   });
 

@@ -6,6 +6,7 @@ import health from '../../strategies/health.js';
 import latency from '../../strategies/latency.js';
 import priority from '../../strategies/priority.js';
 import score from '../../strategies/score.js';
+import slo from '../../strategies/slo.js';
 import weighted from '../../strategies/weighted.js';
 
 const cand = (provider: string, chainIndex: number, model = 'm'): Candidate => ({ provider, model, chainIndex });
@@ -268,6 +269,7 @@ describe('every strategy returns a permutation of its input', () => {
     ['headroom', headroom],
     ['priority', priority],
     ['score', score],
+    ['slo', slo],
   ];
 
   it.each(strategies)('%s', (_name, strategy) => {
@@ -286,6 +288,8 @@ describe('every strategy returns a permutation of its input', () => {
           failures: Math.floor(r() * 5),
           latencyP50Ms: maybe(r, Math.floor(r() * 4) * 100),
           ttftP50Ms: maybe(r, Math.floor(r() * 4) * 50),
+          latencyP95Ms: maybe(r, Math.floor(r() * 4) * 200),
+          ttftP95Ms: maybe(r, Math.floor(r() * 4) * 100),
           weight: Math.floor(r() * 4) - 1,
           requestHeadroom: maybe(r, r()),
           tokenHeadroom: maybe(r, r()),
