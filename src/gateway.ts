@@ -1,34 +1,32 @@
 import { type LoadedConfig, providerKeys } from './config/load.js';
 import type { RoutingView } from './config/modes.js';
-import { type ProviderConfig, redisConfigured } from './config/schema.js';
+import type { ProviderConfig } from './config/schema.js';
 import { loadConfiguredStrategies } from './config/validate-runtime.js';
 import { KeyBook } from './core/client-keys.js';
 import type { ApiError } from './core/errors.js';
-import { GatewayEvents } from './core/events.js';
+import type { GatewayEvents } from './core/events.js';
 import { ModelCatalog } from './core/model-catalog.js';
-import { ModeSwitch, routingView } from './core/modes.js';
+import { type ModeSwitch, routingView } from './core/modes.js';
 import { type ProviderLookup, ProviderRuntime } from './core/provider-runtime.js';
 import { WebhookSender } from './core/webhooks.js';
+import { buildState, carryState, type GatewayState } from './gateway-state.js';
 import { UpstreamAgentPool } from './providers/http-client.js';
 import { KeyRing } from './providers/key-ring.js';
 import { type AdapterClasses, createAdapter, loadAdapters } from './providers/registry.js';
 import { StatusPages } from './providers/status-pages.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { Breakers } from './routing/breakers.js';
-import { SessionAffinity } from './routing/sessions.js';
+import type { SessionAffinity } from './routing/sessions.js';
 import type { ProviderView, RoutingSnapshot, Strategy } from './routing/strategy.js';
-import { type BudgetStore, LocalBudgets } from './state/budget-store.js';
-import { type IdempotencyStore, MemoryIdempotency, RedisIdempotency } from './state/idempotency-store.js';
-import { LocalMeasurements, type Measurements } from './state/measurements.js';
-import { MemoryStore } from './state/memory-store.js';
-import { RateLimiter } from './state/rate-limiter.js';
-import { RedisBudgets } from './state/redis-budgets.js';
-import { RedisRateWindow } from './state/redis-rate-window.js';
+import type { BudgetStore } from './state/budget-store.js';
+import type { IdempotencyStore } from './state/idempotency-store.js';
+import type { Measurements } from './state/measurements.js';
+import type { RateLimiter } from './state/rate-limiter.js';
 import type { SharedState } from './state/shared-state.js';
 import type { StateStore } from './state/store.js';
 import type { Logger } from './telemetry/logger.js';
-import { GatewayMetrics } from './telemetry/metrics.js';
-import { PriceTable } from './telemetry/prices.js';
+import type { GatewayMetrics } from './telemetry/metrics.js';
+import type { PriceTable } from './telemetry/prices.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -38,22 +36,11 @@ export interface GatewayOptions {
   adapters?: ReadonlyMap<string, (config: ProviderConfig) => ProviderAdapter>;
 }
 
-/** What outlives a config reload: state, telemetry and the runtime's controls. */
-interface Parts {
+/** What a gateway is built from: the state that outlives a reload, its strategies and adapters, its runtime controls. */
+interface Parts extends GatewayState {
   strategies: ReadonlyMap<string, Strategy>;
   adapterClasses: AdapterClasses;
-  prices: PriceTable;
-  metrics: GatewayMetrics;
-  store: StateStore;
-  measurements: Measurements;
-  shared?: SharedState;
-  sessions: SessionAffinity;
-  rateLimiter: RateLimiter;
-  budgets: BudgetStore;
-  idempotency: IdempotencyStore;
   runtime: RuntimeControls;
-  events: GatewayEvents;
-  modes: ModeSwitch;
 }
 
 /** Set by the server: config reloads (for /admin/reload and /health). */
@@ -162,70 +149,8 @@ export class Gateway {
     const adapterClasses = await loadAdapters(loaded.providers);
     const clock = options.clock ?? Date.now;
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
-    let parts: Parts;
-    if (previous) {
-      const { prices, metrics, store, measurements, shared, sessions, rateLimiter, budgets, idempotency, events, modes } = previous;
-      // A mode the file now names, or one the file no longer has, gives way to the file's `mode`.
-      if (loaded.config.mode !== previous.config.mode || (modes.active !== undefined && !loaded.modes.has(modes.active))) modes.set(loaded.config.mode);
-      rateLimiter.limits = limitsOf(loaded);
-      prices.load(loaded.providers);
-      metrics.addProviders(loaded.chain);
-      measurements.addProviders(loaded.providers);
-      shared?.setProviders(loaded.providers);
-      shared?.modes.follow(modes, (name) => loaded.modes.has(name));
-      if (JSON.stringify(previous.config.redis) !== JSON.stringify(loaded.config.redis)) {
-        options.logger.warn('redis settings changed: they take effect at the next restart');
-      }
-      parts = { strategies, adapterClasses, prices, metrics, store, measurements, ...(shared ? { shared } : {}), sessions, rateLimiter, budgets, idempotency, runtime: controls, events, modes };
-    } else {
-      const prices = new PriceTable(loaded.providers);
-      const metrics = new GatewayMetrics(loaded.chain);
-      const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
-      const events = new GatewayEvents((err, name) => options.logger.warn({ event: name, err: String(err) }, 'event listener threw'));
-      const modes = new ModeSwitch(loaded.config.mode);
-      modes.onChange((mode, previous) => {
-        metrics.setMode(mode);
-        options.logger.info({ mode: mode ?? null, previous: previous ?? null }, 'routing mode switched');
-      });
-      metrics.setMode(modes.active);
-      if (redisConfigured(loaded.config.redis)) {
-        metrics.enableRedisMetrics();
-        // Loaded only when used: an instance without Redis does not carry the client's memory.
-        const { connectSharedState } = await import('./state/shared-state.js');
-        const shared = await connectSharedState(loaded, prices, options.logger, metrics, clock);
-        sessions.share(shared.sessions);
-        const interval = loaded.config.rate_limits.sync_interval_ms;
-        const window = new RedisRateWindow(shared.client, shared.keys, shared.onRedisError);
-        window.start(interval);
-        const rateLimiter = new RateLimiter(limitsOf(loaded), window, true);
-        rateLimiter.start(interval);
-        const budgets = new RedisBudgets(shared.client, shared.keys, shared.onRedisError);
-        budgets.start(1000);
-        const idempotency = new RedisIdempotency(shared.client, shared.keys, shared.onRedisError);
-        shared.modes.follow(modes, (name) => loaded.modes.has(name));
-        await shared.modes.start(loaded.config.redis.sync_interval_ms);
-        parts = {
-          strategies,
-          adapterClasses,
-          prices,
-          metrics,
-          store: shared.store,
-          measurements: shared.measurements,
-          shared,
-          sessions,
-          rateLimiter,
-          budgets,
-          idempotency,
-          runtime: controls,
-          events,
-          modes,
-        };
-      } else {
-        const local = { rateLimiter: new RateLimiter(limitsOf(loaded)), budgets: new LocalBudgets(), idempotency: new MemoryIdempotency() };
-        parts = { strategies, adapterClasses, prices, metrics, store: new MemoryStore(), measurements: new LocalMeasurements(loaded.providers), sessions, ...local, runtime: controls, events, modes };
-      }
-      watchBreakers(parts.store, metrics, options.logger, events);
-    }
+    const state = previous ? carryState(previous, previous.config, loaded, options.logger) : await buildState(loaded, options.logger, clock);
+    const parts: Parts = { ...state, strategies, adapterClasses, runtime: controls };
     return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random, options.adapters);
   }
 
@@ -334,21 +259,4 @@ export class Gateway {
       await this.store.close();
     }
   }
-}
-
-const limitsOf = (loaded: LoadedConfig) => {
-  const r = loaded.config.rate_limits;
-  return { ...(r.requests_per_minute ? { requestsPerMinute: r.requests_per_minute } : {}), ...(r.tokens_per_minute ? { tokensPerMinute: r.tokens_per_minute } : {}) };
-};
-
-/** Breaker transitions become metrics and log lines, once per store. */
-function watchBreakers(store: StateStore, metrics: GatewayMetrics, logger: Logger, events: GatewayEvents): void {
-  store.onBreakerChange((provider, next, previous) => {
-    if (next.state === previous.state) return;
-    metrics.setCircuitState(provider, next.state);
-    metrics.circuitTransitions.labels(provider, next.state).inc();
-    const log = next.state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log({ provider, from: previous.state, to: next.state, failures: next.failures }, 'circuit breaker transition');
-    if (events.listens('breaker')) events.emit('breaker', { provider, from: previous.state, to: next.state });
-  });
 }
