@@ -13,7 +13,10 @@
  * BENCH_ROUNDS (rounds per target, default 3, interleaved bare/gateway/gateway+redis/bare/...),
  * BENCH_RATE (open-loop requests/s, default 500), BENCH_CONCURRENCY (closed-loop in-flight requests,
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
- * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it).
+ * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
+ * BENCH_STREAMS (concurrent streams, bench/streams.ts; 0 skips it), BENCH_RSS (RSS flatness over
+ * 300k requests, bench/rss-growth.ts; 0 skips it), BENCH_LONG=1 (RSS flatness over 1M requests),
+ * BENCH_RSS_REQUESTS (any other count).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -28,6 +31,8 @@ import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from 
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
 import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
 import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
+import { rssPhase } from './rss-growth.js';
+import { streamChecks, streamsPhaseReported } from './streams-report.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -48,6 +53,9 @@ const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
 const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
 /** The client-key policy phase (limits and budgets on the hot path); 0 skips it. */
 const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
+const STREAMS = envNumber('BENCH_STREAMS', 1, 0) > 0;
+const RSS = envNumber('BENCH_RSS', 1, 0) > 0;
+const RSS_TOTAL = Math.round(envNumber('BENCH_RSS_REQUESTS', envNumber('BENCH_LONG', 0, 0) > 0 ? 1_000_000 : 300_000, 3));
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -164,7 +172,9 @@ async function main(): Promise<number> {
   stopOn('SIGTERM');
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
-  const watchdogMs = (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0)) * 1000;
+  const watchdogMs =
+    (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0) + (STREAMS ? 400 : 0) + (RSS ? 60 + RSS_TOTAL / 500 : 0)) *
+    1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -324,7 +334,12 @@ async function main(): Promise<number> {
       console.log(limitsTable(limitRows));
     }
 
-    const totalErrors = bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0) + limitRows.reduce((s, r) => s + r.errors, 0);
+    const streams = STREAMS ? await streamsPhaseReported({ cli: here('../src/cli.js'), tempDir }) : undefined;
+    const rss = RSS ? await rssPhase({ cli: here('../src/cli.js'), tempDir, upstreamPort: upstream.port, total: RSS_TOTAL, concurrency: CONCURRENCY }, bareFig.peakRssMb) : undefined;
+
+    const streamErrors = streams?.scenarios.reduce((n, r) => n + r.bare.failed + r.gateway.failed, 0) ?? 0;
+    const totalErrors =
+      streamErrors + (rss?.failed ?? 0) + bareFig.errors + gwFig.errors + (grFig?.errors ?? 0) + warmErrors.total + (breaker?.failedRequests ?? 0) + limitRows.reduce((s, r) => s + r.errors, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
     const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
@@ -384,6 +399,8 @@ async function main(): Promise<number> {
         redis_commands_per_request: r.redis?.commandsPerRequest ?? null,
         failed: r.errors,
       })),
+      streams: streams ? { ...streams, checks: streams.scenarios.flatMap(streamChecks) } : null,
+      rss_growth: rss ?? null,
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,
