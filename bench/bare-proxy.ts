@@ -39,7 +39,8 @@ const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (re
   req.pipe(up);
 });
 
-server.listen(ownPort, '127.0.0.1', () => {
+// The same accept queue as the gateway's (src/server.ts).
+server.listen({ port: ownPort, host: '127.0.0.1', backlog: 4096 }, () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
 process.on('disconnect', () => process.exit(0));

@@ -34,7 +34,7 @@ export function streamChecks(r: ScenarioResult): StreamCheck[] {
 /** The phase's tables, one per scenario, each with its checks. */
 export function streamsReport(result: StreamsResult): string {
   const W = 46;
-  const C = 18;
+  const C = 22;
   const out: string[] = [];
   for (const r of result.scenarios) {
     const cols: StreamFigures[] = [r.bare, r.gateway];
@@ -51,6 +51,7 @@ export function streamsReport(result: StreamsResult): string {
       row('RSS per open stream (kB)', (x) => f(x.rssPerStreamKb, 1)),
       row('event-loop delay p99, target (ms)', (x) => f(x.eldP99Ms, 1)),
       row('  upstream / load generator (ms)', (x) => pair(x.upstreamEldP99Ms, x.clientEldP99Ms, 1)),
+      row('target CPU per relayed event (µs)', (x) => f(((x.cpuPct.target / 100) * x.seconds * 1e6) / Math.max(1, x.completed * r.scenario.chunks), 1)),
       row('CPU target / upstream / loadgen (% core)', (x) => `${f(x.cpuPct.target, 0)} / ${f(x.cpuPct.upstream, 0)} / ${f(x.cpuPct.loadgen, 0)}`),
       row('machine CPU busy (% core) / CPU wait (%)', (x) => `${f(x.machine.busyPct, 0)} / ${f(x.machine.cpuWaitPct, 0)}`),
       row('run length (s)', (x) => f(x.seconds, 1)),
