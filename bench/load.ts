@@ -66,7 +66,7 @@ function describe(err: unknown): string {
 }
 
 /** One non-streaming chat request; true when it was a 200 with a chat.completion body. */
-async function chatOnce(target: Target, errors: Errors, headers: Readonly<Record<string, string>> = HEADERS): Promise<boolean> {
+export async function chatOnce(target: Target, errors: Errors, headers: Readonly<Record<string, string>> = HEADERS): Promise<boolean> {
   errors.requests += 1;
   try {
     const res: Dispatcher.ResponseData = await target.request({ path: CHAT_PATH, method: 'POST', headers, body: CHAT_BODY });

@@ -126,3 +126,28 @@ export async function killAll(graceMs = 2_000): Promise<void> {
 export function killAllNow(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
+
+/** SIGTERM one child, SIGKILL if it is still running after `graceMs`; resolves when it has exited. */
+export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A gateway config with one provider "bench" at the fake upstream on `upstreamPort`, then `extra` top-level YAML lines. */
+export function oneProviderConfig(upstreamPort: number, extra: readonly string[]): string {
+  const provider = ['providers:', '  - name: bench', '    type: openai_compatible', `    base_url: http://127.0.0.1:${upstreamPort}/v1`, '    api_key: sk-bench'];
+  return ['server: { host: 127.0.0.1 }', ...provider, ...extra, ''].join('\n');
+}
+
+/** `node <cli> serve --config <file>` on a free port, resolved once its /health answers 200. */
+export async function serveGateway(cli: string, configFile: string): Promise<{ child: ChildProcess; origin: string }> {
+  const port = await freePort();
+  const child = spawnNode(cli, ['serve', '--config', configFile, '--port', String(port)]);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitHealthy(origin, child);
+  return { child, origin };
+}

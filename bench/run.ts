@@ -6,7 +6,7 @@
  * long a breaker opened on one takes to show open on the other. Without redis-server on PATH both
  * Redis parts are skipped with a note.
  *
- *   npm run bench                      (≈ 3 minutes)
+ *   npm run bench                      (≈ 6 minutes with the streams and RSS phases)
  *   BENCH_SECONDS=1 BENCH_ROUNDS=1 node dist/bench/run.js     (smoke run)
  *
  * Env: BENCH_SECONDS (throughput round length, default 8; every other phase scales with it),
@@ -15,7 +15,10 @@
  * default 64), BENCH_BREAKER_TRIALS (breaker propagation trials, default 20; 0 skips the phase),
  * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
  * BENCH_SURFACES (the API surfaces phase: each front door's CPU per request against chat's; 0 skips it),
- * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it).
+ * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it),
+ * BENCH_STREAMS (concurrent streams, bench/streams.ts; 0 skips it), BENCH_RSS (RSS flatness over
+ * 300k requests, bench/rss-growth.ts; 0 skips it), BENCH_LONG=1 (RSS flatness over 1M requests),
+ * BENCH_RSS_REQUESTS (any other count).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -31,6 +34,8 @@ import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from 
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
 import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
 import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
+import { rssPhase } from './rss-growth.js';
+import { streamChecks, streamsPhaseReported } from './streams-report.js';
 import { type SurfaceRow, surfacesCost, surfacesTable } from './surfaces.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
@@ -57,6 +62,9 @@ const SURFACES = envNumber('BENCH_SURFACES', 1, 0) > 0;
 const SURFACE_COUNT = Math.max(500, Math.round(500 * SECONDS));
 /** The hedging phase (p99 with a provider slow on 5% of requests, with and without hedging); 0 skips it. */
 const HEDGE = envNumber('BENCH_HEDGE', 1, 0) > 0;
+const STREAMS = envNumber('BENCH_STREAMS', 1, 0) > 0;
+const RSS = envNumber('BENCH_RSS', 1, 0) > 0;
+const RSS_TOTAL = Math.round(envNumber('BENCH_RSS_REQUESTS', envNumber('BENCH_LONG', 0, 0) > 0 ? 1_000_000 : 300_000, 3));
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
 
@@ -174,7 +182,16 @@ async function main(): Promise<number> {
   process.once('exit', killAllNow);
   const perRound = SECONDS + OPEN_SECONDS + (SEQ_COUNT + STREAM_COUNT) / 500 + 2;
   const watchdogMs =
-    (60 + 4 * perRound * 3 * ROUNDS + BREAKER_BUDGET_MS / 1000 + (2 * BREAKER_TIMEOUT_MS) / 1000 + 30 + (LIMITS ? 4 * (SECONDS + 10) : 0) + (SURFACES ? 6 * (SURFACE_COUNT / 300) + 20 : 0)) * 1000;
+    (60 +
+      4 * perRound * 3 * ROUNDS +
+      BREAKER_BUDGET_MS / 1000 +
+      (2 * BREAKER_TIMEOUT_MS) / 1000 +
+      30 +
+      (LIMITS ? 4 * (SECONDS + 10) : 0) +
+      (SURFACES ? 6 * (SURFACE_COUNT / 300) + 20 : 0) +
+      (STREAMS ? 400 : 0) +
+      (RSS ? 60 + RSS_TOTAL / 500 : 0)) *
+    1000;
   setTimeout(() => {
     console.error(`bench: watchdog, still running after ${Math.round(watchdogMs / 1000)} s; giving up`);
     void cleanup(targets).finally(() => process.exit(1));
@@ -348,7 +365,13 @@ async function main(): Promise<number> {
       console.log(hedgeTable(hedgeRows));
     }
 
+    const streams = STREAMS ? await streamsPhaseReported({ cli: here('../src/cli.js'), tempDir }) : undefined;
+    const rss = RSS ? await rssPhase({ cli: here('../src/cli.js'), tempDir, upstreamPort: upstream.port, total: RSS_TOTAL, concurrency: CONCURRENCY }, bareFig.peakRssMb) : undefined;
+
+    const streamErrors = streams?.scenarios.reduce((n, r) => n + r.bare.failed + r.gateway.failed, 0) ?? 0;
     const totalErrors =
+      streamErrors +
+      (rss?.failed ?? 0) +
       hedgeRows.reduce((s, r) => s + r.errors, 0) +
       bareFig.errors +
       gwFig.errors +
@@ -418,6 +441,8 @@ async function main(): Promise<number> {
       })),
       surfaces: surfaceRows.map((r) => ({ name: r.name, cpu_us_per_request: r.cpuUsPerRequest, vs_chat: r.ratio, failed: r.failed })),
       hedging: hedgeRows,
+      streams: streams ? { ...streams, checks: streams.scenarios.flatMap(streamChecks) } : null,
+      rss_growth: rss ?? null,
       upstream_peak_rss_mb: upstreamHwmMb,
       warmup_errors: warmErrors.total,
       failed_requests: totalErrors,

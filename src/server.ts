@@ -91,10 +91,15 @@ function createHttpServer(limits: LoadedConfig['config']['server'], onRequest: (
   return server;
 }
 
+// Connections waiting to be accepted. Node's default (511) overflows when thousands of streaming clients
+// connect in a burst (a reconnect after a deploy, the streams bench) while the loop is busy: each dropped
+// SYN is retried after 1 s, 3 s, 7 s, ... The kernel caps it at net.core.somaxconn.
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -1,0 +1,222 @@
+/**
+ * Concurrent streams (issue 16): C chat streams open at once through the bare proxy and through the
+ * gateway, each target (and its streaming fake upstream, bench/stream-upstream.ts) in fresh processes
+ * per scenario, so idle RSS, peak RSS and CPU belong to that scenario alone. Two scenarios: 1,000
+ * streams of 60 events 50 ms apart, and 9,000 slow streams of 10 events 1 s apart (capped by the open
+ * files limit: the gateway holds two sockets per stream). Env: BENCH_STREAMS=0 skips the phase;
+ * BENCH_STREAMS_FAST / BENCH_STREAMS_SLOW set the two stream counts (0 skips that scenario).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { ELD_PATH, type EldFigures } from './eld.js';
+import { type Latency, summarize } from './load.js';
+import { cpuTicks, forkReady, oneProviderConfig, serveGateway, statusKb, stopChild, ticksToMicros } from './proc.js';
+import { runStreams, type StreamRun, type StreamScenario } from './stream-client.js';
+
+/** One target's figures in one scenario. */
+export interface StreamFigures {
+  target: string;
+  count: number;
+  maxOpen: number;
+  completed: number;
+  failed: number;
+  errorSummary: string;
+  ttfb: Latency;
+  delay: Latency;
+  idleRssMb: number;
+  /** Highest VmRSS sampled every 50 ms during the run, and VmHWM at the end. */
+  peakRssMb: number;
+  hwmMb: number;
+  rssPerStreamKb: number;
+  eldP99Ms: number;
+  upstreamEldP99Ms: number;
+  clientEldP99Ms: number;
+  cpuPct: { target: number; upstream: number; loadgen: number };
+  /** The whole machine during the run: CPU busy (% of one core, all cores summed), and the share of time some task waited for a CPU (PSI). */
+  machine: { busyPct: number; cpuWaitPct: number };
+  seconds: number;
+}
+
+/** A scenario and its two targets' figures. */
+export interface ScenarioResult {
+  scenario: StreamScenario;
+  bare: StreamFigures;
+  gateway: StreamFigures;
+}
+
+/** The phase: scenarios run, and a note when the open files limit made a scenario smaller. */
+export interface StreamsResult {
+  scenarios: ScenarioResult[];
+  fdLimit: { soft: number; hard: number };
+  notes: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Busy and total jiffies of all CPUs (/proc/stat), and the PSI "some" CPU stall total in µs (NaN without PSI). */
+function machineCounters(): { busy: number; total: number; stallUs: number } {
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  let stallUs = Number.NaN;
+  try {
+    stallUs = Number(/^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    // no PSI on this kernel
+  }
+  return { busy: total - idle, total, stallUs };
+}
+
+function openFilesLimit(): { soft: number; hard: number } {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line?.slice('Max open files'.length).trim().split(/\s+/) ?? []).map((v) => (v === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v)));
+  return { soft: soft ?? Number.NaN, hard: hard ?? Number.NaN };
+}
+
+function count(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}="${raw}" must be a whole number >= 0`);
+  return n;
+}
+
+async function readEld(origin: string, gateway: boolean): Promise<number> {
+  try {
+    const res = await request(`${origin}${gateway ? '/metrics' : ELD_PATH}`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const text = await res.body.text();
+    if (!gateway) return (JSON.parse(text) as EldFigures).p99;
+    const m = /^switchyard_nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)$/m.exec(text);
+    return m?.[1] ? Number(m[1]) * 1000 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  origin: string;
+}
+
+async function startTarget(kind: 'bare' | 'gateway', upstreamPort: number, cli: string, tempDir: string): Promise<Started> {
+  if (kind === 'bare') {
+    const bare = await forkReady(new URL('./bare-proxy.js', import.meta.url).pathname, [String(upstreamPort), '0']);
+    return { child: bare.child, origin: `http://127.0.0.1:${bare.port}` };
+  }
+  const file = join(tempDir, 'bench-streams.yaml');
+  writeFileSync(file, oneProviderConfig(upstreamPort, ['limits: { max_concurrent_requests: 100000 }', 'logging: { level: info }']));
+  return serveGateway(cli, file);
+}
+
+async function measureTarget(kind: 'bare' | 'gateway', s: StreamScenario, cli: string, tempDir: string): Promise<StreamFigures> {
+  const upstream = await forkReady(new URL('./stream-upstream.js', import.meta.url).pathname, ['0']);
+  const upOrigin = `http://127.0.0.1:${upstream.port}`;
+  let target: Started | undefined;
+  try {
+    target = await startTarget(kind, upstream.port, cli, tempDir);
+    const pid = target.child.pid;
+    const upPid = upstream.child.pid;
+    if (pid === undefined || upPid === undefined) throw new Error('a streams child has no pid');
+    await runStreams(target.origin, { name: 'warm-up', count: 50, chunks: 3, gapMs: 1, rampMs: 50 }, 10_000);
+    await sleep(1_000);
+    const idleKb = statusKb(pid, 'VmRSS');
+    await readEld(target.origin, kind === 'gateway'); // starts a fresh window
+    await readEld(upOrigin, false);
+    let peakKb = idleKb;
+    const sampler = setInterval(() => {
+      try {
+        peakKb = Math.max(peakKb, statusKb(pid, 'VmRSS'));
+      } catch {
+        // the target exited; the run reports its failures
+      }
+    }, 50);
+    const ticks0 = cpuTicks(pid);
+    const upTicks0 = cpuTicks(upPid);
+    const self0 = process.cpuUsage();
+    const machine0 = machineCounters();
+    const timeoutMs = 30_000 + s.rampMs + s.chunks * s.gapMs;
+    let run: StreamRun;
+    try {
+      run = await runStreams(target.origin, s, timeoutMs);
+    } finally {
+      clearInterval(sampler);
+    }
+    const wallUs = run.seconds * 1e6;
+    const self = process.cpuUsage(self0);
+    const pct = (us: number): number => (us / wallUs) * 100;
+    const cpuPct = { target: pct(ticksToMicros(cpuTicks(pid) - ticks0)), upstream: pct(ticksToMicros(cpuTicks(upPid) - upTicks0)), loadgen: pct(self.user + self.system) };
+    const machine1 = machineCounters();
+    const machine = { busyPct: pct(ticksToMicros(machine1.busy - machine0.busy)), cpuWaitPct: pct(machine1.stallUs - machine0.stallUs) };
+    const hwmKb = statusKb(pid, 'VmHWM');
+    return {
+      target: kind === 'bare' ? 'bare proxy' : 'gateway',
+      count: s.count,
+      maxOpen: run.maxOpen,
+      completed: run.completed,
+      failed: run.errors.total,
+      errorSummary: run.errors.summary(),
+      ttfb: summarize(run.ttfb),
+      delay: summarize(run.delays),
+      idleRssMb: idleKb / 1024,
+      peakRssMb: peakKb / 1024,
+      hwmMb: hwmKb / 1024,
+      rssPerStreamKb: (Math.max(peakKb, hwmKb) - idleKb) / s.count,
+      eldP99Ms: await readEld(target.origin, kind === 'gateway'),
+      upstreamEldP99Ms: await readEld(upOrigin, false),
+      clientEldP99Ms: run.clientEldP99,
+      cpuPct,
+      machine,
+      seconds: run.seconds,
+    };
+  } finally {
+    if (target) await stopChild(target.child);
+    await stopChild(upstream.child);
+  }
+}
+
+/**
+ * Runs the scenarios, bare proxy then gateway in each, and logs one line per target as it goes.
+ *
+ * @example
+ * const result = await streamsPhase({ cli: 'dist/src/cli.js', tempDir: '/tmp/bench' });
+ */
+export async function streamsPhase(o: { cli: string; tempDir: string }): Promise<StreamsResult> {
+  const fdLimit = openFilesLimit();
+  const notes: string[] = [];
+  const fast = count('BENCH_STREAMS_FAST', 1000);
+  let slow = count('BENCH_STREAMS_SLOW', 9000);
+  // The gateway holds two sockets per stream (client and upstream); keep room for everything else.
+  const room = Math.floor((fdLimit.soft - 500) / 2);
+  if (slow > room) {
+    notes.push(`open files limit ${fdLimit.soft} (hard ${fdLimit.hard}) leaves room for ${room} proxied streams: slow scenario cut from ${slow} to ${room}`);
+    slow = room;
+  }
+  const scenarios: StreamScenario[] = [
+    ...(fast > 0 ? [{ name: `${fast} streams, 60 events 50 ms apart`, count: fast, chunks: 60, gapMs: 50, rampMs: Math.max(100, fast / 2) }] : []),
+    ...(slow > 0 ? [{ name: `${slow} slow streams, 10 events 1 s apart`, count: slow, chunks: 10, gapMs: 1000, rampMs: Math.max(500, slow / 3) }] : []),
+  ];
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    console.log(`  ${s.name}, opened over ${s.rampMs} ms`);
+    const bare = await measureTarget('bare', s, o.cli, o.tempDir);
+    console.log(`    ${line(bare)}`);
+    const gateway = await measureTarget('gateway', s, o.cli, o.tempDir);
+    console.log(`    ${line(gateway)}`);
+    results.push({ scenario: s, bare, gateway });
+  }
+  return { scenarios: results, fdLimit, notes };
+}
+
+const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+function line(x: StreamFigures): string {
+  return (
+    `${x.target.padEnd(10)} open at once ${x.maxOpen}/${x.count}, completed ${x.completed}, failed ${x.failed}; 1st event p50/p99 ${f(x.ttfb.p50, 2)}/${f(x.ttfb.p99, 2)} ms; ` +
+    `added delay p50/p99 ${f(x.delay.p50, 2)}/${f(x.delay.p99, 2)} ms; RSS idle ${f(x.idleRssMb)} peak ${f(x.peakRssMb)} MB (${f(x.rssPerStreamKb)} kB/stream); ` +
+    `ELD p99 ${f(x.eldP99Ms, 2)} ms; CPU target ${f(x.cpuPct.target, 0)}% upstream ${f(x.cpuPct.upstream, 0)}% loadgen ${f(x.cpuPct.loadgen, 0)}%, machine ${f(x.machine.busyPct, 0)}%; ${f(x.seconds)} s` +
+    (x.failed > 0 ? `; errors: ${x.errorSummary}` : '')
+  );
+}
