@@ -85,11 +85,11 @@ export function checks(bare: TargetFigures, gw: TargetFigures): Check[] {
     pass: op === '>=' ? value >= limit : op === '<=' ? value <= limit : value < limit,
   });
   return [
-    mk('throughput ratio', 'throughput_ratio', gw.rps / bare.rps, 'x', '>=', 0.7),
-    mk('CPU per request ratio', 'cpu_per_request_ratio', gw.cpuUsPerReq / bare.cpuUsPerReq, 'x', '<=', 1.5),
+    mk('throughput ratio', 'throughput_ratio', gw.rps / bare.rps, 'x', '>=', 0.6),
+    mk('CPU per request ratio', 'cpu_per_request_ratio', gw.cpuUsPerReq / bare.cpuUsPerReq, 'x', '<=', 2),
     mk('sequential latency p50 delta', 'sequential_p50_delta_ms', gw.seqP50 - bare.seqP50, 'ms', '<=', 0.3),
     mk('stream first-chunk p50 delta', 'stream_first_chunk_p50_delta_ms', gw.streamP50 - bare.streamP50, 'ms', '<=', 0.3),
-    mk('peak RSS ratio', 'peak_rss_ratio', gw.peakRssMb / bare.peakRssMb, 'x', '<', 1.5),
+    mk('peak RSS ratio', 'peak_rss_ratio', gw.peakRssMb / bare.peakRssMb, 'x', '<=', 1.3),
   ];
 }
 
