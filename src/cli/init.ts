@@ -59,7 +59,7 @@ export function initConfigText(env: NodeJS.ProcessEnv): string {
     ...providers,
     '',
     'routing:',
-    '  # priority | cost | latency | health | weighted | headroom | score, or a path to your own .js/.mjs file',
+    '  # priority | cost | latency | health | weighted | headroom | score | slo, or a path to your own .js/.mjs file',
     '  strategy: priority',
     ...(names.length > 1 ? [`  fallback_chain: [${names.join(', ')}]`] : []),
     '  # Priority lanes (x-switchyard-priority: high | normal | low):',
