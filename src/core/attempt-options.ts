@@ -31,21 +31,25 @@ export function attemptOptions(
   routing: Config['routing'] = gateway.config.routing,
   callerKeys?: CallerKeys,
 ): LoopOptions<Served> {
-  const keysTried = new Map<string, number>();
-  const lastKey = new Map<string, string | undefined>();
+  // Made when first needed: most requests make one attempt and never retry a provider.
+  let keysTried: Map<string, number> | undefined;
+  // The key of the last attempt: a retry on the same provider is decided right after that attempt.
+  let lastKey: { provider: string; key: string | undefined } | undefined;
   const provider = (c: Candidate) => {
     const p = gateway.providers.get(c.provider);
     // Candidates come from this gateway's own providers: a miss is a bug, not a request to route around.
     if (!p) throw new Error(`candidate names unknown provider "${c.provider}"`);
     return p;
   };
-  const requestKeys = new Map<string, RequestKeys>();
+  let requestKeys: Map<string, RequestKeys> | undefined;
   const keysOf = (c: Candidate) => {
-    let k = requestKeys.get(c.provider);
+    const p = provider(c);
+    // Without client_keys the provider's own (stateless) picker serves; with them, one per request.
+    if (!p.config.client_keys) return p.ringKeys;
+    let k = requestKeys?.get(c.provider);
     if (!k) {
-      const p = provider(c);
-      k = new RequestKeys(p.keys, p.config.client_keys, p.config.client_keys ? callerKeys?.for(p.name) : undefined);
-      requestKeys.set(c.provider, k);
+      k = new RequestKeys(p.keys, p.config.client_keys, callerKeys?.for(p.name));
+      (requestKeys ??= new Map()).set(c.provider, k);
     }
     return k;
   };
@@ -60,9 +64,9 @@ export function attemptOptions(
     timeoutMs: (c) => provider(c).config.timeout_ms,
     retrySameProvider: (c, f) => {
       if (f.kind !== 'status' || (f.status !== 401 && f.status !== 403 && f.status !== 429)) return false;
-      const tried = (keysTried.get(c.provider) ?? 0) + 1;
-      keysTried.set(c.provider, tried);
-      return keysOf(c).retryWithAnother(lastKey.get(c.provider), tried, gateway.clock());
+      const tried = (keysTried?.get(c.provider) ?? 0) + 1;
+      (keysTried ??= new Map()).set(c.provider, tried);
+      return keysOf(c).retryWithAnother(lastKey?.provider === c.provider ? lastKey.key : undefined, tried, gateway.clock());
     },
     contextWindow: (c) => capabilitiesOf(provider(c).config, c.model).context_window,
     attempt: (c, cancel) => {
@@ -76,7 +80,7 @@ export function attemptOptions(
       const keys = keysOf(c);
       const apiKey = keys.pick(gateway.clock());
       const callers = keys.isCallerKey(apiKey);
-      lastKey.set(c.provider, apiKey);
+      lastKey = { provider: c.provider, key: apiKey };
       rate?.recordRequest(gateway.clock());
       const hooks = {
         onResponse: (status: number, headers: Record<string, string | string[] | undefined>, retryAfterMs: number | undefined) => {

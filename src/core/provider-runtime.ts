@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { UpstreamAgents } from '../providers/http-client.js';
 import type { KeyRing } from '../providers/key-ring.js';
+import { RequestKeys } from '../providers/request-keys.js';
 import type { Endpoint, ProviderAdapter } from '../providers/types.js';
 import type { Breakers } from '../routing/breakers.js';
 import type { CircuitState } from '../routing/circuit-breaker.js';
@@ -23,7 +24,12 @@ export class ProviderRuntime {
     readonly keys: KeyRing,
     private readonly breakers: Breakers,
     private readonly measurements: ReadonlyMap<string, ProviderStats>,
-  ) {}
+  ) {
+    this.ringKeys = new RequestKeys(keys, undefined, undefined);
+  }
+
+  /** Its own keys as a request picks them when it takes no caller's key: stateless, so one serves every request. */
+  readonly ringKeys: RequestKeys;
 
   /** Requests in flight to it from this instance (a stream until it ends). */
   inFlight = 0;
