@@ -27,12 +27,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
-import { BREAKER_CHANNEL, BREAKER_PREFIX, type BreakerResult, breakerPropagation, spread } from './breaker.js';
+import { BREAKER_PREFIX, type BreakerResult, breakerPropagation } from './breaker.js';
+import { breakerJson, breakerLines } from './breaker-report.js';
 import { HEDGE_SETUP, type HedgeRow, hedgeBench, hedgeTable } from './hedge.js';
 import { type LimitsRow, limitsCost, limitsTable } from './limits.js';
 import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
 import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
-import { describeErrors, onPath, type RedisProcess, type RedisView, redisView, startRedis } from './redis.js';
+import { describeErrors, onPath, type RedisProcess, redisView, startRedis } from './redis.js';
 import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
 import { rssPhase } from './rss-growth.js';
 import { streamChecks, streamsPhaseReported } from './streams-report.js';
@@ -167,8 +168,6 @@ async function startGateway(configFile: string): Promise<{ pid: number; port: nu
   return { pid: child.pid, port, origin };
 }
 
-const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)} ms` : 'n/a');
-
 async function main(): Promise<number> {
   const targets: Target[] = [];
   const stopOn = (signal: NodeJS.Signals): void => {
@@ -302,34 +301,7 @@ async function main(): Promise<number> {
         trialTimeoutMs: BREAKER_TIMEOUT_MS,
         phaseBudgetMs: BREAKER_BUDGET_MS,
       });
-      const fr = spread(breaker.fromResponse);
-      const fs = spread(breaker.fromSend);
-      const polls = spread(breaker.polls);
-      console.log(`  provider "dead" -> 127.0.0.1:${breaker.deadPort} (nothing listens), then "bench" on the fake upstream; A pid ${breaker.pids.a}, B pid ${breaker.pids.b}`);
-      console.log(`  per trial: reset through A, wait until B /health shows closed, one request through A, poll B /health every 1 ms until open (give up after ${BREAKER_TIMEOUT_MS / 1000} s)`);
-      console.log(`  A's response -> B shows open   p50 ${ms(fr.p50)}  p95 ${ms(fr.p95)}  max ${ms(fr.max)}  (n ${fr.n})`);
-      console.log(`  (info) request sent to A -> B  p50 ${ms(fs.p50)}  p95 ${ms(fs.p95)}  max ${ms(fs.max)}`);
-      console.log(`  (info) B /health polls per trial p50 ${polls.p50}  max ${polls.max}; figures include one /health round trip and up to ~1 ms poll spacing`);
-      const reasons = Object.entries(breaker.timeoutReasons)
-        .map(([k, v]) => `${v} x ${k}`)
-        .join('; ');
-      const failures = Object.entries(breaker.failureReasons)
-        .map(([k, v]) => `${v} x ${k}`)
-        .join('; ');
-      const notRun = breaker.trials - breaker.run;
-      console.log(
-        `  measured ${fr.n}/${breaker.trials}, timeouts ${breaker.timeouts}${reasons ? ` (${reasons})` : ''}` +
-          `${notRun > 0 ? `, not run ${notRun} (phase budget ${BREAKER_BUDGET_MS / 1000} s spent)` : ''}, failed requests through A ${breaker.failedRequests}${failures ? ` (${failures})` : ''}`,
-      );
-      const side = (v: RedisView | string): string => (typeof v === 'string' ? v : `redis_up ${v.redisUp}, redis errors ${describeErrors(v.errorsByOp)}`);
-      console.log(`  after the trials: A ${side(breaker.views.a)}; B ${side(breaker.views.b)}`);
-      const subs = (n: number | undefined): string => (n === undefined ? 'unknown' : String(n));
-      console.log(
-        `  subscribers of ${BREAKER_CHANNEL} (PUBSUB NUMSUB; 2 = A and B): ${subs(breaker.subscribers.before)} once both answered /health, ${subs(breaker.subscribers.after)} after the trials`,
-      );
-      if (fr.n > 0 && fr.p50 > 1000) {
-        console.log('  note: propagation near redis.sync_interval_ms (5000 ms) means B saw the change through its periodic re-read, not through pub/sub.');
-      }
+      for (const line of breakerLines(breaker, BREAKER_TIMEOUT_MS, BREAKER_BUDGET_MS)) console.log(line);
     } else if (!redis) {
       console.log(`\nbreaker propagation: skipped (${redisSkipped ?? 'no redis-server'})`);
     } else {
@@ -382,12 +354,6 @@ async function main(): Promise<number> {
       surfaceRows.reduce((s, r) => s + r.failed, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
-    const spreadJson = (x: ReturnType<typeof spread>): Record<string, number | null> => ({
-      p50: Number.isFinite(x.p50) ? x.p50 : null,
-      p95: Number.isFinite(x.p95) ? x.p95 : null,
-      max: Number.isFinite(x.max) ? x.max : null,
-      n: x.n,
-    });
     const json = {
       config: {
         seconds: SECONDS,
@@ -411,25 +377,7 @@ async function main(): Promise<number> {
       redis: redis
         ? { available: true, port: redis.port, peak_rss_mb: redisHwmMb, stats_source: health?.statsSource, redis_up: health?.redisUp, redis_errors: health?.errorsByOp }
         : { available: false, reason: redisSkipped },
-      breaker_propagation: breaker
-        ? {
-            trials: breaker.trials,
-            run: breaker.run,
-            measured: breaker.fromResponse.length,
-            timeouts: breaker.timeouts,
-            timeout_reasons: breaker.timeoutReasons,
-            failed_requests: breaker.failedRequests,
-            poll_interval_ms: 1,
-            from_response_ms: spreadJson(spread(breaker.fromResponse)),
-            from_send_ms: spreadJson(spread(breaker.fromSend)),
-            samples_ms: breaker.fromResponse,
-            subscribers: { before: breaker.subscribers.before ?? null, after: breaker.subscribers.after ?? null },
-            redis_errors: {
-              a: typeof breaker.views.a === 'string' ? breaker.views.a : breaker.views.a.errorsByOp,
-              b: typeof breaker.views.b === 'string' ? breaker.views.b : breaker.views.b.errorsByOp,
-            },
-          }
-        : null,
+      breaker_propagation: breaker ? breakerJson(breaker) : null,
       client_key_policy: limitRows.map((r) => ({
         name: r.name,
         rps: r.rps,
