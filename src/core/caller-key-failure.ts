@@ -16,7 +16,7 @@ export function blameCallerKey(attempt: Promise<AttemptResult<Served>>, withCall
   if (!withCallerKey) return attempt;
   return attempt.then((result) => {
     if (result.kind !== 'failure' || result.failure.kind !== 'status' || !KEY_STATUSES.has(result.failure.status)) return result;
-    const { status } = result.failure;
-    return { kind: 'failure', failure: { kind: 'caller_key', status, detail: `the caller's own key got HTTP ${status}` } };
+    const { status, retryAfterMs } = result.failure;
+    return { kind: 'failure', failure: { kind: 'caller_key', status, detail: `the caller's own key got HTTP ${status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } };
   });
 }

@@ -30,8 +30,9 @@ export function countFailure(t: Tally, f: UpstreamFailure, window: number | unde
   t.failures += 1;
   if (isContextOverflow(f)) t.outgrownWindow = Math.max(t.outgrownWindow, window ?? 0);
   if (f.kind === 'timeout') t.timeouts += 1;
-  if (f.kind === 'status' && f.status === 429) t.rateLimited += 1;
-  if (f.kind === 'status' && f.retryAfterMs !== undefined) noteRetryAfter(t, f.retryAfterMs);
+  // A 429 to the caller's own key is a rate limit too: all of them together are the caller's 429, not a 502.
+  if ((f.kind === 'status' || f.kind === 'caller_key') && f.status === 429) t.rateLimited += 1;
+  if ((f.kind === 'status' || f.kind === 'caller_key') && f.retryAfterMs !== undefined) noteRetryAfter(t, f.retryAfterMs);
 }
 
 /** No candidate gave an answer: what the client's error can say about why, and when to come back. */

@@ -7,7 +7,7 @@ export type UpstreamFailure =
   /** Not sent: the provider is at its `max_connections` on this instance. */
   | { kind: 'saturated'; detail: string }
   /** The caller's own key (`client_keys`) was refused or rate limited: its problem, not the provider's. */
-  | { kind: 'caller_key'; status: number; detail: string };
+  | { kind: 'caller_key'; status: number; detail: string; retryAfterMs?: number };
 
 export interface Verdict {
   /** Try the next candidate (true), or hand this answer to the client (false). */

@@ -118,3 +118,16 @@ describe('the Anthropic SDK at /v1/messages brings its own key (x-api-key)', () 
     expect(claude.requests.map((r) => r.headers['x-api-key'])).toEqual(['sk-ant-user-0123456789']);
   });
 });
+
+describe("the caller's own key rate limited everywhere", () => {
+  const ctx = useGateway(['own'], (f) => `providers:\n  - { name: own, type: openai_compatible, base_url: ${f.own.url}, client_keys: passthrough }\nrouting: { max_retry_after_ms: 0 }\n`);
+
+  it("answers 429 upstream_rate_limited with the provider's Retry-After, not a 502", async () => {
+    ctx.own.enqueue({ kind: 'status', status: 429, retryAfter: '7' });
+    const e = await askFailing(ctx.gw, {}, USER_KEY);
+    expect(e.status).toBe(429);
+    expect(e.code).toBe('upstream_rate_limited');
+    expect(e.headers?.get('retry-after')).toBe('7');
+    expect(e.message).not.toContain(USER_KEY);
+  });
+});
