@@ -11,8 +11,11 @@ import { Readable } from 'node:stream';
 import type { ApiError } from '../core/errors.js';
 import { gatewayError } from '../core/errors.js';
 import { upstreamErrorEnvelope } from '../core/exhausted.js';
+import { CALLER_KEY_MISSING } from '../core/plan-narrow.js';
 import type { ProviderRuntime } from '../core/provider-runtime.js';
 import type { Gateway } from '../gateway.js';
+import type { CallerKeys } from '../providers/caller-keys.js';
+import { RequestKeys } from '../providers/request-keys.js';
 import type { Cancel } from '../routing/cancel.js';
 import type { Admission, BreakerOutcome } from '../routing/circuit-breaker.js';
 import { classifyFailure, describeFailure, failureFromError, parseRetryAfter } from '../routing/classify.js';
@@ -59,6 +62,8 @@ export interface AttemptAllOptions {
   owner?: string;
   requestId: string;
   cancel: Cancel;
+  /** The caller's own vendor keys, for providers with `client_keys`. */
+  callerKeys?: CallerKeys;
 }
 
 const REPEATABLE = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
@@ -81,6 +86,11 @@ const gatewayReply = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => 
 export async function attemptAll(o: AttemptAllOptions): Promise<Reply> {
   const t: PassTally = { tried: [], made: 0, kept: undefined, retryAfterMs: undefined, allTimedOut: true };
   for (const [i, p] of o.candidates.entries()) {
+    const keys = p.config.client_keys ? new RequestKeys(p.keys, p.config.client_keys, o.callerKeys?.for(p.name)) : p.ringKeys;
+    if (!keys.usable) {
+      t.tried.push(`${p.name}: skipped, ${CALLER_KEY_MISSING}`);
+      continue;
+    }
     const admission = o.gateway.breakers.admit(p.name);
     if (!admission.allowed) {
       t.tried.push(`${p.name}: skipped, circuit open`);
@@ -89,7 +99,7 @@ export async function attemptAll(o: AttemptAllOptions): Promise<Reply> {
       continue;
     }
     t.made += 1;
-    const step = await tryProvider(o, p, admission, t, i < o.candidates.length - 1);
+    const step = await tryProvider(o, p, keys, admission, t, i < o.candidates.length - 1);
     if (step === 'next') continue;
     if (step === 'stop') break;
     return step;
@@ -108,7 +118,7 @@ interface PassTally {
 }
 
 /** One provider's attempt: the reply to give, or whether to go on to the next provider. */
-async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: Admission, t: PassTally, more: boolean): Promise<Reply | 'next' | 'stop'> {
+async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, keys: RequestKeys, admission: Admission, t: PassTally, more: boolean): Promise<Reply | 'next' | 'stop'> {
   const { gateway } = o;
   const repeatable = REPEATABLE.has(o.method);
   const replayable = !(o.body instanceof Readable);
@@ -134,7 +144,9 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: 
     return 'failed';
   };
 
-  const key = p.keys.pick(gateway.clock());
+  const key = keys.pick(gateway.clock());
+  const callers = keys.isCallerKey(key);
+  const redact = (x: string) => o.callerKeys?.redact(p.keys.redact(x)) ?? p.keys.redact(x);
   const base = new URL(p.config.base_url);
   const ex = await exchange({
     agents: p.agents,
@@ -162,7 +174,7 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: 
   const res = ex.res;
   const status = res.statusCode ?? 502;
   const retryMs = parseRetryAfter(res.headers['retry-after']);
-  p.keys.report(key, status, gateway.clock(), retryMs);
+  keys.report(key, status, gateway.clock(), retryMs);
   const headers: OutgoingHttpHeaders = { ...clientHeaders(res.headers), 'x-switchyard-provider': p.name, 'x-switchyard-attempts': t.made };
 
   if (status < 400) {
@@ -181,14 +193,14 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, admission: 
   const peek = await readUpTo(res, ERROR_BYTES + 1);
   if (!peek.ended) res.destroy();
   const plain = peek.ended ? decoded(Buffer.concat(peek.chunks), res.headers['content-encoding'], ERROR_BYTES) : undefined;
-  const verdict = classifyFailure({ kind: 'status', status, ...(retryMs !== undefined ? { retryAfterMs: retryMs } : {}) });
+  // A refusal or rate limit of the caller's own key says nothing of the provider's health.
+  const blamesCaller = callers && (status === 401 || status === 403 || status === 429);
+  const verdict = classifyFailure(
+    blamesCaller ? { kind: 'caller_key', status, detail: `the caller's own key got HTTP ${status}` } : { kind: 'status', status, ...(retryMs !== undefined ? { retryAfterMs: retryMs } : {}) },
+  );
   settle(verdict.breaker);
   t.allTimedOut = false;
-  const reply = errorReply(
-    status,
-    headers,
-    upstreamErrorEnvelope(plain ?? Buffer.alloc(0), status, (x) => p.keys.redact(x)),
-  );
+  const reply = errorReply(status, headers, upstreamErrorEnvelope(plain ?? Buffer.alloc(0), status, redact));
   if (more && replayable && (repeatable ? verdict.failover : status === 404)) {
     failed(`HTTP ${status}`);
     t.kept = reply;

@@ -17,7 +17,8 @@ export const BODY_TOO_LARGE = 'PASSTHROUGH_BODY_TOO_LARGE';
 
 // Per-connection headers (RFC 9110 7.6.1), and what must not travel from the client to the provider.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const NOT_FORWARDED = new Set(['host', 'authorization', 'expect', 'x-request-id', 'api-key', 'content-length']);
+// Credentials of the caller (the gateway's client key or the caller's vendor key) never go upstream as sent.
+const NOT_FORWARDED = new Set(['host', 'authorization', 'x-api-key', 'expect', 'x-request-id', 'api-key', 'content-length']);
 
 /** The headers named in `Connection:` are hop-by-hop too. */
 function connectionTokens(h: IncomingHttpHeaders): Set<string> {

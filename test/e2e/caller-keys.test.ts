@@ -131,3 +131,35 @@ describe("the caller's own key rate limited everywhere", () => {
     expect(e.message).not.toContain(USER_KEY);
   });
 });
+
+describe("the caller's own key on the /v1/* pass-through", () => {
+  const ctx = useGateway(
+    ['byok', 'team'],
+    (f) => `providers:\n  - { name: byok, type: openai, base_url: ${f.byok.url}, client_keys: passthrough }\n  - { name: team, type: openai, base_url: ${f.team.url}, api_key: ${TEAM_KEY} }\n`,
+  );
+  const files = (headers: Record<string, string>) => fetch(`${ctx.gw.url}/v1/files`, { headers });
+
+  it("sends the caller's key to the client_keys provider and nothing of it to another", async () => {
+    // The fakes know no /v1/files (404): a GET fails over, so each provider's request shows its key.
+    await files({ authorization: `Bearer ${USER_KEY}`, 'x-api-key': 'sk-not-for-upstreams' });
+    expect(authOf(ctx.byok)).toEqual([`Bearer ${USER_KEY}`]);
+    expect(ctx.byok.requests[0]?.headers['x-api-key']).toBeUndefined();
+    expect(authOf(ctx.team)).toEqual([`Bearer ${TEAM_KEY}`]);
+    expect(ctx.team.requests[0]?.headers['x-api-key']).toBeUndefined();
+  });
+
+  it('skips it without the caller key, for the next provider with its own key', async () => {
+    const res = await files({});
+    expect(res.headers.get('x-switchyard-provider')).toBe('team');
+    expect(ctx.byok.requests).toHaveLength(0);
+    expect(authOf(ctx.team)).toEqual([`Bearer ${TEAM_KEY}`]);
+  });
+
+  it("fails over from a 401 to the caller's key without opening its breaker", async () => {
+    ctx.byok.enqueue({ kind: 'status', status: 401, body: JSON.stringify({ error: { message: `bad key ${USER_KEY}` } }) });
+    const res = await files({ authorization: `Bearer ${USER_KEY}` });
+    expect(res.headers.get('x-switchyard-provider')).toBe('team');
+    expect(await healthOf(ctx.gw, 'byok')).toBe('closed');
+    expect(await res.text()).not.toContain(USER_KEY);
+  });
+});

@@ -14,6 +14,7 @@ import { type ApiError, gatewayError } from '../../core/errors.js';
 import { limitsFor } from '../../core/key-admission.js';
 import { objectOwnersOf, pathSegments, topLevelId } from '../../core/object-owners.js';
 import type { Gateway } from '../../gateway.js';
+import { CallerKeys } from '../../providers/caller-keys.js';
 import { Cancel } from '../../routing/cancel.js';
 import type { BreakerOutcome } from '../../routing/circuit-breaker.js';
 import type { AppEnv } from '../app.js';
@@ -125,7 +126,21 @@ async function passThrough(gateway: Gateway, req: IncomingMessage, res: ServerRe
   });
   const contentLength = Buffer.isBuffer(body) ? body.length : method === 'GET' || method === 'HEAD' || chunked ? undefined : declared;
   const path = url.pathname.slice(3) + url.search;
-  const reply = await attemptAll({ gateway, method, what, path, headers: req.headers, body, contentLength, candidates, ...(owner ? { owner: owner.name } : {}), requestId, cancel });
+  const callerKeys = CallerKeys.fromHeaders(req.headers, gateway.keyBook.size > 0);
+  const reply = await attemptAll({
+    gateway,
+    method,
+    what,
+    path,
+    headers: req.headers,
+    body,
+    contentLength,
+    candidates,
+    ...(owner ? { owner: owner.name } : {}),
+    requestId,
+    cancel,
+    ...(callerKeys ? { callerKeys } : {}),
+  });
   if (reply.kind === 'upstream' || reply.kind === 'bytes') Object.assign(reply.headers, rateHeaders);
   if (reply.kind === 'upstream' && reply.status < 300) learn(gateway, method, segments, reply);
   return reply;
