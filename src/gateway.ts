@@ -189,8 +189,11 @@ export class Gateway {
 
   /**
    * The routing settings and aliases a request is routed by: the mode it names, else the active mode,
-   * else the top level; an ApiError (400 unknown_mode) for a mode the config does not have.
+   * else the top level; an ApiError (400 unknown_mode) for a mode the config does not have. Without a
+   * request's wish it is the view in force, never an error.
    */
+  view(): RoutingView;
+  view(requested: string | undefined): RoutingView | ApiError;
   view(requested?: string): RoutingView | ApiError {
     return routingView(this.baseView, this.loaded.modes, this.modes.active, requested);
   }

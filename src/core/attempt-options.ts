@@ -28,7 +28,7 @@ export function attemptOptions(
   requestId: string,
   candidates: readonly Candidate[],
   signal: Cancel,
-  routing: Config['routing'] = gateway.config.routing,
+  routing: Config['routing'],
   callerKeys?: CallerKeys,
 ): LoopOptions<Served> {
   // Made when first needed: most requests make one attempt and never retry a provider.

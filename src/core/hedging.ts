@@ -51,11 +51,11 @@ export function configuredHedge(routing: Config['routing'], model: string): Hedg
  * header is the caller's error.
  *
  * @example
- * const h = requestHedge(gateway, request, 'p95');
+ * const h = requestHedge(gateway, request, 'p95', plan.routing);
  * if ('status' in h) return refused(h);
  * runAttempts({ ...options, ...h });
  */
-export function requestHedge(gateway: Gateway, r: CoreRequest, header: string | undefined, routing: Config['routing'] = gateway.config.routing): { hedge?: LoopHedge } | ApiError {
+export function requestHedge(gateway: Gateway, r: CoreRequest, header: string | undefined, routing: Config['routing']): { hedge?: LoopHedge } | ApiError {
   const wish = header === undefined ? undefined : parseHedgeHeader(header);
   if (wish === 'invalid') return gatewayError('invalid_request', 'x-switchyard-hedge must be "off", "p95" or a delay in milliseconds.', 'x-switchyard-hedge');
   const setting = effectiveHedge(configuredHedge(routing, r.model), wish);

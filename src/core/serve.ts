@@ -64,13 +64,13 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if (gateway.providers.size === 0) {
     return refused(gatewayError('no_providers', 'No provider is configured: check the gateway configuration (providers with unset api_key variables are skipped).'), headers);
   }
-  // A session this instance does not know may be pinned on another (shared through Redis): one look-up
-  // now (only requests naming a session pay it), so that planning, synchronous, finds it locally.
   const denied = modelRefusal(o.key, r.model);
   if (denied) {
     gateway.metrics.keyRejected.labels(o.key!.name, 'model_not_allowed').inc();
     return refused(denied, headers);
   }
+  // A session this instance does not know may be pinned on another (shared through Redis): one look-up
+  // now (only requests naming a session pay it), so that planning, synchronous, finds it locally.
   if (o.session) await gateway.sessions.resolve(o.session, gateway.clock());
   const plan = planRoute(gateway, r, o);
   if ('status' in plan) return refused(plan, headers);
@@ -117,7 +117,7 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
       return passBack(gateway, served, routing, headers, lock, o);
     }
     return deliver(gateway, result, {
-      recover: (value) => recoveringSource(gateway, r, plan, candidate, value, result.finish, o.requestId),
+      recover: (value) => recoveringSource(gateway, r, plan, candidate, value, result.finish, o.requestId, o.callerKeys),
       routing,
       headers,
       started,

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
+import type { CallerKeys } from '../providers/caller-keys.js';
 import { type Finish, runAttempts } from '../routing/attempt-loop.js';
 import type { Candidate } from '../routing/strategy.js';
 import type { Served } from '../routing/upstream-attempt.js';
@@ -15,9 +16,9 @@ import { continuationBody } from './stream-recovery.js';
  * Whether a request's route asks for stream recovery, and the request is one it applies to (a chat stream of one choice).
  *
  * @example
- * recoveryWanted(gateway, { endpoint: 'chat/completions', body, model: 'gpt-4o', stream: true }); // true with stream_recovery: continue
+ * recoveryWanted({ endpoint: 'chat/completions', body, model: 'gpt-4o', stream: true }, plan.routing); // true with stream_recovery: continue
  */
-export function recoveryWanted(gateway: Gateway, r: CoreRequest, routing: Config['routing'] = gateway.config.routing): boolean {
+export function recoveryWanted(r: CoreRequest, routing: Config['routing']): boolean {
   if ((routing.routes[r.model]?.stream_recovery ?? routing.stream_recovery) !== 'continue') return false;
   const n = r.body.n;
   return r.stream && r.endpoint === 'chat/completions' && (n === undefined || n === null || n === 1);
@@ -40,8 +41,9 @@ export function recoveringSource(
   value: Extract<Served, { kind: 'stream' }>,
   finish: Finish,
   requestId: string,
+  callerKeys: CallerKeys | undefined,
 ): RecoveringStream | undefined {
-  if (value.native || !recoveryWanted(gateway, r, plan.routing)) return undefined;
+  if (value.native || !recoveryWanted(r, plan.routing)) return undefined;
   const rest = plan.candidates.filter((c) => c.provider !== served.provider);
   if (rest.length === 0) return undefined;
   return new RecoveringStream(value.stream, finish, {
@@ -49,7 +51,7 @@ export function recoveringSource(
     promptTokens: plan.estimatedPromptTokens,
     continueFrom: async (delivered, cancel) => {
       const next: CoreRequest = { endpoint: r.endpoint, body: continuationBody(r.body, delivered), model: r.model, stream: true };
-      const result = await runAttempts<Served>(attemptOptions(gateway, next, requestId, rest, cancel));
+      const result = await runAttempts<Served>(attemptOptions(gateway, next, requestId, rest, cancel, plan.routing, callerKeys));
       if (result.kind !== 'served') return undefined;
       if (result.value.kind !== 'stream') {
         result.finish('neutral');

@@ -5,8 +5,8 @@ import type { Usage } from '../telemetry/usage.js';
 
 export type Endpoint = 'chat/completions' | 'completions' | 'embeddings';
 
-export interface UpstreamCall {
-  endpoint: Endpoint;
+/** What every upstream call carries, whatever the protocol. */
+interface CallBase {
   /** The client's body as parsed, unknown fields included; `model` is already the upstream model. */
   body: Record<string, unknown>;
   /** The client's bytes, when `body` is unchanged: sent as they are, without serialising again. */
@@ -20,6 +20,10 @@ export interface UpstreamCall {
   apiKey: string | undefined;
 }
 
+export interface UpstreamCall extends CallBase {
+  endpoint: Endpoint;
+}
+
 /**
  * A protocol a front door speaks that some providers speak natively: a request in it goes to such a
  * provider as the caller's own bytes (only the model may change), and the answer comes back untouched.
@@ -27,17 +31,8 @@ export interface UpstreamCall {
 export type NativeProtocol = 'anthropic-messages' | 'openai-responses';
 
 /** A request in a native protocol, for a provider that speaks it. */
-export interface NativeCall {
+export interface NativeCall extends CallBase {
   protocol: NativeProtocol;
-  /** The caller's body; `model` is already the upstream model. */
-  body: Record<string, unknown>;
-  /** The caller's bytes, when `body` is unchanged. */
-  raw?: Buffer;
-  stream: boolean;
-  requestId: string;
-  cancel: Cancel;
-  idleTimeoutMs: number;
-  apiKey: string | undefined;
   /** Protocol headers the caller sent that the provider must see (e.g. `anthropic-version`, `anthropic-beta`). */
   headers: Record<string, string>;
 }

@@ -11,6 +11,8 @@ export type Admission = { ok: true; headers: Record<string, string> } | { ok: fa
 interface Lease {
   units: number;
   slice: number;
+  /** Granted by the in-process fallback while Redis was away. */
+  local?: true;
   until: number;
   /** The window's count when it was granted, for the x-ratelimit-remaining headers. */
   used: number;
@@ -106,7 +108,7 @@ export class RateLimiter {
     if (tokens === 0 || !lease) return;
     if (tokens < 0 && lease.until > now)
       lease.units -= tokens; // given back to the lease
-    else this.window.adjust(client, 't', lease.slice, tokens);
+    else this.window.adjust(client, 't', lease, tokens);
   }
 
   /** The caller's window now (requests, tokens), for /admin/keys. */
@@ -122,8 +124,8 @@ export class RateLimiter {
 
   /** A fresh lease; what was left of the previous one goes back to its slice. */
   private renew(client: string, dimension: 'r' | 't', old: Lease | undefined, units: number, used: number, g: Grant, now: number): Lease {
-    if (old && old.units > 0) this.window.adjust(client, dimension, old.slice, -old.units);
-    return { units, slice: g.slice, until: now + LEASE_MS, used, resetAt: now + g.resetMs };
+    if (old && old.units > 0) this.window.adjust(client, dimension, old, -old.units);
+    return { units, slice: g.slice, ...(g.local ? { local: true as const } : {}), until: now + LEASE_MS, used, resetAt: now + g.resetMs };
   }
 
   /** Gives back what expired leases did not spend, and forgets idle callers. */
@@ -134,7 +136,7 @@ export class RateLimiter {
         ['t', h.tokens],
       ] as const) {
         if (lease && lease.until <= now && lease.units > 0) {
-          this.window.adjust(client, dimension, lease.slice, -lease.units);
+          this.window.adjust(client, dimension, lease, -lease.units);
           lease.units = 0;
         }
       }

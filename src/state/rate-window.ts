@@ -29,14 +29,16 @@ export interface Grant {
   resetMs: number;
   /** Refused on which dimension. */
   which?: 'requests' | 'tokens';
+  /** Made in this process while the shared window was unreachable: its adjustments stay here too. */
+  local?: true;
 }
 
 /** Where a window is kept: this process, or Redis for the whole fleet. */
 export interface RateWindowStore {
   /** Reserves atomically, or refuses. */
   reserve(client: string, ask: Ask, now: number): Grant | Promise<Grant>;
-  /** Adds (or, negative, gives back) units counted in `slice`: tokens learnt after an answer, an unused lease. */
-  adjust(client: string, dimension: 'r' | 't', slice: number, delta: number): void;
+  /** Adds (or, negative, gives back) units counted in the slice of `grant`: tokens learnt after an answer, an unused lease. */
+  adjust(client: string, dimension: 'r' | 't', grant: Pick<Grant, 'slice' | 'local'>, delta: number): void;
   /** The window's counts now, for /admin/keys. */
   used(client: string, now: number): Promise<{ requests: number; tokens: number }>;
   close?(): Promise<void>;
@@ -109,10 +111,10 @@ export class LocalRateWindow implements RateWindowStore {
     return reserveIn(w.fields, now, ask);
   }
 
-  adjust(client: string, dimension: 'r' | 't', slice: number, delta: number): void {
+  adjust(client: string, dimension: 'r' | 't', grant: Pick<Grant, 'slice'>, delta: number): void {
     const w = this.windows.get(client);
     if (!w) return;
-    const field = `${slice}:${dimension}`;
+    const field = `${grant.slice}:${dimension}`;
     w.fields.set(field, (w.fields.get(field) ?? 0) + delta);
   }
 

@@ -87,16 +87,14 @@ export class RedisRateWindow implements RateWindowStore {
       return { ok: ok === 1, requests, tokens, usedRequests, usedTokens, slice, resetMs: Math.max(0, resetMs), ...(which ? { which: which as 'requests' | 'tokens' } : {}) };
     } catch (err) {
       this.onError('rate limit reserve', err);
-      // A local grant's slice is odd (local ms + 1) so that its adjustments stay local too.
-      const g = this.fallback.reserve(client, ask, now);
-      return { ...g, slice: g.slice + 1 };
+      return { ...this.fallback.reserve(client, ask, now), local: true };
     }
   }
 
-  adjust(client: string, dimension: 'r' | 't', slice: number, delta: number): void {
+  adjust(client: string, dimension: 'r' | 't', grant: Pick<Grant, 'slice' | 'local'>, delta: number): void {
     if (delta === 0) return;
-    if (slice % 2 === 1) return this.fallback.adjust(client, dimension, slice - 1, delta);
-    const field = `${client}\0${slice}:${dimension}`;
+    if (grant.local) return this.fallback.adjust(client, dimension, grant, delta);
+    const field = `${client}\0${grant.slice}:${dimension}`;
     this.pending.set(field, (this.pending.get(field) ?? 0) + delta);
   }
 

@@ -68,8 +68,7 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
   if (!Array.isArray(request.messages)) return fail(gatewayError('invalid_request', 'messages: Field required', 'messages'));
   const model = request.model;
 
-  const view = gateway.view();
-  const alias = 'models' in view ? view.models[model] : undefined;
+  const alias = gateway.view().models[model];
   const candidates = alias ? alias.map((t) => ({ provider: t.provider, model: t.model })) : resolveCandidates(model, gateway.configs, gateway.chain);
   if (candidates.length === 0) return fail(gatewayError('model_not_found', `The model \`${model}\` is not served by any configured provider.`, 'model'));
 

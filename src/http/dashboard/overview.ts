@@ -86,7 +86,7 @@ export async function buildOverview(gateway: Gateway, sampler: RateSampler): Pro
     at: new Date(now).toISOString(),
     status: health.status,
     uptime_seconds: health.uptime_seconds,
-    strategy: activeStrategy(gateway),
+    strategy: gateway.view().routing.strategy,
     mode: gateway.modes.active ?? null,
     source: stats.source,
     rates: useFleet ? 'fleet' : 'instance',
@@ -112,10 +112,4 @@ async function countInstances(gateway: Gateway, now: number): Promise<number | n
   } catch {
     return null;
   }
-}
-
-/** The strategy of the routing in force (the active mode's, or the top level's). */
-function activeStrategy(gateway: Gateway): string {
-  const view = gateway.view();
-  return 'routing' in view ? view.routing.strategy : gateway.config.routing.strategy;
 }

@@ -33,8 +33,7 @@ export function mountModels(app: Hono<AppEnv>, gateway: Gateway): void {
     // A key with an allow-list sees the models it may use.
     const policy = c.get('preflight').caller.policy;
     // The aliases of the mode in force are listed with the rest.
-    const view = gateway.view();
-    const config = 'models' in view ? { ...gateway.config, models: view.models } : gateway.config;
+    const config = { ...gateway.config, models: gateway.view().models };
     const listed = [...gateway.models.entries(config, gateway.chain)].filter(([id]) => !policy || policy.allows(id));
     if (anthropic(c.req.header('anthropic-version'))) {
       const data = listed.map(([id]) => anthropicEntry(id));

@@ -28,9 +28,7 @@ export function mountOps(app: Hono<AppEnv>, gateway: Gateway): void {
     for (const name of gateway.chain) {
       providers[name] = { circuit: gateway.breakers.state(name), ...report.providers[name] };
     }
-    const view = gateway.view();
-    const strategy = 'routing' in view ? view.routing.strategy : gateway.config.routing.strategy;
-    return c.json({ strategy, mode: gateway.modes.active ?? null, source: report.source, providers });
+    return c.json({ strategy: gateway.view().routing.strategy, mode: gateway.modes.active ?? null, source: report.source, providers });
   });
 
   app.get('/usage', async (c) => {
