@@ -25,6 +25,8 @@ const LEASE_LEAD_MS = 150;
 export class RedisStore implements StateStore {
   private readonly local = new MemoryStore();
   private readonly lastAt = new Map<string, number>();
+  /** Changes heard per provider (messages, and this instance's own): a sync read that overlapped one is stale for it. */
+  private readonly heard = new Map<string, number>();
   private readonly leaseTimers = new Map<string, NodeJS.Timeout>();
   private applyingRemote = false;
   private adjusting = false;
@@ -47,6 +49,7 @@ export class RedisStore implements StateStore {
     this.local.onBreakerChange((provider, next, previous) => {
       if (this.adjusting) return; // this store's own lease holds, not transitions
       if (!this.applyingRemote) {
+        this.touch(provider);
         const change = fleetChange(previous, next);
         if (change === 'failure') void this.countFailure(provider, next.state === 'open' ? next.openedAt : this.clock());
         if (change === 'transition') void this.publish({ provider, state: next.state, failures: next.failures, openedAt: next.openedAt, origin: this.instanceId, at: this.clock() });
@@ -114,14 +117,18 @@ export class RedisStore implements StateStore {
     if (this.closed) return;
     try {
       const pipeline = new Batch(this.client);
-      for (const p of this.providers) pipeline.hgetall(this.keys.breaker(p));
+      const providers = this.providers;
+      const heardBefore = providers.map((p) => this.heard.get(p) ?? 0);
+      for (const p of providers) pipeline.hgetall(this.keys.breaker(p));
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([err]) => err);
       if (failed) throw failed[0];
       results.forEach(([err, value], i) => {
         const h = value as Record<string, string> | null;
         if (err || !h || !h.state) return;
-        const provider = this.providers[i]!;
+        const provider = providers[i]!;
+        // A message or a change of this instance's own arrived while the read was out: it is newer.
+        if ((this.heard.get(provider) ?? 0) !== heardBefore[i]) return;
         if (h.at !== undefined)
           this.apply({ provider, state: h.state as CircuitState, failures: Number(h.failures ?? 0), openedAt: Number(h.openedAt ?? 0), origin: h.origin ?? '', at: Number(h.at) });
         if (h.state === 'closed') this.knowFailures(provider, Number(h.failures ?? 0));
@@ -136,6 +143,7 @@ export class RedisStore implements StateStore {
     if (!m) return;
     const { provider, origin } = m.kind === 'transition' ? m.t : m.f;
     if (origin === this.instanceId || !this.providers.includes(provider)) return;
+    this.touch(provider);
     if (m.kind === 'transition') this.apply(m.t);
     else this.knowFailures(provider, m.f.failures);
   }
@@ -150,6 +158,10 @@ export class RedisStore implements StateStore {
     const sameOpening = (s: BreakerSnapshot) => s.openedAt === next.openedAt || (s.state === 'open' && next.state === 'open' && s.openedAt === next.openedAt + this.leaseMs);
     const same = (s: BreakerSnapshot) => s.state === next.state && sameOpening(s) && (s.state !== 'closed' || s.failures === next.failures);
     this.remote(t.provider, (s) => (same(s) ? s : next));
+  }
+
+  private touch(provider: string): void {
+    this.heard.set(provider, (this.heard.get(provider) ?? 0) + 1);
   }
 
   /** The fleet's run of failures as last heard (a closed breaker only): what a success has to reset. */

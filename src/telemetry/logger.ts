@@ -16,12 +16,61 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   );
 }
 
+const BATCH_CHARS = 8 * 1024;
+
 /**
- * stdout in batches: lines gather up to 8 KiB and are written at least every 200 ms, so a busy
- * instance makes a few write calls a second instead of one per request. `logger.flush()` on shutdown.
+ * Lines gathered into 8 KiB batches before they reach pino's stdout writer (sonic-boom), which then
+ * makes a few write calls a second instead of one per request. The batching is done here rather than
+ * by sonic-boom's `minLength` because sonic-boom measures its pending string's byte length on every
+ * write: a request's line cost about 5 us more with it, growing with the batch.
  */
-function bufferedStdout() {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 });
-  setInterval(() => dest.flush(), 200).unref();
-  return dest;
+class LineBatcher {
+  private lines: string[] = [];
+  private chars = 0;
+
+  constructor(private readonly dest: ReturnType<typeof pino.destination>) {}
+
+  write(line: string): boolean {
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars >= BATCH_CHARS) this.pass();
+    return true;
+  }
+
+  /** Hands the batch to the writer (asynchronous from there). */
+  pass(): void {
+    if (this.chars === 0) return;
+    const batch = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
+    this.lines = [];
+    this.chars = 0;
+    this.dest.write(batch);
+  }
+
+  /** `logger.flush()`: everything gathered, out now. */
+  flush(cb?: (err?: Error) => void): void {
+    this.pass();
+    this.dest.flush(cb);
+  }
+
+  flushSync(): void {
+    this.pass();
+    this.dest.flushSync();
+  }
+}
+
+/** stdout in batches, written at least every 200 ms and on exit; `logger.flush()` on shutdown. */
+function bufferedStdout(): NodeJS.WritableStream {
+  let lines: LineBatcher | undefined;
+  // Registered before the writer's own exit hook (which closes it), so the last batch still gets out.
+  process.once('exit', () => {
+    try {
+      lines?.flushSync();
+    } catch {
+      // stdout gone at exit: nothing left to tell it.
+    }
+  });
+  lines = new LineBatcher(pino.destination({ dest: 1, sync: false }));
+  const batcher = lines;
+  setInterval(() => batcher.pass(), 200).unref();
+  return batcher as unknown as NodeJS.WritableStream;
 }

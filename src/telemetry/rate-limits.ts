@@ -98,11 +98,18 @@ function headroom(limit: number | undefined, used: number, reported: Reported | 
 
 const clamp = (x: number) => Math.max(0, Math.min(1, x));
 
+/** The header names, built once: a name concatenated per call is hashed anew on every look-up. */
+const HEADER_NAMES = {
+  requests: { remaining: 'x-ratelimit-remaining-requests', limit: 'x-ratelimit-limit-requests', reset: 'x-ratelimit-reset-requests' },
+  tokens: { remaining: 'x-ratelimit-remaining-tokens', limit: 'x-ratelimit-limit-tokens', reset: 'x-ratelimit-reset-tokens' },
+} as const;
+
 function readReport(headers: Record<string, string | string[] | undefined>, kind: 'requests' | 'tokens', now: number): Reported | undefined {
-  const remaining = num(headers[`x-ratelimit-remaining-${kind}`]);
+  const names = HEADER_NAMES[kind];
+  const remaining = num(headers[names.remaining]);
   if (remaining === undefined) return undefined;
-  const limit = num(headers[`x-ratelimit-limit-${kind}`]);
-  const reset = parseDuration(headers[`x-ratelimit-reset-${kind}`]);
+  const limit = num(headers[names.limit]);
+  const reset = parseDuration(headers[names.reset]);
   return { remaining, ...(limit ? { limit } : {}), until: now + (reset ?? 60_000), sentSince: 0 };
 }
 

@@ -3,12 +3,17 @@
  * caller's bytes go to the first `anthropic` provider that serves the model (a `models:` alias's targets,
  * or the providers whose `models` match, in chain order) and whose breaker is not open; its answer comes
  * back untouched (keys redacted from errors). With no such provider, or when it cannot be reached, the
- * answer is the gateway's estimate (characters / 4) marked `x-switchyard-estimate: true`.
+ * answer is the gateway's estimate (characters / 4) marked `x-switchyard-estimate: true`. A client key's
+ * model allow-list holds here as on `/v1/messages`, and a provider with `client_keys` is sent the
+ * caller's own key as there (a `passthrough` one is skipped without it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiError, gatewayError } from '../../core/errors.js';
+import { modelRefusal } from '../../core/key-admission.js';
 import type { ProviderRuntime } from '../../core/provider-runtime.js';
 import type { Gateway } from '../../gateway.js';
+import { CallerKeys } from '../../providers/caller-keys.js';
+import { RequestKeys } from '../../providers/request-keys.js';
 import { readText } from '../../providers/respond-as-openai.js';
 import type { NativeCall, ProviderAdapter, UpstreamResponse } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
@@ -67,6 +72,13 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
   if (typeof request.model !== 'string' || request.model === '') return fail(gatewayError('invalid_request', 'model: Field required', 'model'));
   if (!Array.isArray(request.messages)) return fail(gatewayError('invalid_request', 'messages: Field required', 'messages'));
   const model = request.model;
+  const policy = p.caller.policy;
+  const denied = modelRefusal(policy, model);
+  if (denied) {
+    if (policy) gateway.metrics.keyRejected.labels(policy.name, 'model_not_allowed').inc();
+    return fail(denied);
+  }
+  const callerKeys = CallerKeys.fromHeaders(req.headers, policy !== undefined);
 
   const alias = gateway.view().models[model];
   const candidates = alias ? alias.map((t) => ({ provider: t.provider, model: t.model })) : resolveCandidates(model, gateway.configs, gateway.chain);
@@ -75,8 +87,11 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
   for (const c of candidates) {
     const provider = gateway.providers.get(c.provider);
     if (provider?.config.type !== 'anthropic' || provider.breakerState() === 'open' || !countsTokens(provider.adapter)) continue;
+    const keys = provider.config.client_keys ? new RequestKeys(provider.keys, provider.config.client_keys, callerKeys?.for(provider.name)) : provider.ringKeys;
+    if (!keys.usable) continue; // passthrough without the caller's key
     const raw = c.model === model ? body.raw : Buffer.from(JSON.stringify({ ...request, model: c.model }));
-    const answer = await forward(provider, provider.adapter, { ...request, model: c.model }, raw, req, res, p.requestId, gateway.clock);
+    const redact = (text: string) => callerKeys?.redact(provider.keys.redact(text)) ?? provider.keys.redact(text);
+    const answer = await forward({ provider, adapter: provider.adapter, keys, redact }, { ...request, model: c.model }, raw, req, res, p.requestId, gateway.clock);
     if (!answer) continue; // unreachable: the next one, or the estimate
     sendBody(res, answer.status, answer.body, { ...base, 'x-switchyard-provider': provider.name, 'x-switchyard-model': c.model });
     return done(answer.status, { provider: provider.name, model: c.model });
@@ -87,10 +102,17 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
   done(200, { estimate: true });
 }
 
-/** One native count on `provider`; undefined when it could not be reached (transport error, timeout). */
+/** The provider a count goes to, with the keys this request may send it and how its errors are redacted. */
+interface CountTarget {
+  provider: ProviderRuntime;
+  adapter: CountsTokens;
+  keys: RequestKeys;
+  redact(text: string): string;
+}
+
+/** One native count; undefined when the provider could not be reached (transport error, timeout). */
 async function forward(
-  provider: ProviderRuntime,
-  adapter: CountsTokens,
+  { provider, adapter, keys, redact }: CountTarget,
   body: Record<string, unknown>,
   raw: Buffer,
   req: IncomingMessage,
@@ -103,13 +125,13 @@ async function forward(
     if (!res.writableFinished) cancel.abort();
   };
   res.once('close', onClose);
-  const apiKey = provider.keys.pick(clock());
+  const apiKey = keys.pick(clock());
   const call: NativeCall = { protocol: 'anthropic-messages', body, raw, stream: false, requestId, cancel, idleTimeoutMs: provider.config.timeout_ms, apiKey, headers: protocolHeaders(req.headers) };
   try {
     const upstream = await adapter.countTokens(call);
     const text = await readText(upstream.body);
-    provider.keys.report(apiKey, upstream.status, clock());
-    return { status: upstream.status, body: upstream.status >= 400 ? provider.keys.redact(text) : text };
+    keys.report(apiKey, upstream.status, clock());
+    return { status: upstream.status, body: upstream.status >= 400 ? redact(text) : text };
   } catch {
     return undefined;
   } finally {
