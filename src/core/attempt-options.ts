@@ -91,7 +91,8 @@ export function attemptOptions(
         redact: (text: string) => redactCaller(p.keys.redact(text)),
       };
       const same = c.model === r.model;
-      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs: p.config.timeout_ms, apiKey };
+      // A whole answer is read within the attempt's deadline; only a stream needs the socket's idle timer.
+      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs: r.stream ? p.config.timeout_ms : 0, apiKey };
       // A provider that speaks the caller's own protocol gets the caller's bytes; every other one the pivot.
       const native = r.native && p.adapter.sendNative && p.adapter.nativeProtocols?.has(r.native.protocol) ? r.native : undefined;
       if (native && p.adapter.sendNative) {

