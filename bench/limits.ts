@@ -1,6 +1,7 @@
 /**
  * What client-key policy costs on the hot path: the same gateway with a plain client key, and with a
- * named key that has a model allow-list, rate limits and a budget, each in process and with Redis.
+ * named key that has a model allow-list, rate limits and a budget, each in process and with Redis;
+ * then every optional feature at once: that key on Redis with an Idempotency-Key on every request.
  * With Redis, the Redis commands per request are read off INFO (`total_commands_processed`): a rate
  * limit is reserved in leases (about one script per second per caller and instance), a budget is one
  * script before the call and one after.
@@ -9,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
-import { closedLoop, Errors, HEADERS, type Latency, sequential, summarize } from './load.js';
+import { closedLoop, Errors, HEADERS, type Latency, type RequestHeaders, sequential, summarize } from './load.js';
 import { freePort, spawnNode, waitHealthy } from './proc.js';
 
 const KEY = 'sk-bench-client-0123456789';
@@ -52,7 +53,7 @@ const redisCounts = (port: number): { scripts: number; commands: number } => {
 };
 
 /**
- * Runs the four configurations one after another (each: warm-up, a closed loop, sequential requests).
+ * Runs the configurations one after another (each: warm-up, a closed loop, sequential requests).
  *
  * @example
  * const rows = await limitsCost({ cli, tempDir, upstreamPort, redis: { url, port }, seconds: 4, sequentialCount: 1000, concurrency: 64 });
@@ -66,19 +67,24 @@ export async function limitsCost(o: {
   sequentialCount: number;
   concurrency: number;
 }): Promise<LimitsRow[]> {
-  const variants: Array<{ name: string; policy: boolean; redis: boolean }> = [
+  const variants: Array<{ name: string; policy: boolean; redis: boolean; idempotent?: boolean }> = [
     { name: 'plain key', policy: false, redis: false },
     { name: 'key with limits+budget', policy: true, redis: false },
     ...(o.redis
       ? [
           { name: 'plain key, redis', policy: false, redis: true },
           { name: 'key with limits+budget, redis', policy: true, redis: true },
+          { name: 'all on: + Idempotency-Key, redis', policy: true, redis: true, idempotent: true },
         ]
       : []),
   ];
-  const headers = { ...HEADERS, authorization: `Bearer ${KEY}` };
+  const keyed = { ...HEADERS, authorization: `Bearer ${KEY}` };
+  let n = 0;
+  // A fresh key per request: each one is locked, answered and stored (none is a replay).
+  const idempotent = () => ({ ...keyed, 'idempotency-key': `bench-${process.pid}-${n++}` });
   const rows: LimitsRow[] = [];
   for (const [i, v] of variants.entries()) {
+    const headers: RequestHeaders = v.idempotent ? idempotent : keyed;
     const file = join(o.tempDir, `limits-${i}.yaml`);
     writeFileSync(file, config(o.upstreamPort, v.policy, v.redis ? o.redis?.url : undefined, `bench-limits-${i}:`));
     const port = await freePort();
@@ -94,12 +100,12 @@ export async function limitsCost(o: {
       const tp = await closedLoop(pool, o.concurrency, o.seconds, errors, headers);
       const seq = summarize(await sequential(client, o.sequentialCount, errors, headers));
       const after = v.redis && o.redis ? redisCounts(o.redis.port) : undefined;
-      const n = tp.completed + o.sequentialCount;
+      const sent = tp.completed + o.sequentialCount;
       rows.push({
         name: v.name,
         rps: tp.completed / tp.seconds,
         seq,
-        ...(before && after ? { redis: { scriptsPerRequest: (after.scripts - before.scripts) / n, commandsPerRequest: (after.commands - before.commands - 1) / n } } : {}),
+        ...(before && after ? { redis: { scriptsPerRequest: (after.scripts - before.scripts) / sent, commandsPerRequest: (after.commands - before.commands - 1) / sent } } : {}),
         errors: errors.total,
       });
     } finally {

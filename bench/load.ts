@@ -4,10 +4,13 @@ import type { Client, Dispatcher, Pool } from 'undici';
 export const CHAT_PATH = '/v1/chat/completions';
 export const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 export const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
-/** Request headers; a phase may add its own (a client key). */
+/** Request headers; a phase may add its own (a client key), or make them per request (an Idempotency-Key). */
 export const HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
 type Target = Pool | Client;
+
+/** Headers for every request alike, or made anew for each one. */
+export type RequestHeaders = Readonly<Record<string, string>> | (() => Record<string, string>);
 
 /** Counts requests that did not end in a 200 with a plausible body, by reason. */
 export class Errors {
@@ -66,10 +69,10 @@ function describe(err: unknown): string {
 }
 
 /** One non-streaming chat request; true when it was a 200 with a chat.completion body. */
-export async function chatOnce(target: Target, errors: Errors, headers: Readonly<Record<string, string>> = HEADERS): Promise<boolean> {
+export async function chatOnce(target: Target, errors: Errors, headers: RequestHeaders = HEADERS): Promise<boolean> {
   errors.requests += 1;
   try {
-    const res: Dispatcher.ResponseData = await target.request({ path: CHAT_PATH, method: 'POST', headers, body: CHAT_BODY });
+    const res: Dispatcher.ResponseData = await target.request({ path: CHAT_PATH, method: 'POST', headers: typeof headers === 'function' ? headers() : headers, body: CHAT_BODY });
     const text = await res.body.text();
     if (res.statusCode !== 200) {
       errors.add(`status ${res.statusCode}`);
@@ -87,7 +90,7 @@ export async function chatOnce(target: Target, errors: Errors, headers: Readonly
 }
 
 /** Closed loop: `concurrency` workers, each sending its next request as soon as the last one ends. */
-export async function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors, headers = HEADERS): Promise<{ completed: number; seconds: number }> {
+export async function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors, headers: RequestHeaders = HEADERS): Promise<{ completed: number; seconds: number }> {
   const start = performance.now();
   const stopAt = start + seconds * 1000;
   let completed = 0;
@@ -102,7 +105,7 @@ export async function closedLoop(pool: Pool, concurrency: number, seconds: numbe
 }
 
 /** `count` requests one after another; latency from send to the last body byte, in ms. */
-export async function sequential(client: Client, count: number, errors: Errors, headers = HEADERS): Promise<number[]> {
+export async function sequential(client: Client, count: number, errors: Errors, headers: RequestHeaders = HEADERS): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();

@@ -310,7 +310,9 @@ async function main(): Promise<number> {
 
     let limitRows: LimitsRow[] = [];
     if (LIMITS) {
-      console.log(`\nclient-key policy: 4 more gateways in turn (a plain key; a named key with an allow-list, rate limits and a budget; each in process and on redis-server)`);
+      console.log(
+        `\nclient-key policy: 5 more gateways in turn (a plain key; a named key with an allow-list, rate limits and a budget; each in process and on redis-server; then everything on: that key on redis-server with an Idempotency-Key per request)`,
+      );
       limitRows = await limitsCost({
         cli: here('../src/cli.js'),
         tempDir,
