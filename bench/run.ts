@@ -18,7 +18,7 @@
  * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it),
  * BENCH_STREAMS (concurrent streams, bench/streams.ts; 0 skips it), BENCH_RSS (RSS flatness over
  * 300k requests, bench/rss-growth.ts; 0 skips it), BENCH_LONG=1 (RSS flatness over 1M requests),
- * BENCH_RSS_REQUESTS (any other count).
+ * BENCH_RSS_REQUESTS (any other count), BENCH_WORKERS (server.workers 1 and 2 on Redis, bench/workers.ts; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.
  */
 
@@ -38,6 +38,7 @@ import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDelta
 import { rssPhase } from './rss-growth.js';
 import { streamChecks, streamsPhaseReported } from './streams-report.js';
 import { type SurfaceRow, surfacesCost, surfacesTable } from './surfaces.js';
+import { type WorkersRow, workersScaling, workersTable } from './workers.js';
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -65,6 +66,8 @@ const SURFACE_COUNT = Math.max(500, Math.round(500 * SECONDS));
 const HEDGE = envNumber('BENCH_HEDGE', 1, 0) > 0;
 const STREAMS = envNumber('BENCH_STREAMS', 1, 0) > 0;
 const RSS = envNumber('BENCH_RSS', 1, 0) > 0;
+/** Multi-process scaling (server.workers 1 and 2, on Redis); 0 skips it. */
+const WORKERS = envNumber('BENCH_WORKERS', 1, 0) > 0;
 const RSS_TOTAL = Math.round(envNumber('BENCH_RSS_REQUESTS', envNumber('BENCH_LONG', 0, 0) > 0 ? 1_000_000 : 300_000, 3));
 const BREAKER_TIMEOUT_MS = 5_000;
 const BREAKER_BUDGET_MS = 60_000;
@@ -332,6 +335,13 @@ async function main(): Promise<number> {
       console.log(surfacesTable(surfaceRows));
     }
 
+    let workerRows: WorkersRow[] = [];
+    if (WORKERS && redis) {
+      console.log('\nserver.workers: the gateway on redis-server with 1, then 2 worker processes, the same closed loop');
+      workerRows = await workersScaling({ cli: here('../src/cli.js'), tempDir, upstreamPort: upstream.port, redisUrl: redis.url, seconds: Math.max(1, SECONDS / 2), concurrency: CONCURRENCY });
+      console.log(workersTable(workerRows));
+    }
+
     let hedgeRows: HedgeRow[] = [];
     if (HEDGE) {
       console.log(`\nhedging: ${HEDGE_SETUP}`);
@@ -353,6 +363,7 @@ async function main(): Promise<number> {
       warmErrors.total +
       (breaker?.failedRequests ?? 0) +
       limitRows.reduce((s, r) => s + r.errors, 0) +
+      workerRows.reduce((s, r) => s + r.errors, 0) +
       surfaceRows.reduce((s, r) => s + r.failed, 0);
     const elapsed = (performance.now() - started) / 1000;
     console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
@@ -389,6 +400,7 @@ async function main(): Promise<number> {
         redis_commands_per_request: r.redis?.commandsPerRequest ?? null,
         failed: r.errors,
       })),
+      workers: workerRows.map((r) => ({ workers: r.workers, rps: r.rps, cpu_us_per_request: r.cpuUsPerRequest, failed: r.errors })),
       surfaces: surfaceRows.map((r) => ({ name: r.name, cpu_us_per_request: r.cpuUsPerRequest, vs_chat: r.ratio, failed: r.failed })),
       hedging: hedgeRows,
       streams: streams ? { ...streams, checks: streams.scenarios.flatMap(streamChecks) } : null,
