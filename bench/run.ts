@@ -26,113 +26,51 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Pool } from 'undici';
 import { BREAKER_PREFIX, type BreakerResult, breakerPropagation } from './breaker.js';
 import { breakerJson, breakerLines } from './breaker-report.js';
 import { HEDGE_SETUP, type HedgeRow, hedgeBench, hedgeTable } from './hedge.js';
 import { type LimitsRow, limitsCost, limitsTable } from './limits.js';
-import { closedLoop, Errors, firstChunk, openLoop, sequential, summarize } from './load.js';
-import { CLK_TCK, cpuTicks, forkReady, freePort, killAll, killAllNow, spawnNode, statusKb, ticksToMicros, waitHealthy } from './proc.js';
+import { Errors } from './load.js';
+import { CLK_TCK, forkReady, killAll, killAllNow, statusKb } from './proc.js';
 import { describeErrors, onPath, type RedisProcess, redisView, startRedis } from './redis.js';
-import { aggregate, checks, checkTable, deltaTable, type RoundResult, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
+import { aggregate, checks, checkTable, deltaTable, redisDeltas, roundLine, type TargetFigures, table } from './report.js';
 import { rssPhase } from './rss-growth.js';
+import {
+  BREAKER_BUDGET_MS,
+  BREAKER_TIMEOUT_MS,
+  BREAKER_TRIALS,
+  CONCURRENCY,
+  HEDGE,
+  LIMITS,
+  OPEN_SECONDS,
+  RATE,
+  ROUNDS,
+  RSS,
+  RSS_TOTAL,
+  SECONDS,
+  SEQ_COUNT,
+  STREAM_COUNT,
+  STREAMS,
+  SURFACE_COUNT,
+  SURFACES,
+  WARMUP_SECONDS,
+  WORKERS,
+} from './settings.js';
 import { streamChecks, streamsPhaseReported } from './streams-report.js';
 import { type SurfaceRow, surfacesCost, surfacesTable } from './surfaces.js';
+import { connect, gatewayConfig, measureRound, type RoundSettings, startGateway, type Target, warmUp } from './throughput.js';
 import { type WorkersRow, workersScaling, workersTable } from './workers.js';
 
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name}="${raw}" must be a number >= ${min}`);
-  return n;
-}
-
-const SECONDS = envNumber('BENCH_SECONDS', 8, 0.5);
-const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 3, 1));
-const RATE = envNumber('BENCH_RATE', 500, 1);
-const CONCURRENCY = Math.round(envNumber('BENCH_CONCURRENCY', 64, 1));
-const OPEN_SECONDS = Math.max(1, SECONDS / 2);
-const SEQ_COUNT = Math.max(200, Math.round(200 * SECONDS));
-const STREAM_COUNT = Math.max(100, Math.round(100 * SECONDS));
-const WARMUP_SECONDS = Math.min(3, Math.max(1, SECONDS / 4));
-const BREAKER_TRIALS = Math.round(envNumber('BENCH_BREAKER_TRIALS', 20, 0));
-/** The client-key policy phase (limits and budgets on the hot path); 0 skips it. */
-const LIMITS = envNumber('BENCH_LIMITS', 1, 0) > 0;
-/** The API surfaces phase (CPU per request of each front door against chat completions); 0 skips it. */
-const SURFACES = envNumber('BENCH_SURFACES', 1, 0) > 0;
-const SURFACE_COUNT = Math.max(500, Math.round(500 * SECONDS));
-/** The hedging phase (p99 with a provider slow on 5% of requests, with and without hedging); 0 skips it. */
-const HEDGE = envNumber('BENCH_HEDGE', 1, 0) > 0;
-const STREAMS = envNumber('BENCH_STREAMS', 1, 0) > 0;
-const RSS = envNumber('BENCH_RSS', 1, 0) > 0;
-/** Multi-process scaling (server.workers 1 and 2, on Redis); 0 skips it. */
-const WORKERS = envNumber('BENCH_WORKERS', 1, 0) > 0;
-const RSS_TOTAL = Math.round(envNumber('BENCH_RSS_REQUESTS', envNumber('BENCH_LONG', 0, 0) > 0 ? 1_000_000 : 300_000, 3));
-const BREAKER_TIMEOUT_MS = 5_000;
-const BREAKER_BUDGET_MS = 60_000;
-
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Target {
-  name: string;
-  pid: number;
-  pool: Pool;
-  client: Client;
-  errors: Errors;
-  rounds: RoundResult[];
-}
-
-function connect(name: string, pid: number, origin: string): Target {
-  const opts = { headersTimeout: 10_000, bodyTimeout: 10_000, keepAliveTimeout: 60_000 };
-  return { name, pid, pool: new Pool(origin, { ...opts, connections: CONCURRENCY, pipelining: 1 }), client: new Client(origin, opts), errors: new Errors(), rounds: [] };
-}
-
-async function warmUp(t: Target, errors: Errors): Promise<void> {
-  await closedLoop(t.pool, CONCURRENCY, WARMUP_SECONDS, errors);
-  await sequential(t.client, 200, errors);
-  await firstChunk(t.client, 100, errors);
-}
-
-/** `redisPid`: the redis-server this target uses, whose CPU is then reported next to the target's own. */
-async function measure(t: Target, upstreamPid: number, redisPid?: number): Promise<RoundResult> {
-  const ticks0 = cpuTicks(t.pid);
-  const upTicks0 = cpuTicks(upstreamPid);
-  const redisTicks0 = redisPid === undefined ? 0 : cpuTicks(redisPid);
-  const self0 = process.cpuUsage();
-  const tp = await closedLoop(t.pool, CONCURRENCY, SECONDS, t.errors);
-  const self = process.cpuUsage(self0);
-  const wallUs = tp.seconds * 1e6;
-  const cpuUs = ticksToMicros(cpuTicks(t.pid) - ticks0);
-  const upCpuUs = ticksToMicros(cpuTicks(upstreamPid) - upTicks0);
-  const redisCpuUs = redisPid === undefined ? undefined : ticksToMicros(cpuTicks(redisPid) - redisTicks0);
-  await sleep(250);
-
-  const scratch = new Errors(); // per-phase warm-up; errors still count
-  await sequential(t.client, 100, scratch);
-  const seq = summarize(await sequential(t.client, SEQ_COUNT, t.errors));
-  await sleep(100);
-
-  const open = await openLoop(t.pool, RATE, OPEN_SECONDS, t.errors);
-  await sleep(100);
-
-  await firstChunk(t.client, 50, scratch);
-  const stream = summarize(await firstChunk(t.client, STREAM_COUNT, t.errors));
-  t.errors.merge(scratch);
-
-  return {
-    rps: tp.completed / tp.seconds,
-    cpuUsPerReq: cpuUs / tp.completed,
-    cpuPct: (cpuUs / wallUs) * 100,
-    upstreamCpuPct: (upCpuUs / wallUs) * 100,
-    benchCpuPct: ((self.user + self.system) / wallUs) * 100,
-    ...(redisCpuUs === undefined ? {} : { redisCpuPct: (redisCpuUs / wallUs) * 100, redisCpuUsPerReq: redisCpuUs / tp.completed }),
-    seq,
-    open: { ...summarize(open.samples), achievedRate: open.sent / open.seconds },
-    stream,
-  };
-}
+const ROUND: RoundSettings = {
+  seconds: SECONDS,
+  concurrency: CONCURRENCY,
+  warmupSeconds: WARMUP_SECONDS,
+  sequentialCount: SEQ_COUNT,
+  openRate: RATE,
+  openSeconds: OPEN_SECONDS,
+  streamCount: STREAM_COUNT,
+};
 
 let tempDir: string | undefined;
 let cleaning: Promise<void> | undefined;
@@ -144,31 +82,6 @@ async function cleanup(targets: Target[]): Promise<void> {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   })();
   return cleaning;
-}
-
-function gatewayConfig(upstreamPort: number, redisUrl?: string): string {
-  return [
-    'server:',
-    '  host: 127.0.0.1',
-    'providers:',
-    '  - name: bench',
-    '    type: openai_compatible',
-    `    base_url: http://127.0.0.1:${upstreamPort}/v1`,
-    '    api_key: sk-bench',
-    ...(redisUrl === undefined ? [] : ['redis:', `  url: ${redisUrl}`, '  key_prefix: "bench:"']),
-    'logging:',
-    '  level: info',
-    '',
-  ].join('\n');
-}
-
-async function startGateway(configFile: string): Promise<{ pid: number; port: number; origin: string }> {
-  const port = await freePort();
-  const child = spawnNode(here('../src/cli.js'), ['serve', '--config', configFile, '--port', String(port)]);
-  const origin = `http://127.0.0.1:${port}`;
-  await waitHealthy(origin, child);
-  if (child.pid === undefined) throw new Error('gateway has no pid');
-  return { pid: child.pid, port, origin };
 }
 
 async function main(): Promise<number> {
@@ -189,7 +102,8 @@ async function main(): Promise<number> {
       BREAKER_BUDGET_MS / 1000 +
       (2 * BREAKER_TIMEOUT_MS) / 1000 +
       30 +
-      (LIMITS ? 4 * (SECONDS + 10) : 0) +
+      (LIMITS ? 5 * (SECONDS + 10) : 0) +
+      (WORKERS ? 2 * (SECONDS + 10) : 0) +
       (SURFACES ? 6 * (SURFACE_COUNT / 300) + 20 : 0) +
       (STREAMS ? 400 : 0) +
       (RSS ? 60 + RSS_TOTAL / 500 : 0)) *
@@ -208,7 +122,7 @@ async function main(): Promise<number> {
     tempDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
     const configFile = join(tempDir, 'bench.yaml');
     writeFileSync(configFile, gatewayConfig(upstream.port));
-    const gw = await startGateway(configFile);
+    const gw = await startGateway(here('../src/cli.js'), configFile);
 
     let redis: RedisProcess | undefined;
     let redisSkipped: string | undefined;
@@ -227,13 +141,13 @@ async function main(): Promise<number> {
       if (redis) {
         const redisConfigFile = join(tempDir, 'bench-redis.yaml');
         writeFileSync(redisConfigFile, gatewayConfig(upstream.port, redis.url));
-        gwRedis = await startGateway(redisConfigFile);
+        gwRedis = await startGateway(here('../src/cli.js'), redisConfigFile);
       }
     }
     const redisPid = redis?.child.pid;
 
-    targets.push(connect('bare proxy', bare.child.pid, `http://127.0.0.1:${bare.port}`), connect('gateway', gw.pid, gw.origin));
-    if (gwRedis) targets.push(connect('gateway+redis', gwRedis.pid, gwRedis.origin));
+    targets.push(connect('bare proxy', bare.child.pid, `http://127.0.0.1:${bare.port}`, CONCURRENCY), connect('gateway', gw.pid, gw.origin, CONCURRENCY));
+    if (gwRedis) targets.push(connect('gateway+redis', gwRedis.pid, gwRedis.origin, CONCURRENCY));
     console.log(
       `switchyard bench: node ${process.version}, ${availableParallelism()} CPUs, CLK_TCK ${CLK_TCK}; upstream :${upstream.port} (pid ${upstream.child.pid}), ` +
         `bare proxy :${bare.port} (pid ${bare.child.pid}), gateway :${gw.port} (pid ${gw.pid})` +
@@ -245,12 +159,12 @@ async function main(): Promise<number> {
     );
 
     const warmErrors = new Errors();
-    for (const t of targets) await warmUp(t, warmErrors);
+    for (const t of targets) await warmUp(t, ROUND, warmErrors);
     console.log(`warm-up done (${WARMUP_SECONDS} s + 200 sequential + 100 streams per target; ${warmErrors.requests} requests, errors: ${warmErrors.summary()})`);
 
     for (let r = 1; r <= ROUNDS; r++) {
       for (const t of targets) {
-        const result = await measure(t, upstream.child.pid, t.name === 'gateway+redis' ? redisPid : undefined);
+        const result = await measureRound(t, ROUND, upstream.child.pid, t.name === 'gateway+redis' ? redisPid : undefined);
         t.rounds.push(result);
         console.log(roundLine(r, t.name, result));
       }

@@ -45,7 +45,11 @@ async function collectEvents(url: string, key: string, until: (events: Sse[]) =>
 /** The demo's dashboard in the browser and its `status --watch` in a terminal, as the README shows them. */
 async function picture(url: string, key: string): Promise<void> {
   const pane = new TmuxPane(`${process.execPath} ${CLI} status --url ${url} --key ${key} --watch --interval 0.5`, 118, 12);
-  const browser = await launchBrowser();
+  // The pane is closed whatever happens, a browser that fails to start included.
+  const browser = await launchBrowser().catch((err: unknown) => {
+    pane.close();
+    throw err;
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     await page.addInitScript(`sessionStorage.setItem('switchyard-admin-key', ${JSON.stringify(key)})`);
