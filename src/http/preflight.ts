@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Caller } from '../core/client-keys.js';
 import { type ApiError, gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
+import { writeRequestLine } from '../telemetry/request-log.js';
 import { matchesAnyKey } from './auth.js';
 import { requestIdFrom } from './request-id.js';
 
@@ -71,5 +72,5 @@ function isAdmin(gateway: Gateway, headers: IncomingHttpHeaders): boolean {
  */
 export function finishRequest(gateway: Gateway, p: Preflight, method: string, path: string, route: string, status: number, extra: Record<string, unknown> = {}): void {
   gateway.metrics.recordHttp(route, status);
-  gateway.logger.info({ requestId: p.requestId, method, path, status, ms: Math.round((performance.now() - p.started) * 100) / 100, ...extra }, 'request');
+  writeRequestLine(gateway.logger, { requestId: p.requestId, method, path, status, ms: Math.round((performance.now() - p.started) * 100) / 100, ...extra });
 }

@@ -1,16 +1,17 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import type { CircuitState } from '../routing/circuit-breaker.js';
+import { CounterFamily, type CounterSeries, GaugeFamily, HistogramFamily, type HistogramSeries } from './series.js';
 
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
 
 export type AttemptOutcome = 'success' | 'failure' | 'rejected';
 
-/** Per-provider metric children, resolved once so the request path does no label hashing. */
+/** Per-provider metric series, resolved once so the request path does no label look-up. */
 interface ProviderChildren {
-  attempts: Record<AttemptOutcome, Counter.Internal>;
-  latency: Histogram.Internal<string>;
-  firstChunk: Histogram.Internal<string>;
-  failovers: Counter.Internal;
+  attempts: Record<AttemptOutcome, CounterSeries>;
+  latency: HistogramSeries;
+  firstChunk: HistogramSeries;
+  failovers: CounterSeries;
 }
 
 /** The Prometheus registry of one gateway instance; every name starts with `switchyard_`. */
@@ -18,158 +19,158 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly children = new Map<string, ProviderChildren>();
 
-  readonly httpRequests = new Counter({
+  readonly httpRequests = new CounterFamily({
     name: 'switchyard_http_requests_total',
     help: 'Requests answered by the gateway, by route and status code',
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
-  readonly upstreamRequests = new Counter({
+  readonly upstreamRequests = new CounterFamily({
     name: 'switchyard_requests_total',
     help: 'Upstream attempts by provider and outcome (success, failure: failed over or counted by the breaker, rejected: a client error passed back)',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly upstreamLatency = new Histogram({
+  readonly upstreamLatency = new HistogramFamily({
     name: 'switchyard_upstream_latency_seconds',
     help: 'Upstream attempt latency: full response, or first chunk for streams',
     labelNames: ['provider'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly firstChunk = new Histogram({
+  readonly firstChunk = new HistogramFamily({
     name: 'switchyard_stream_first_chunk_seconds',
     help: 'Time from request arrival to the first streamed chunk sent to the client',
     labelNames: ['provider'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly failovers = new Counter({
+  readonly failovers = new CounterFamily({
     name: 'switchyard_failovers_total',
     help: 'Times a request moved on from a provider to the next candidate',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
-  readonly hedges = new Counter({
+  readonly hedges = new CounterFamily({
     name: 'switchyard_hedges_total',
     help: 'Hedged requests: hedges started, hedges that won (served), attempts cancelled because another answered first',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  readonly streamRecoveries = new Counter({
+  readonly streamRecoveries = new CounterFamily({
     name: 'switchyard_stream_recoveries_total',
     help: 'Chat streams cut mid-answer and continued by another provider (stream_recovery: continue)',
     labelNames: ['from', 'to'] as const,
     registers: [this.registry],
   });
-  readonly upstreamSaturated = new Counter({
+  readonly upstreamSaturated = new CounterFamily({
     name: 'switchyard_upstream_saturated_total',
     help: 'Attempts not sent because the provider was at its max_connections on this instance (failed over)',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
-  readonly exhausted = new Counter({
+  readonly exhausted = new CounterFamily({
     name: 'switchyard_requests_unserved_total',
     help: 'Requests that no provider could serve',
     registers: [this.registry],
   });
-  readonly streamErrors = new Counter({
+  readonly streamErrors = new CounterFamily({
     name: 'switchyard_stream_errors_total',
     help: 'Streams that failed after the first chunk was sent (ended with an error event)',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
-  readonly circuitState = new Gauge({
+  readonly circuitState = new GaugeFamily({
     name: 'switchyard_circuit_state',
     help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
-  readonly circuitTransitions = new Counter({
+  readonly circuitTransitions = new CounterFamily({
     name: 'switchyard_circuit_transitions_total',
     help: 'Circuit breaker transitions by provider and new state',
     labelNames: ['provider', 'state'] as const,
     registers: [this.registry],
   });
-  readonly tokens = new Counter({
+  readonly tokens = new CounterFamily({
     name: 'switchyard_tokens_total',
     help: 'Tokens reported by upstream usage, by provider, model and kind (prompt, completion)',
     labelNames: ['provider', 'model', 'kind'] as const,
     registers: [this.registry],
   });
-  readonly cost = new Counter({
+  readonly cost = new CounterFamily({
     name: 'switchyard_cost_usd_total',
     help: 'Cost in USD from the configured pricing table, by provider and model',
     labelNames: ['provider', 'model'] as const,
     registers: [this.registry],
   });
 
-  readonly inFlight = new Gauge({
+  readonly inFlight = new GaugeFamily({
     name: 'switchyard_in_flight_requests',
     help: 'Proxied requests in flight (streams until they end)',
     registers: [this.registry],
   });
-  readonly rejected = new Counter({
+  readonly rejected = new CounterFamily({
     name: 'switchyard_rejected_requests_total',
     help: 'Requests refused before routing, by reason (saturated, rate_limited, draining, unauthorized, too_large)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   /** Per client key name (`auth.keys` objects name them; plain keys show as `key-<digest>`), never the key. */
-  readonly keyRejected = new Counter({
+  readonly keyRejected = new CounterFamily({
     name: 'switchyard_key_rejected_requests_total',
     help: 'Requests of one client key refused by its policy, by reason (model_not_allowed, rate_limited, budget_exceeded)',
     labelNames: ['key', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly keyTokens = new Counter({
+  readonly keyTokens = new CounterFamily({
     name: 'switchyard_key_tokens_total',
     help: 'Tokens (prompt and completion) of the answers one client key was served',
     labelNames: ['key'] as const,
     registers: [this.registry],
   });
-  readonly keyCost = new Counter({
+  readonly keyCost = new CounterFamily({
     name: 'switchyard_key_cost_usd_total',
     help: 'Cost in USD of the answers one client key was served, at the configured prices',
     labelNames: ['key'] as const,
     registers: [this.registry],
   });
   /** Per priority lane (x-switchyard-priority): `routed`, or `shed` when the lane left no provider to try. */
-  readonly laneRequests = new Counter({
+  readonly laneRequests = new CounterFamily({
     name: 'switchyard_lane_requests_total',
     help: 'Requests by priority lane (high, normal, low) and result (routed; shed: no provider had capacity the lane may use)',
     labelNames: ['lane', 'result'] as const,
     registers: [this.registry],
   });
-  readonly overhead = new Histogram({
+  readonly overhead = new HistogramFamily({
     name: 'switchyard_gateway_overhead_seconds',
     help: 'Time the gateway itself adds to a request: until the response starts, minus time spent waiting on upstreams',
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
-  readonly idempotencyHits = new Counter({
+  readonly idempotencyHits = new CounterFamily({
     name: 'switchyard_idempotency_replays_total',
     help: 'Requests answered from a stored answer of an earlier request with the same Idempotency-Key',
     registers: [this.registry],
   });
-  readonly configReloads = new Counter({
+  readonly configReloads = new CounterFamily({
     name: 'switchyard_config_reloads_total',
     help: 'Config reloads by result (success, failure: refused, the previous config kept serving)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  readonly redisUp = new Gauge({
+  readonly redisUp = new GaugeFamily({
     name: 'switchyard_redis_up',
     help: 'Whether shared state in Redis is reachable (1) or the instance runs on local state (0); absent without Redis',
     registers: [],
   });
-  readonly redisErrors = new Counter({
+  readonly redisErrors = new CounterFamily({
     name: 'switchyard_redis_errors_total',
     help: 'Failed Redis operations by operation (the request path never waits for them)',
     labelNames: ['op'] as const,
     registers: [],
   });
-  readonly redisFlush = new Histogram({
+  readonly redisFlush = new HistogramFamily({
     name: 'switchyard_redis_flush_seconds',
     help: 'Time to write one pipelined batch of measurements to Redis',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
@@ -178,9 +179,9 @@ export class GatewayMetrics {
 
   /** Registers the Redis metrics (only instances that use Redis expose them). */
   enableRedisMetrics(): void {
-    this.registry.registerMetric(this.redisUp);
-    this.registry.registerMetric(this.redisErrors);
-    this.registry.registerMetric(this.redisFlush);
+    this.registry.registerMetric(this.redisUp as unknown as Metric);
+    this.registry.registerMetric(this.redisErrors as unknown as Metric);
+    this.registry.registerMetric(this.redisFlush as unknown as Metric);
   }
 
   constructor(providers: readonly string[]) {
@@ -218,7 +219,7 @@ export class GatewayMetrics {
     if (failedOver) c.failovers.inc();
   }
 
-  private readonly httpChildren = new Map<string, Counter.Internal>();
+  private readonly httpChildren = new Map<string, CounterSeries>();
 
   /** One answered client request; children are cached so the hot path does no label hashing. */
   recordHttp(route: string, status: number): void {
@@ -231,7 +232,7 @@ export class GatewayMetrics {
     child.inc();
   }
 
-  private readonly laneChildren = new Map<string, Counter.Internal>();
+  private readonly laneChildren = new Map<string, CounterSeries>();
 
   /** One planned request of a priority lane: `routed`, or `shed` (no provider its lane may use). */
   recordLane(lane: string, result: 'routed' | 'shed'): void {
@@ -244,7 +245,7 @@ export class GatewayMetrics {
     child.inc();
   }
 
-  private readonly usageChildren = new Map<string, { prompt: Counter.Internal; completion: Counter.Internal; cost: Counter.Internal }>();
+  private readonly usageChildren = new Map<string, { prompt: CounterSeries; completion: CounterSeries; cost: CounterSeries }>();
 
   /** Tokens and cost of one answer; children per provider and model are cached. */
   recordUsage(provider: string, model: string, promptTokens: number, completionTokens: number, costUsd: number): void {
@@ -259,7 +260,7 @@ export class GatewayMetrics {
     if (costUsd > 0) c.cost.inc(costUsd);
   }
 
-  private readonly modeInfo = new Gauge({
+  private readonly modeInfo = new GaugeFamily({
     name: 'switchyard_mode',
     help: 'The routing mode in force on this instance (1 for the active mode; "none" when no mode is active)',
     labelNames: ['mode'] as const,
