@@ -1,17 +1,13 @@
 import type { Registry } from 'prom-client';
 
-/**
+/*
  * Counters, gauges and histograms for the request path, exposed through a prom-client `Registry` (the
  * text format is prom-client's). A labelled series is a plain object resolved once per label values
  * and kept: incrementing it is one addition. prom-client's own children hash their label object into a
  * string and validate it on every increment (about 0.3 us and 200 bytes of garbage each, several times
  * per request).
- *
- * @example
- * const requests = new CounterFamily({ name: 'x_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry] });
- * const chat = requests.labels('chat'); // once
- * chat.inc();                           // per request
  */
+
 interface FamilyOptions {
   name: string;
   help: string;
@@ -92,6 +88,14 @@ export class CounterSeries {
   }
 }
 
+/**
+ * A counter by label values.
+ *
+ * @example
+ * const requests = new CounterFamily({ name: 'x_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry] });
+ * const chat = requests.labels('chat'); // once
+ * chat.inc();                           // per request
+ */
 export class CounterFamily extends Family<CounterSeries> {
   readonly type = 'counter';
 
@@ -126,6 +130,13 @@ export class GaugeSeries {
   }
 }
 
+/**
+ * A gauge by label values (none: one series, shown at 0 from the start).
+ *
+ * @example
+ * const inFlight = new GaugeFamily({ name: 'x_in_flight', help: 'In flight', registers: [registry] });
+ * inFlight.inc(); inFlight.dec();
+ */
 export class GaugeFamily extends Family<GaugeSeries> {
   readonly type = 'gauge';
 
@@ -174,6 +185,13 @@ export class HistogramSeries {
   }
 }
 
+/**
+ * A histogram by label values, with fixed buckets (exported cumulatively, with `+Inf`, `_sum`, `_count`).
+ *
+ * @example
+ * const latency = new HistogramFamily({ name: 'x_seconds', help: 'Latency', labelNames: ['provider'], buckets: [0.1, 1], registers: [registry] });
+ * latency.labels('openai').observe(0.25);
+ */
 export class HistogramFamily extends Family<HistogramSeries> {
   readonly type = 'histogram';
   private readonly bounds: readonly number[];

@@ -1,0 +1,42 @@
+/**
+ * Bytes allocated per request by the gateway: sequential chat requests against a gateway whose process
+ * samples every allocation with V8's heap profiler (bench/alloc-child.ts), short-lived objects
+ * included. Unlike CPU time on a shared machine, this figure repeats to within 1% from run to run, so
+ * it shows what a hot-path change adds or removes.
+ *
+ *   node dist/bench/alloc.js [requests = 10000]
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from 'undici';
+import { Errors, sequential } from './load.js';
+import { forkReady, killAll } from './proc.js';
+
+const count = Number(process.argv[2] ?? '10000');
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+function reply(child: ChildProcess, type: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if ((m as { type?: unknown } | null)?.type !== type) return;
+      child.off('message', on);
+      resolve(m as Record<string, unknown>);
+    };
+    child.on('message', on);
+  });
+}
+
+const upstream = await forkReady(here('./upstream.js'), ['0']);
+const gateway = await forkReady(here('./alloc-child.js'), [String(upstream.port)]);
+const client = new Client(`http://127.0.0.1:${gateway.port}`);
+const errors = new Errors();
+await sequential(client, 3000, errors); // warm-up (JIT)
+gateway.child.send('start');
+await reply(gateway.child, 'started');
+await sequential(client, count, errors);
+gateway.child.send('stop');
+const { bytes } = await reply(gateway.child, 'bytes');
+console.log(`allocated per request: ${(Number(bytes) / count / 1024).toFixed(1)} KB over ${count} sequential chat requests; failed: ${errors.total}`);
+await client.close();
+await killAll();
+process.exit(errors.total === 0 ? 0 : 1);
