@@ -100,7 +100,9 @@ export function attemptOptions(
         const sent = holding(p, p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers }));
         return blameCallerKey(attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol)), callers);
       }
-      const call: UpstreamCall = { ...common, endpoint: r.endpoint, ...(same ? { body: r.body, ...(r.raw ? { raw: r.raw } : {}) } : { body: { ...r.body, model: c.model } }) };
+      // Built field by field: nested conditional spreads cost an object each on every attempt.
+      const call: UpstreamCall = { stream: r.stream, requestId, cancel, idleTimeoutMs: common.idleTimeoutMs, apiKey, endpoint: r.endpoint, body: same ? r.body : { ...r.body, model: c.model } };
+      if (same && r.raw) call.raw = r.raw;
       return blameCallerKey(attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call)), callers);
     },
     discard: (served) => {

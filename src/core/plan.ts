@@ -5,8 +5,8 @@ import { resolveCandidates } from '../routing/candidates.js';
 import { filterByCapabilities, needsOf } from '../routing/capabilities.js';
 import { estimatePromptTokens, requestedMaxTokens } from '../routing/estimate.js';
 import { parseLane } from '../routing/lanes.js';
-import { applyPreferences } from '../routing/preferences.js';
-import type { Candidate, Lane } from '../routing/strategy.js';
+import { applyPreferences, type Preferences } from '../routing/preferences.js';
+import type { Candidate, Lane, StrategyRequest } from '../routing/strategy.js';
 import { type ApiError, gatewayError } from './errors.js';
 import { narrowCandidates, nothingLeft } from './plan-narrow.js';
 import type { CoreRequest, RouteOptions } from './request.js';
@@ -80,25 +80,21 @@ export function planRoute(gateway: Gateway, r: CoreRequest, o: RouteOptions): Ro
   }
   const snapshot = gateway.snapshot();
   const sloMs = view.routing.routes[r.model]?.slo_ms;
-  const ordered = strategy({
-    candidates,
-    request: { model: r.model, stream: r.stream, estimatedPromptTokens, ...(maxTokens !== undefined ? { maxTokens } : {}), lane, ...(sloMs !== undefined ? { sloMs } : {}) },
-    snapshot,
-  });
+  const request: StrategyRequest = { model: r.model, stream: r.stream, estimatedPromptTokens, lane };
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  if (sloMs !== undefined) request.sloMs = sloMs;
+  const ordered = strategy({ candidates, request, snapshot });
   const { candidates: narrowed, skipped } = narrowCandidates(gateway, ordered, lane, o, snapshot, view.routing.lanes);
   const sessionProvider = o.session ? gateway.sessions.get(o.session, snapshot.now) : undefined;
-  const wishes = { fallback: o.fallback ?? true, ...(pin ? { pin } : {}), ...(sessionProvider ? { sessionProvider } : {}), ...(o.prefer ? { prefer: o.prefer } : {}) };
+  const wishes: Preferences = { fallback: o.fallback ?? true };
+  if (pin) wishes.pin = pin;
+  if (sessionProvider) wishes.sessionProvider = sessionProvider;
+  if (o.prefer) wishes.prefer = o.prefer;
   const planned = applyPreferences(narrowed, wishes, snapshot);
   gateway.metrics.recordLane(lane, planned.length > 0 ? 'routed' : 'shed');
   if (planned.length === 0) return nothingLeft(r.model, lane, skipped);
-  return {
-    candidates: planned,
-    strategy: strategyName,
-    routing: view.routing,
-    ...(view.mode !== undefined ? { mode: view.mode } : {}),
-    estimatedPromptTokens,
-    ...(maxTokens !== undefined ? { maxTokens } : {}),
-    lane,
-    skipped,
-  };
+  const plan: RoutePlan = { candidates: planned, strategy: strategyName, routing: view.routing, estimatedPromptTokens, lane, skipped };
+  if (view.mode !== undefined) plan.mode = view.mode;
+  if (maxTokens !== undefined) plan.maxTokens = maxTokens;
+  return plan;
 }

@@ -116,18 +116,20 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
       hold?.settle(0);
       return passBack(gateway, served, routing, headers, lock, o);
     }
-    return deliver(gateway, result, {
+    const delivery: Delivery = {
       recover: (value) => recoveringSource(gateway, r, plan, candidate, value, result.finish, o.requestId, o.callerKeys),
       routing,
       headers,
       started,
       requestId: o.requestId,
       client: o.client,
-      ...(o.key ? { key: o.key } : {}),
       estimate: plan.estimatedPromptTokens,
-      ...(lock ? { lock } : {}),
-      ...(hold ? { hold } : {}),
-    });
+    };
+    // Optional fields set one by one: a conditional spread costs an object per request.
+    if (o.key) delivery.key = o.key;
+    if (lock) delivery.lock = lock;
+    if (hold) delivery.hold = hold;
+    return deliver(gateway, result, delivery);
   } catch (err) {
     // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
     if (served.kind === 'stream') served.stream.destroy();
@@ -212,7 +214,10 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
     lock?.store(served.status, headers, served.body);
     result.finish('success');
     account(served.usage);
-    return { kind: 'answer', status: served.status, body: served.body, headers, routing, ...(served.usage ? { usage: served.usage } : {}), ...(served.native ? { native: served.native } : {}) };
+    const answer: Extract<Outcome, { kind: 'answer' }> = { kind: 'answer', status: served.status, body: served.body, headers, routing };
+    if (served.usage) answer.usage = served.usage;
+    if (served.native) answer.native = served.native;
+    return answer;
   }
   gateway.metrics.recordFirstChunk(routing.provider, elapsed);
   gateway.measurements.recordFirstChunk(routing.provider, routing.model, elapsed, gateway.clock());

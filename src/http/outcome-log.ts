@@ -27,7 +27,12 @@ export function renderRefusal(outcome: Outcome, done: Done, fail: Fail): boolean
 
 /** The log fields of an answer: who served it and its tokens. */
 export function answerLog(routing: Routing, usage: Usage | undefined): Record<string, unknown> {
-  return { provider: routing.provider, model: routing.model, attempts: routing.attempts, ...(usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens } : {}) };
+  const fields: Record<string, unknown> = { provider: routing.provider, model: routing.model, attempts: routing.attempts };
+  if (usage) {
+    fields.promptTokens = usage.promptTokens;
+    fields.completionTokens = usage.completionTokens;
+  }
+  return fields;
 }
 
 /** The log fields of a stream once it ended: who served it, how it ended, its tokens when whole. */

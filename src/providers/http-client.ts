@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Cancel } from '../routing/cancel.js';
 import type { UpstreamResponse } from './types.js';
@@ -79,15 +79,16 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (o.cancel.aborted) return reject(o.cancel.reason);
     const https = o.url.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)({
+    const options: RequestOptions = {
       host: o.url.hostname,
       port: o.url.port || (https ? 443 : 80),
       method: o.method ?? 'POST',
       path: o.path,
       headers: o.body === undefined ? o.headers : { ...o.headers, 'content-length': Buffer.byteLength(o.body) },
       agent: https ? o.agents.https : o.agents.http,
-      ...(o.idleTimeoutMs > 0 ? { timeout: o.idleTimeoutMs } : {}),
-    });
+    };
+    if (o.idleTimeoutMs > 0) options.timeout = o.idleTimeoutMs;
+    const req = (https ? httpsRequest : httpRequest)(options);
     const onCancel = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
     o.cancel.once('abort', onCancel);
     if (o.idleTimeoutMs > 0) req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT })));

@@ -122,7 +122,9 @@ function ended<T>(result: LoopResult<T>): Ended<T> {
 }
 
 function record(c: Candidate, result: AttemptRecord['result'], detail?: string): AttemptRecord {
-  return { provider: c.provider, model: c.model, result, ...(detail !== undefined ? { detail } : {}) };
+  const r: AttemptRecord = { provider: c.provider, model: c.model, result };
+  if (detail !== undefined) r.detail = detail;
+  return r;
 }
 
 /**

@@ -128,7 +128,10 @@ export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: b
   }
   const verdict = rules.answer(parsed);
   if (!verdict.ok) return { kind: 'failure', failure: { kind: 'malformed', detail: verdict.detail } };
-  return { kind: 'success', value: { kind: 'json', status: res.status, body, ...(verdict.usage ? { usage: verdict.usage } : {}), ...native } };
+  const value: Extract<Served, { kind: 'json' }> = { kind: 'json', status: res.status, body };
+  if (verdict.usage) value.usage = verdict.usage;
+  if (rules.native) value.native = rules.native;
+  return { kind: 'success', value };
 }
 
 /** Collects a body with plain listeners (an async iterator costs more than the body is worth here). */
