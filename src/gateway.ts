@@ -220,21 +220,17 @@ export class Gateway {
       const tokenHeadroom = s.rate.tokenHeadroom(now);
       const exhaustsInS = s.rate.exhaustsInS(now);
       const statusPage = this.statusPages.get(name);
-      views.set(name, {
-        state: this.breakers.state(name),
-        ...(statusPage ? { statusPage } : {}),
-        requests: recent.successes + recent.failures,
-        successes: recent.successes,
-        failures: recent.failures,
-        weight: p.config.weight,
-        ...(medians.p50 !== undefined ? { latencyP50Ms: medians.p50 } : {}),
-        ...(medians.ttftP50 !== undefined ? { ttftP50Ms: medians.ttftP50 } : {}),
-        ...(medians.p95 !== undefined ? { latencyP95Ms: medians.p95 } : {}),
-        ...(medians.ttftP95 !== undefined ? { ttftP95Ms: medians.ttftP95 } : {}),
-        ...(requestHeadroom !== undefined ? { requestHeadroom } : {}),
-        ...(tokenHeadroom !== undefined ? { tokenHeadroom } : {}),
-        ...(exhaustsInS !== undefined ? { exhaustsInS } : {}),
-      });
+      // Optional fields set one by one: a conditional spread costs an object each, per provider and request.
+      const view: ProviderView = { state: this.breakers.state(name), requests: recent.successes + recent.failures, successes: recent.successes, failures: recent.failures, weight: p.config.weight };
+      if (statusPage) view.statusPage = statusPage;
+      if (medians.p50 !== undefined) view.latencyP50Ms = medians.p50;
+      if (medians.ttftP50 !== undefined) view.ttftP50Ms = medians.ttftP50;
+      if (medians.p95 !== undefined) view.latencyP95Ms = medians.p95;
+      if (medians.ttftP95 !== undefined) view.ttftP95Ms = medians.ttftP95;
+      if (requestHeadroom !== undefined) view.requestHeadroom = requestHeadroom;
+      if (tokenHeadroom !== undefined) view.tokenHeadroom = tokenHeadroom;
+      if (exhaustsInS !== undefined) view.exhaustsInS = exhaustsInS;
+      views.set(name, view);
     }
     return views;
   }

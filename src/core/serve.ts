@@ -17,7 +17,7 @@ import { type BudgetHold, estimatedCostMicros, limitsFor, modelRefusal, reserveB
 import { planRoute, type RoutePlan } from './plan.js';
 import type { RecoveringStream } from './recovering-stream.js';
 import type { CoreRequest, RouteOptions } from './request.js';
-import { ServedStream } from './served-stream.js';
+import { ServedStream, type ServedStreamHooks } from './served-stream.js';
 import { recoveringSource } from './stream-continuation.js';
 import { resumed } from './stream-resume.js';
 
@@ -225,11 +225,9 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
   const resumable = lock !== undefined && gateway.config.idempotency.resume_streams;
   // A resumable stream outlives its caller: read to the end and stored for the caller's return.
   if (resumable) result.detachClient();
-  const stream = new ServedStream(served, {
+  const hooks: ServedStreamHooks = {
     finish: source?.finish ?? result.finish,
-    ...(source ? { source } : {}),
     resumable,
-    ...(lock ? { lock } : {}),
     headers,
     account,
     onStreamError: (detail) => {
@@ -237,8 +235,13 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
       if (gateway.events.listens('failure')) gateway.events.emit('failure', { requestId: d.requestId, provider: routing.provider, model: routing.model, reason: detail });
     },
     keepAliveMs: gateway.config.server.stream_keepalive_ms,
-  });
-  return { kind: 'stream', stream, headers, routing, ...(served.native ? { native: served.native } : {}) };
+  };
+  if (source) hooks.source = source;
+  if (lock) hooks.lock = lock;
+  const stream = new ServedStream(served, hooks);
+  const outcome: Extract<Outcome, { kind: 'stream' }> = { kind: 'stream', stream, headers, routing };
+  if (served.native) outcome.native = served.native;
+  return outcome;
 }
 
 function emitSuccess(gateway: Gateway, d: Delivery, usage: Usage | undefined): void {

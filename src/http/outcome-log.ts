@@ -37,11 +37,10 @@ export function answerLog(routing: Routing, usage: Usage | undefined): Record<st
 
 /** The log fields of a stream once it ended: who served it, how it ended, its tokens when whole. */
 export function streamLog(routing: Routing, end: StreamEnd): Record<string, unknown> {
-  return {
-    ...answerLog(routing, end.kind === 'complete' ? end.usage : undefined),
-    stream: end.kind,
-    ...(end.kind === 'upstream_error' ? { error: end.detail } : {}),
-  };
+  const fields = answerLog(routing, end.kind === 'complete' ? end.usage : undefined);
+  fields.stream = end.kind;
+  if (end.kind === 'upstream_error') fields.error = end.detail;
+  return fields;
 }
 
 /**

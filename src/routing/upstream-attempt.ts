@@ -117,7 +117,10 @@ export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: b
       upstream.destroy();
       return { kind: 'failure', failure: { kind: 'malformed', detail: first.detail } };
     }
-    return { kind: 'success', value: { kind: 'stream', status: res.status, stream: upstream, ...(res.streamUsage ? { streamUsage: res.streamUsage } : {}), ...native } };
+    const value: Extract<Served, { kind: 'stream' }> = { kind: 'stream', status: res.status, stream: upstream };
+    if (res.streamUsage) value.streamUsage = res.streamUsage;
+    if (rules.native) value.native = rules.native;
+    return { kind: 'success', value };
   }
   const body = await readAll(res.body, Infinity);
   let parsed: unknown;

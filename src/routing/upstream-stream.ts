@@ -85,7 +85,7 @@ export class UpstreamStream {
   private readonly onData = (chunk: Buffer): void => {
     const out = this.relay.push(chunk);
     if (out) this.emit(out);
-    if (this.relay.state === 'done') this.settle({ kind: 'complete', ...(this.relay.usage ? { usage: this.relay.usage } : {}) });
+    if (this.relay.state === 'done') this.settle(this.complete());
     else if (this.relay.state === 'failed') {
       this.settle({ kind: 'upstream_error', detail: this.relay.failure ?? 'error event', errorSent: !this.relay.malformed });
       if (this.sink) this.destroy(); // nothing more is wanted from it: stop paying for it
@@ -96,7 +96,7 @@ export class UpstreamStream {
   private readonly onEnd = (): void => {
     const { complete, out } = this.relay.end();
     if (out) this.emit(out);
-    if (complete) this.settle({ kind: 'complete', ...(this.relay.usage ? { usage: this.relay.usage } : {}) });
+    if (complete) this.settle(this.complete());
     else if (this.relay.state === 'failed') this.settle({ kind: 'upstream_error', detail: this.relay.failure ?? 'error event', errorSent: !this.relay.malformed });
     else this.settle({ kind: 'upstream_error', detail: 'stream ended before it was complete', errorSent: false });
     this.checkJudged();
@@ -111,6 +111,12 @@ export class UpstreamStream {
     }
     this.settle({ kind: 'upstream_error', detail: err.code ?? err.name, errorSent: false });
   };
+
+  /** A whole answer's outcome, with its usage when the stream reported one. */
+  private complete(): StreamOutcome {
+    const usage = this.relay.usage;
+    return usage ? { kind: 'complete', usage } : { kind: 'complete' };
+  }
 
   private emit(bytes: Buffer): void {
     if (!this.sink) {
