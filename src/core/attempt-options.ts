@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { CallerKeys } from '../providers/caller-keys.js';
-import { RequestKeys } from '../providers/request-keys.js';
+import type { RequestKeys } from '../providers/request-keys.js';
 import type { UpstreamCall, UpstreamResponse } from '../providers/types.js';
 import type { LoopOptions } from '../routing/attempt-loop.js';
 import type { Cancel } from '../routing/cancel.js';
@@ -48,12 +48,11 @@ export function attemptOptions(
     if (!p.config.client_keys) return p.ringKeys;
     let k = requestKeys?.get(c.provider);
     if (!k) {
-      k = new RequestKeys(p.keys, p.config.client_keys, callerKeys?.for(p.name));
+      k = p.keysFor(callerKeys);
       (requestKeys ??= new Map()).set(c.provider, k);
     }
     return k;
   };
-  const redactCaller = (text: string) => callerKeys?.redact(text) ?? text;
   return {
     candidates,
     breakers: gateway.breakers,
@@ -88,11 +87,12 @@ export function attemptOptions(
           if (!callers) rate?.recordHeaders(headers, gateway.clock());
           keys.report(apiKey, status, gateway.clock(), retryAfterMs);
         },
-        redact: (text: string) => redactCaller(p.keys.redact(text)),
+        redact: (text: string) => p.redact(text, callerKeys),
       };
       const same = c.model === r.model;
       // A whole answer is read within the attempt's deadline; only a stream needs the socket's idle timer.
-      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs: r.stream ? p.config.timeout_ms : 0, apiKey };
+      const idleTimeoutMs = r.stream ? p.config.timeout_ms : 0;
+      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey };
       // A provider that speaks the caller's own protocol gets the caller's bytes; every other one the pivot.
       const native = r.native && p.adapter.sendNative && p.adapter.nativeProtocols?.has(r.native.protocol) ? r.native : undefined;
       if (native && p.adapter.sendNative) {
@@ -101,7 +101,7 @@ export function attemptOptions(
         return blameCallerKey(attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol)), callers);
       }
       // Built field by field: nested conditional spreads cost an object each on every attempt.
-      const call: UpstreamCall = { stream: r.stream, requestId, cancel, idleTimeoutMs: common.idleTimeoutMs, apiKey, endpoint: r.endpoint, body: same ? r.body : { ...r.body, model: c.model } };
+      const call: UpstreamCall = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey, endpoint: r.endpoint, body: same ? r.body : { ...r.body, model: c.model } };
       if (same && r.raw) call.raw = r.raw;
       return blameCallerKey(attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call)), callers);
     },

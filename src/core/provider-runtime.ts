@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config/schema.js';
+import type { CallerKeys } from '../providers/caller-keys.js';
 import type { UpstreamAgents } from '../providers/http-client.js';
 import type { KeyRing } from '../providers/key-ring.js';
 import { RequestKeys } from '../providers/request-keys.js';
@@ -30,6 +31,31 @@ export class ProviderRuntime {
 
   /** Its own keys as a request picks them when it takes no caller's key: stateless, so one serves every request. */
   readonly ringKeys: RequestKeys;
+
+  /**
+   * The keys one request may send it: its ring's, and the caller's own key when its `client_keys` takes
+   * one (made per request then; without `client_keys`, the stateless `ringKeys`).
+   *
+   * @example
+   * const keys = runtime.keysFor(callerKeys);
+   * if (!keys.usable) skip(); // passthrough without the caller's key
+   * const apiKey = keys.pick(Date.now());
+   */
+  keysFor(callerKeys: CallerKeys | undefined): RequestKeys {
+    return this.config.client_keys ? new RequestKeys(this.keys, this.config.client_keys, callerKeys?.for(this.name)) : this.ringKeys;
+  }
+
+  /**
+   * `text` with its keys removed, and the caller's own keys too: what one request may show or log of
+   * this provider's answers.
+   *
+   * @example
+   * runtime.redact(upstreamErrorMessage, callerKeys);
+   */
+  redact(text: string, callerKeys: CallerKeys | undefined): string {
+    const own = this.keys.redact(text);
+    return callerKeys ? callerKeys.redact(own) : own;
+  }
 
   /** Requests in flight to it from this instance (a stream until it ends). */
   inFlight = 0;

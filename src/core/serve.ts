@@ -174,9 +174,8 @@ async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: Ro
 function passBack(gateway: Gateway, served: Served, routing: Routing, headers: AnswerHeaders, lock: IdempotentRequest | undefined, o: RouteOptions): Outcome {
   if (served.kind !== 'error') throw new Error('a rejected attempt carries an error answer');
   if (served.retryAfter) headers['retry-after'] = served.retryAfter;
-  const keys = gateway.providers.get(routing.provider)?.keys;
-  const ringRedacted = (t: string) => keys?.redact(t) ?? t;
-  const redact = (t: string) => o.callerKeys?.redact(ringRedacted(t)) ?? ringRedacted(t);
+  const provider = gateway.providers.get(routing.provider);
+  const redact = (t: string) => (provider ? provider.redact(t, o.callerKeys) : (o.callerKeys?.redact(t) ?? t));
   // A native error is already in the caller's protocol: only the keys come out of it.
   const body = served.native ? Buffer.from(redact(served.body.toString('utf8'))) : upstreamErrorEnvelope(served.body, served.status, redact);
   lock?.store(served.status, headers, body);

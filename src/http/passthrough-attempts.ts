@@ -15,7 +15,7 @@ import { CALLER_KEY_MISSING } from '../core/plan-narrow.js';
 import type { ProviderRuntime } from '../core/provider-runtime.js';
 import type { Gateway } from '../gateway.js';
 import type { CallerKeys } from '../providers/caller-keys.js';
-import { RequestKeys } from '../providers/request-keys.js';
+import type { RequestKeys } from '../providers/request-keys.js';
 import type { Cancel } from '../routing/cancel.js';
 import type { Admission, BreakerOutcome } from '../routing/circuit-breaker.js';
 import { classifyFailure, describeFailure, failureFromError, parseRetryAfter } from '../routing/classify.js';
@@ -86,7 +86,7 @@ const gatewayReply = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => 
 export async function attemptAll(o: AttemptAllOptions): Promise<Reply> {
   const t: PassTally = { tried: [], made: 0, kept: undefined, retryAfterMs: undefined, allTimedOut: true };
   for (const [i, p] of o.candidates.entries()) {
-    const keys = p.config.client_keys ? new RequestKeys(p.keys, p.config.client_keys, o.callerKeys?.for(p.name)) : p.ringKeys;
+    const keys = p.keysFor(o.callerKeys);
     if (!keys.usable) {
       t.tried.push(`${p.name}: skipped, ${CALLER_KEY_MISSING}`);
       continue;
@@ -146,7 +146,7 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, keys: Reque
 
   const key = keys.pick(gateway.clock());
   const callers = keys.isCallerKey(key);
-  const redact = (x: string) => o.callerKeys?.redact(p.keys.redact(x)) ?? p.keys.redact(x);
+  const redact = (x: string) => p.redact(x, o.callerKeys);
   const base = new URL(p.config.base_url);
   const ex = await exchange({
     agents: p.agents,

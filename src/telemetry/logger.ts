@@ -60,17 +60,15 @@ class LineBatcher {
 
 /** stdout in batches, written at least every 200 ms and on exit; `logger.flush()` on shutdown. */
 function bufferedStdout(): NodeJS.WritableStream {
-  let lines: LineBatcher | undefined;
   // Registered before the writer's own exit hook (which closes it), so the last batch still gets out.
   process.once('exit', () => {
     try {
-      lines?.flushSync();
+      batcher.flushSync();
     } catch {
       // stdout gone at exit: nothing left to tell it.
     }
   });
-  lines = new LineBatcher(pino.destination({ dest: 1, sync: false }));
-  const batcher = lines;
+  const batcher = new LineBatcher(pino.destination({ dest: 1, sync: false }));
   setInterval(() => batcher.pass(), 200).unref();
   return batcher as unknown as NodeJS.WritableStream;
 }

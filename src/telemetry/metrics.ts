@@ -219,35 +219,19 @@ export class GatewayMetrics {
     if (failedOver) c.failovers.inc();
   }
 
-  private readonly httpChildren = new Map<string, CounterSeries>();
-
-  /** One answered client request; children are cached so the hot path does no label hashing. */
+  /** One answered client request (the family keeps each route and status's series). */
   recordHttp(route: string, status: number): void {
-    const key = `${route} ${status}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      child = this.httpRequests.labels(route, String(status));
-      this.httpChildren.set(key, child);
-    }
-    child.inc();
+    this.httpRequests.labels(route, status).inc();
   }
-
-  private readonly laneChildren = new Map<string, CounterSeries>();
 
   /** One planned request of a priority lane: `routed`, or `shed` (no provider its lane may use). */
   recordLane(lane: string, result: 'routed' | 'shed'): void {
-    const key = `${lane} ${result}`;
-    let child = this.laneChildren.get(key);
-    if (!child) {
-      child = this.laneRequests.labels(lane, result);
-      this.laneChildren.set(key, child);
-    }
-    child.inc();
+    this.laneRequests.labels(lane, result).inc();
   }
 
   private readonly usageChildren = new Map<string, { prompt: CounterSeries; completion: CounterSeries; cost: CounterSeries }>();
 
-  /** Tokens and cost of one answer; children per provider and model are cached. */
+  /** Tokens and cost of one answer; the three series of a provider and model are found with one look-up. */
   recordUsage(provider: string, model: string, promptTokens: number, completionTokens: number, costUsd: number): void {
     const key = `${provider}\0${model}`;
     let c = this.usageChildren.get(key);

@@ -46,7 +46,12 @@ abstract class Family<S> {
     for (const r of o.registers ?? []) r.registerMetric(this as never);
   }
 
+  abstract readonly type: Exported['type'];
+
   protected abstract create(): S;
+
+  /** The exported lines of one series. */
+  protected abstract lines(labels: Labels, s: S, out: Line[]): void;
 
   /** The series of these label values (in `labelNames` order), made on first use. */
   labels(...values: Array<string | number>): S {
@@ -69,12 +74,13 @@ abstract class Family<S> {
     this.series.clear();
   }
 
-  protected values(each: (labels: Labels, s: S, out: Line[]) => void): Line[] {
+  /** What prom-client's registry writes out. */
+  async get(): Promise<Exported> {
     // An unlabelled metric shows from the start, at zero (as prom-client's do).
     if (this.labelNames.length === 0 && this.series.size === 0) this.labels();
-    const out: Line[] = [];
-    for (const { labels, s } of this.series.values()) each(labels, s, out);
-    return out;
+    const values: Line[] = [];
+    for (const { labels, s } of this.series.values()) this.lines(labels, s, values);
+    return { name: this.name, help: this.help, type: this.type, aggregator: 'sum', values };
   }
 }
 
@@ -103,13 +109,13 @@ export class CounterFamily extends Family<CounterSeries> {
     return new CounterSeries();
   }
 
+  protected lines(labels: Labels, s: CounterSeries, out: Line[]): void {
+    out.push({ labels, value: s.value });
+  }
+
   /** The unlabelled series. */
   inc(by = 1): void {
     this.labels().inc(by);
-  }
-
-  async get(): Promise<Exported> {
-    return { name: this.name, help: this.help, type: 'counter', aggregator: 'sum', values: this.values((labels, s, out) => out.push({ labels, value: s.value })) };
   }
 }
 
@@ -144,6 +150,10 @@ export class GaugeFamily extends Family<GaugeSeries> {
     return new GaugeSeries();
   }
 
+  protected lines(labels: Labels, s: GaugeSeries, out: Line[]): void {
+    out.push({ labels, value: s.value });
+  }
+
   set(v: number): void {
     this.labels().set(v);
   }
@@ -154,10 +164,6 @@ export class GaugeFamily extends Family<GaugeSeries> {
 
   dec(by = 1): void {
     this.labels().dec(by);
-  }
-
-  async get(): Promise<Exported> {
-    return { name: this.name, help: this.help, type: 'gauge', aggregator: 'sum', values: this.values((labels, s, out) => out.push({ labels, value: s.value })) };
   }
 }
 
@@ -209,23 +215,15 @@ export class HistogramFamily extends Family<HistogramSeries> {
     this.labels().observe(v);
   }
 
-  async get(): Promise<Exported> {
+  protected lines(labels: Labels, s: HistogramSeries, out: Line[]): void {
     const bucket = `${this.name}_bucket`;
-    return {
-      name: this.name,
-      help: this.help,
-      type: 'histogram',
-      aggregator: 'sum',
-      values: this.values((labels, s, out) => {
-        let acc = 0;
-        this.bounds.forEach((le, i) => {
-          acc += s.counts[i]!;
-          out.push({ labels: { le: String(le), ...labels }, value: acc, metricName: bucket });
-        });
-        out.push({ labels: { le: '+Inf', ...labels }, value: s.count, metricName: bucket });
-        out.push({ labels, value: s.sum, metricName: `${this.name}_sum` });
-        out.push({ labels, value: s.count, metricName: `${this.name}_count` });
-      }),
-    };
+    let acc = 0;
+    this.bounds.forEach((le, i) => {
+      acc += s.counts[i]!;
+      out.push({ labels: { le: String(le), ...labels }, value: acc, metricName: bucket });
+    });
+    out.push({ labels: { le: '+Inf', ...labels }, value: s.count, metricName: bucket });
+    out.push({ labels, value: s.sum, metricName: `${this.name}_sum` });
+    out.push({ labels, value: s.count, metricName: `${this.name}_count` });
   }
 }

@@ -13,7 +13,7 @@ import { modelRefusal } from '../../core/key-admission.js';
 import type { ProviderRuntime } from '../../core/provider-runtime.js';
 import type { Gateway } from '../../gateway.js';
 import { CallerKeys } from '../../providers/caller-keys.js';
-import { RequestKeys } from '../../providers/request-keys.js';
+import type { RequestKeys } from '../../providers/request-keys.js';
 import { readText } from '../../providers/respond-as-openai.js';
 import type { NativeCall, ProviderAdapter, UpstreamResponse } from '../../providers/types.js';
 import { Cancel } from '../../routing/cancel.js';
@@ -87,11 +87,18 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
   for (const c of candidates) {
     const provider = gateway.providers.get(c.provider);
     if (provider?.config.type !== 'anthropic' || provider.breakerState() === 'open' || !countsTokens(provider.adapter)) continue;
-    const keys = provider.config.client_keys ? new RequestKeys(provider.keys, provider.config.client_keys, callerKeys?.for(provider.name)) : provider.ringKeys;
+    const keys = provider.keysFor(callerKeys);
     if (!keys.usable) continue; // passthrough without the caller's key
     const raw = c.model === model ? body.raw : Buffer.from(JSON.stringify({ ...request, model: c.model }));
-    const redact = (text: string) => callerKeys?.redact(provider.keys.redact(text)) ?? provider.keys.redact(text);
-    const answer = await forward({ provider, adapter: provider.adapter, keys, redact }, { ...request, model: c.model }, raw, req, res, p.requestId, gateway.clock);
+    const answer = await forward(
+      { provider, adapter: provider.adapter, keys, redact: (text) => provider.redact(text, callerKeys) },
+      { ...request, model: c.model },
+      raw,
+      req,
+      res,
+      p.requestId,
+      gateway.clock,
+    );
     if (!answer) continue; // unreachable: the next one, or the estimate
     sendBody(res, answer.status, answer.body, { ...base, 'x-switchyard-provider': provider.name, 'x-switchyard-model': c.model });
     return done(answer.status, { provider: provider.name, model: c.model });
