@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/random-hex.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -13,7 +13,7 @@ class RequestIds {
 
   next(): string {
     if (this.counter > 0xffff_ffff) {
-      this.prefix = randomBytes(12).toString('hex');
+      this.prefix = randomHex(12);
       this.counter = 0;
     }
     const n = this.counter++;

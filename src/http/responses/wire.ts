@@ -3,7 +3,7 @@
  * chat completions), and the ids it mints. Field names are the API's own (`openai` SDK,
  * `resources/responses/responses.d.ts`; spec schemas `Response`, `ResponseStreamEvent`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.js';
 import type { JsonObject } from '../../providers/translating/guards.js';
 
 export type { JsonObject };
@@ -125,7 +125,7 @@ export type IdMaker = (prefix: string) => string;
  * @example
  * newId('resp'); // 'resp_67cb71b351908190a308f3859487620d06981a8637e6bc44'
  */
-export const newId: IdMaker = (prefix) => `${prefix}_${randomBytes(24).toString('hex')}`;
+export const newId: IdMaker = (prefix) => `${prefix}_${randomHex(24)}`;
 
 /**
  * One server-sent event of a Responses stream: `event: <type>` and its JSON.

@@ -1,5 +1,5 @@
 /** Google Gemini's native API as a protocol definition for `TranslatingAdapter`. */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.js';
 import { isObject } from '../translating/guards.js';
 import type { AnswerContext, ProtocolDefinition } from '../translating/protocol.js';
 import { tryMapRequest } from '../translating/request-mapping.js';
@@ -38,10 +38,10 @@ export const geminiProtocol: ProtocolDefinition<GeminiRequest, GeminiEmbedReques
 /** Gemini gives no completion id and may give no call ids: random ones, as OpenAI's look. */
 function responseContext(ctx: AnswerContext): ResponseContext {
   return {
-    id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+    id: `chatcmpl-${randomHex(12)}`,
     created: Math.floor(ctx.nowMs / 1000),
     model: ctx.model,
-    newToolCallId: () => `call_${randomBytes(12).toString('hex')}`,
+    newToolCallId: () => `call_${randomHex(12)}`,
   };
 }
 

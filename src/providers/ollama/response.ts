@@ -3,7 +3,7 @@
  * stream translator shares (tool calls, finish reason, usage), and errors as the OpenAI envelope.
  * Pure: ids come from an injected source so tests are deterministic.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.js';
 import type { Usage } from '../../telemetry/usage.js';
 import type { ChatCompletion, OpenAIErrorObject, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
 import { errorTypeFor } from '../respond-as-openai.js';
@@ -17,7 +17,7 @@ export interface IdSource {
 }
 
 export function randomIds(): IdSource {
-  const tag = randomBytes(12).toString('hex');
+  const tag = randomHex(12);
   return { completion: `chatcmpl-${tag}`, toolCall: (n) => `call_${tag}_${n}` };
 }
 
