@@ -1,7 +1,8 @@
 /**
  * Bench child for bench/alloc.ts: a gateway in this process (one provider at the fake upstream on
  * argv[2]) and V8's sampling heap profiler, driven over IPC: `start` begins sampling every allocation
- * (objects already collected included), `stop` answers `{ type: 'bytes', bytes }`, the bytes sampled since.
+ * (objects already collected included), `stop` answers `{ type: 'bytes', bytes, top }`, the bytes sampled since and
+ * the ALLOC_TOP functions that allocated the most of them.
  */
 import { Session } from 'node:inspector/promises';
 import { parseConfig } from '../src/config/load.js';
@@ -10,10 +11,27 @@ import { createLogger } from '../src/telemetry/logger.js';
 
 interface SampledNode {
   selfSize: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
   children: SampledNode[];
 }
 
 const total = (n: SampledNode): number => n.children.reduce((sum, c) => sum + total(c), n.selfSize);
+
+/** The `n` functions that allocated the most (their own allocations), as `[bytes, where]`. */
+function topSites(head: SampledNode, n: number): Array<[number, string]> {
+  const bySite = new Map<string, number>();
+  const walk = (node: SampledNode): void => {
+    const f = node.callFrame;
+    const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    for (const c of node.children) walk(c);
+  };
+  walk(head);
+  return [...bySite]
+    .map(([site, bytes]): [number, string] => [bytes, site])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, n);
+}
 
 const upstreamPort = Number(process.argv[2]);
 const session = new Session();
@@ -32,7 +50,8 @@ process.on('message', (m: unknown) => {
       process.send?.({ type: 'started' });
     } else if (m === 'stop') {
       const { profile } = await session.post('HeapProfiler.stopSampling');
-      process.send?.({ type: 'bytes', bytes: total(profile.head as SampledNode) });
+      const head = profile.head as SampledNode;
+      process.send?.({ type: 'bytes', bytes: total(head), top: topSites(head, Number(process.env.ALLOC_TOP ?? '0')) });
     }
   })();
 });

@@ -5,6 +5,7 @@
  * it shows what a hot-path change adds or removes.
  *
  *   node dist/bench/alloc.js [requests = 10000]
+ *   ALLOC_TOP=25 node dist/bench/alloc.js       (also the 25 functions that allocate the most, per request)
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +36,9 @@ gateway.child.send('start');
 await reply(gateway.child, 'started');
 await sequential(client, count, errors);
 gateway.child.send('stop');
-const { bytes } = await reply(gateway.child, 'bytes');
+const { bytes, top } = await reply(gateway.child, 'bytes');
 console.log(`allocated per request: ${(Number(bytes) / count / 1024).toFixed(1)} KB over ${count} sequential chat requests; failed: ${errors.total}`);
+for (const [siteBytes, site] of top as Array<[number, string]>) console.log(`${(siteBytes / count).toFixed(0).padStart(7)} B  ${site}`);
 await client.close();
 await killAll();
 process.exit(errors.total === 0 ? 0 : 1);

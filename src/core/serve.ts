@@ -3,6 +3,7 @@ import type { NativeProtocol } from '../providers/types.js';
 import { type AttemptRecord, type LoopResult, runAttempts } from '../routing/attempt-loop.js';
 import type { Served } from '../routing/upstream-attempt.js';
 import type { StoredAnswer } from '../state/idempotency-store.js';
+import type { Limits } from '../state/rate-limiter.js';
 import { costOf, type Usage } from '../telemetry/usage.js';
 import { accountUsage } from './accounting.js';
 import { attemptOptions } from './attempt-options.js';
@@ -74,7 +75,9 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   if (o.session) await gateway.sessions.resolve(o.session, gateway.clock());
   const plan = planRoute(gateway, r, o);
   if ('status' in plan) return refused(plan, headers);
-  const admitted = await admit(gateway, r, o, plan, headers);
+  // Most requests have nothing to admit (no limit, budget or Idempotency-Key): no await for them.
+  const limits = limitsFor(gateway, o.key);
+  const admitted = gateway.rateLimiter.enabledFor(limits) || o.key?.budget || o.idempotencyKey !== undefined ? await admit(gateway, r, o, plan, headers, limits) : NOTHING_HELD;
   if ('kind' in admitted) return admitted;
   const { lock, hold } = admitted;
   const hedging = requestHedge(gateway, r, o.hedge, plan.routing);
@@ -140,12 +143,19 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
   }
 }
 
+/** What admission holds for a request until it ends: its idempotency lock, its budget hold. */
+interface Held {
+  lock?: IdempotentRequest;
+  hold?: BudgetHold;
+}
+
+const NOTHING_HELD: Held = Object.freeze({});
+
 /**
  * Admission: the caller's rate limit (its key's own, or the defaults), its key's budget (the estimated
  * cost held), then its Idempotency-Key (a repeat is answered from the store, and holds nothing).
  */
-async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: RoutePlan, headers: AnswerHeaders): Promise<Outcome | { lock?: IdempotentRequest; hold?: BudgetHold }> {
-  const limits = limitsFor(gateway, o.key);
+async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: RoutePlan, headers: AnswerHeaders, limits: Limits): Promise<Outcome | Held> {
   if (gateway.rateLimiter.enabledFor(limits)) {
     const admission = await gateway.rateLimiter.admit(o.client, limits, plan.estimatedPromptTokens, gateway.clock());
     Object.assign(headers, admission.headers);

@@ -114,14 +114,14 @@ export function exchange(o: ExchangeOptions): Promise<Exchanged> {
       timeout: o.idleTimeoutMs,
     });
     const onCancel = () => req.destroy(codeError('aborted', 'ABORTED'));
-    o.cancel.once('abort', onCancel);
+    o.cancel.onAbort(onCancel);
     req.once('timeout', () => req.destroy(codeError('upstream idle timeout', IDLE_TIMEOUT)));
     req.once('error', (error) => {
-      o.cancel.off('abort', onCancel);
+      o.cancel.offAbort(onCancel);
       resolve({ ok: false, error, consumed });
     });
     req.once('response', (res: IncomingMessage) => {
-      res.once('close', () => o.cancel.off('abort', onCancel));
+      res.once('close', () => o.cancel.offAbort(onCancel));
       // Errors after the headers reach whoever reads the body.
       req.on('error', (err) => res.destroy(err));
       resolve({ ok: true, req, res });

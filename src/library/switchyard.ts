@@ -208,7 +208,7 @@ export class Switchyard {
     );
     const stop = () => stream.fail(call.timedOut() ? timeoutError(options.timeoutMs) : abortedError());
     if (call.cancel.aborted) stop();
-    else call.cancel.once('abort', stop);
+    else call.cancel.onAbort(stop);
     return { stream, routing };
   }
 

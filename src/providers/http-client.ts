@@ -90,14 +90,14 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
     if (o.idleTimeoutMs > 0) options.timeout = o.idleTimeoutMs;
     const req = (https ? httpsRequest : httpRequest)(options);
     const onCancel = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
-    o.cancel.once('abort', onCancel);
+    o.cancel.onAbort(onCancel);
     if (o.idleTimeoutMs > 0) req.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: IDLE_TIMEOUT })));
     req.once('error', (err) => {
-      o.cancel.off('abort', onCancel);
+      o.cancel.offAbort(onCancel);
       reject(err);
     });
     req.once('response', (res: IncomingMessage) => {
-      res.once('close', () => o.cancel.off('abort', onCancel));
+      res.once('close', () => o.cancel.offAbort(onCancel));
       // Errors after the headers reach whoever reads the body.
       req.on('error', (err) => res.destroy(err));
       resolve({ status: res.statusCode ?? 502, headers: res.headers, body: res });

@@ -34,12 +34,12 @@ export interface Started<T> {
 export function startAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number): Started<T> {
   const cancel = new Cancel();
   const onClientAbort = () => cancel.abort(o.signal.reason);
-  o.signal.once('abort', onClientAbort);
+  o.signal.onAbort(onClientAbort);
   const timer = setTimeout(() => cancel.abort(TIMEOUT), budgetMs);
   const started = performance.now();
   const settle = (result: AttemptResult<T>): Sent<T> => {
     clearTimeout(timer);
-    return { result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.off('abort', onClientAbort) };
+    return { result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.offAbort(onClientAbort) };
   };
   const done = (async () => {
     try {
@@ -59,9 +59,9 @@ export function sleep(ms: number, signal: Cancel): Promise<void> {
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
-      signal.off('abort', done);
+      signal.offAbort(done);
       resolve();
     }
-    signal.once('abort', done);
+    signal.onAbort(done);
   });
 }

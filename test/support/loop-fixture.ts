@@ -28,7 +28,7 @@ export const hangs = (cancel: Cancel): Promise<AttemptResult<string>> =>
   new Promise((_, reject) => {
     const rejectSoon = () => setTimeout(() => reject(new Error('aborted')), 5);
     if (cancel.aborted) rejectSoon();
-    else cancel.once('abort', rejectSoon);
+    else cancel.onAbort(rejectSoon);
   });
 
 /**

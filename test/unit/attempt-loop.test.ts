@@ -47,7 +47,7 @@ describe('runAttempts: success', () => {
     const f = fixture();
     f.on('a', ok());
     served(await runAttempts(f.options));
-    expect(f.signal.listenerCount('abort')).toBe(1);
+    expect(f.signal.listening).toBe(1);
     f.signal.abort('client gone');
     expect(f.cancels[0]!.aborted).toBe(true);
     expect(f.cancels[0]!.reason).toBe('client gone');
@@ -57,7 +57,7 @@ describe('runAttempts: success', () => {
     const f = fixture();
     f.on('a', ok());
     served(await runAttempts(f.options)).finish('success');
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
     f.signal.abort('client gone');
     expect(f.cancels[0]!.aborted).toBe(false);
   });
@@ -150,7 +150,7 @@ describe('runAttempts: rejected requests', () => {
     expect(retrySameProvider).not.toHaveBeenCalled();
     expect(f.settlements()).toEqual([['a', 'neutral']]);
     expect(f.reported).toEqual([{ provider: 'a', outcome: 'rejected', failedOver: false }]);
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   });
 });
 
@@ -324,7 +324,7 @@ describe('runAttempts: Retry-After second pass', () => {
     expect(r.value).toBe('after the wait');
     expect(f.calls).toEqual(['a', 'b', 'c', 'a']);
     expect(r.upstreamMs).toBeGreaterThanOrEqual(r.latencyMs);
-    expect(f.signal.listenerCount('abort')).toBe(1); // the served attempt's, until finish
+    expect(f.signal.listening).toBe(1); // the served attempt's, until finish
   });
 
   it('retries each short Retry-After provider once, in order, after the shortest wait', async () => {
@@ -335,7 +335,7 @@ describe('runAttempts: Retry-After second pass', () => {
     const r = exhausted(await runAttempts(f.options));
     expect(f.calls).toEqual(['a', 'b', 'c', 'a', 'c']);
     expect(r.retryAfterMs).toBe(5);
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   });
 
   it('does not wait for a Retry-After longer than maxRetryAfterMs', async () => {
@@ -402,7 +402,7 @@ describe('runAttempts: client abort', () => {
     // Neutral: the breaker is not re-opened and the next request may probe.
     expect(f.store.getBreaker('a')).toMatchObject({ state: 'half_open', probeInFlight: false });
     expect(f.reported).toEqual([]);
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   });
 
   it('during an attempt that then succeeds: aborted all the same', async () => {
@@ -413,7 +413,7 @@ describe('runAttempts: client abort', () => {
     });
     expect(await runAttempts(f.options)).toEqual({ kind: 'aborted', attempts: [] });
     expect(f.settlements()).toEqual([['a', 'neutral']]);
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   });
 
   it('before a Retry-After wait: does not wait, ends aborted', async () => {
@@ -421,7 +421,7 @@ describe('runAttempts: client abort', () => {
     f.on('a', status(503, { retryAfterMs: 10_000 }));
     const r = await runAttempts(f.options);
     expect(r).toEqual({ kind: 'aborted', attempts: [{ provider: 'a', model: 'model-a', result: 'failure', detail: 'HTTP 503' }] });
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   }, 2000);
 
   it('during a Retry-After wait: stops waiting and ends aborted', async () => {
@@ -433,7 +433,7 @@ describe('runAttempts: client abort', () => {
     const r = await runAttempts(f.options);
     expect(r).toEqual({ kind: 'aborted', attempts: [{ provider: 'a', model: 'model-a', result: 'failure', detail: 'HTTP 503' }] });
     expect(f.calls).toEqual(['a']);
-    expect(f.signal.listenerCount('abort')).toBe(0);
+    expect(f.signal.listening).toBe(0);
   }, 2000);
 });
 

@@ -3,7 +3,6 @@
  * every definition (headers both ways, include_usage, error mapping, key redaction, stream failures,
  * one parse per answer), through a real local HTTP upstream; and its pure parts without I/O.
  */
-import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,6 +19,7 @@ import { RequestMappingError, tryMapRequest } from '../../src/providers/translat
 import { pipeTranslated, StreamTranslationError, type StreamTranslator } from '../../src/providers/translating/translated-stream.js';
 import { TranslatingAdapter } from '../../src/providers/translating/translating-adapter.js';
 import type { UpstreamCall, UpstreamResponse } from '../../src/providers/types.js';
+import { Cancel } from '../../src/routing/cancel.js';
 import type { Usage } from '../../src/telemetry/usage.js';
 
 const KEY = 'sk-toy/SECRET-0123456789';
@@ -140,7 +140,7 @@ afterEach(() => {
 function send(body: Record<string, unknown>, reply?: Reply, apiKey: string | null = KEY): Promise<UpstreamResponse> {
   if (reply) replies.push(reply);
   const config: ProviderConfig = { name: 'toy', type: 'toy', base_url: base, timeout_ms: 2000, weight: 1 };
-  const cancel = Object.assign(new EventEmitter(), { aborted: false, reason: undefined as unknown, abort: () => undefined });
+  const cancel = new Cancel();
   const call: UpstreamCall = {
     endpoint: 'chat/completions',
     body: { model: 'toy-m', ...body },

@@ -70,12 +70,12 @@ export abstract class SdkClientAdapter<Client extends SdkClient> implements Prov
     const controller = new AbortController();
     const abort = () => controller.abort();
     if (call.cancel.aborted) abort();
-    else call.cancel.once('abort', abort);
+    else call.cancel.onAbort(abort);
     try {
       const value = await send({ signal: controller.signal, headers: { 'x-request-id': call.requestId } });
       return { ok: true, value, controller };
     } catch (err) {
-      call.cancel.off('abort', abort);
+      call.cancel.offAbort(abort);
       const failure = classifySdkError(err, this.classes);
       if (failure.kind === 'status') return { ok: false, failure };
       throw failure.kind === 'event' ? transportError({ kind: 'other', error: err }) : transportError(failure);
