@@ -9,9 +9,9 @@ export interface RelayOptions {
 }
 
 const DONE = Buffer.from('data: [DONE]\n\n');
-const ERROR_KEY = Buffer.from('"error"');
-const FINISH_KEY = Buffer.from('"finish_reason"');
-const USAGE_KEY = Buffer.from('"usage"');
+const ERROR_KEY = '"error"';
+const FINISH_KEY = '"finish_reason"';
+const USAGE_KEY = '"usage"';
 
 /**
  * Frames an OpenAI server-sent-event stream into whole events, whatever the chunking of its bytes,
@@ -59,7 +59,9 @@ export class OpenAISseRelay extends FramedRelay {
       this.state = 'done';
       return plain ? undefined : DONE;
     }
-    const needs = name === 'error' || this.events === 0 || has(data, ERROR_KEY) || valueFollows(data, FINISH_KEY) || valueFollows(data, USAGE_KEY);
+    // One latin1 view of the bytes for the three looks (the keys are ASCII): one copy, no call per look.
+    const view = text ?? (data as Buffer).toString('latin1');
+    const needs = name === 'error' || this.events === 0 || view.includes(ERROR_KEY) || valueFollows(view, FINISH_KEY) || valueFollows(view, USAGE_KEY);
     if (needs) {
       let parsed: unknown;
       try {
@@ -103,19 +105,15 @@ function isDone(data: Buffer | string): boolean {
   return s.trim() === '[DONE]';
 }
 
-function has(data: Buffer | string, key: Buffer): boolean {
-  return typeof data === 'string' ? data.includes(key.toString('latin1')) : data.indexOf(key) >= 0;
-}
-
-/** Whether `key` occurs with a value other than null after it (a cheap look before parsing). */
-function valueFollows(data: Buffer | string, key: Buffer): boolean {
-  const b = typeof data === 'string' ? Buffer.from(data) : data;
-  let at = b.indexOf(key);
+/** Whether `key` occurs in `view` with a value other than null after it (a cheap look before parsing). */
+function valueFollows(view: string, key: string): boolean {
+  let at = view.indexOf(key);
   while (at >= 0) {
     let i = at + key.length;
-    while (i < b.length && (b[i] === 0x20 || b[i] === 0x3a || b[i] === 0x09)) i++;
-    if (i < b.length && b[i] !== 0x6e /* n(ull) */) return true;
-    at = b.indexOf(key, i);
+    let c = view.charCodeAt(i);
+    while (c === 0x20 || c === 0x3a || c === 0x09) c = view.charCodeAt(++i);
+    if (i < view.length && c !== 0x6e /* n(ull) */) return true;
+    at = view.indexOf(key, i);
   }
   return false;
 }

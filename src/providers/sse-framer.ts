@@ -45,8 +45,11 @@ export class SseFramer {
         }
         eventStart = nl + 1;
       }
-      nl = buf.indexOf(LF, lineStart);
+      // A chunk usually ends with its last event: no search past the end.
+      nl = lineStart < buf.length ? buf.indexOf(LF, lineStart) : -1;
     }
+    // The usual chunk (whole events, all forwarded as they are) goes on as the very buffer it came in.
+    if (runStart === 0 && eventStart === buf.length && out.length === 0) return buf.length > 0 ? buf : undefined;
     if (eventStart > runStart) out.push(buf.subarray(runStart, eventStart));
     if (open() && eventStart < buf.length) this.pending = Buffer.from(buf.subarray(eventStart));
     return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
@@ -72,6 +75,8 @@ export interface EventFields {
 
 /** Reads the `event:` and `data:` fields of `buf[start, end)`; comments and other fields are skipped. */
 export function eventFields(buf: Buffer, start: number, end: number): EventFields {
+  const only = oneDataLine(buf, start, end);
+  if (only) return { name: undefined, data: only, plain: true };
   let name: string | undefined;
   let data: Buffer | undefined;
   let extra: string[] | undefined;
@@ -93,6 +98,19 @@ export function eventFields(buf: Buffer, start: number, end: number): EventField
   }
   const joined = data !== undefined && extra ? [data.toString('utf8'), ...extra].join('\n') : data;
   return { name, data: joined, plain: name === undefined && extra === undefined };
+}
+
+/**
+ * The data of the event nearly every stream sends, `data: <value>\n\n` (one line, `\n` endings), found
+ * with one search; undefined for any other shape (the general reading takes it).
+ */
+function oneDataLine(buf: Buffer, start: number, end: number): Buffer | undefined {
+  if (end - start < 7 || buf[end - 1] !== LF || buf[end - 2] !== LF) return undefined;
+  // d a t a :
+  if (buf[start] !== 0x64 || buf[start + 1] !== 0x61 || buf[start + 2] !== 0x74 || buf[start + 3] !== 0x61 || buf[start + 4] !== COLON) return undefined;
+  const nl = buf.indexOf(LF, start + 5);
+  if (nl !== end - 2 || buf[nl - 1] === CR) return undefined;
+  return buf.subarray(buf[start + 5] === SPACE ? start + 6 : start + 5, nl);
 }
 
 /** Where a relayed stream stands. */
