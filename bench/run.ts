@@ -177,7 +177,7 @@ async function main(): Promise<number> {
     const grFig = gr ? figuresOf(gr) : undefined;
     const upstreamHwmMb = statusKb(upstream.child.pid, 'VmHWM') / 1024;
     const redisHwmMb = redisPid === undefined ? undefined : statusKb(redisPid, 'VmHWM') / 1024;
-    const list = checks(bareFig, gwFig);
+    const list = checks(bareFig, gwFig, b.rounds, g.rounds);
     const deltas = grFig ? redisDeltas(gwFig, grFig) : [];
     const health = gwRedis ? await redisView(gwRedis.origin) : undefined;
 
@@ -192,7 +192,7 @@ async function main(): Promise<number> {
       console.log(`(gateway+redis skipped: ${redisSkipped ?? 'unknown reason'})`);
     }
     console.log('');
-    console.log(checkTable(list, bareFig, gwFig));
+    console.log(checkTable(list, bareFig, gwFig, b.rounds, g.rounds));
     if (deltas.length > 0) console.log(`\n${deltaTable(deltas)}`);
     const cpus = availableParallelism();
     for (const c of columns) {
