@@ -1,5 +1,5 @@
 import type { AttemptResult, LoopOptions } from './attempt-loop.js';
-import { Cancel } from './cancel.js';
+import type { Cancel } from './cancel.js';
 import { failureFromError, type UpstreamFailure } from './classify.js';
 import type { Candidate } from './strategy.js';
 
@@ -17,39 +17,35 @@ export interface Sent<T> {
   unhookClientAbort(): void;
 }
 
-/** An attempt under way: its own Cancel (a hedge's loser is cancelled through it) and what it comes to. */
-export interface Started<T> {
-  cancel: Cancel;
-  done: Promise<Sent<T>>;
-}
-
 /**
- * Starts one attempt under its own Cancel, aborted by a timer after `budgetMs` or when the client goes
- * away. A throw becomes a failure: a timeout when the timer fired, else the network error it maps to.
+ * Starts one attempt under its own `cancel` (a hedge's loser is closed through it), aborted by a timer
+ * after `budgetMs` or when the client goes away; `onDone` gets what it came to, once, and never before
+ * this returns. A throw becomes a failure: a timeout when the timer fired, else the network error it
+ * maps to. (A callback rather than a promise to chain on: a promise and a microtask fewer per attempt.)
  *
  * @example
- * const { cancel, done } = startAttempt(options, candidate, 10_000);
- * const sent = await done; // or cancel.abort(reason) to close it
+ * const cancel = new Cancel();
+ * startAttempt(options, candidate, 10_000, cancel, (sent) => race.arrive(runner, sent));
  */
-export function startAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number): Started<T> {
-  const cancel = new Cancel();
+export function startAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number, cancel: Cancel, onDone: (sent: Sent<T>) => void): void {
   const onClientAbort = () => cancel.abort(o.signal.reason);
   o.signal.onAbort(onClientAbort);
   const timer = setTimeout(() => cancel.abort(TIMEOUT), budgetMs);
   const started = performance.now();
-  const settle = (result: AttemptResult<T>): Sent<T> => {
+  const settle = (result: AttemptResult<T>): void => {
     clearTimeout(timer);
-    return { result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.offAbort(onClientAbort) };
+    onDone({ result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.offAbort(onClientAbort) });
   };
-  const done = (async () => {
+  void (async () => {
+    let result: AttemptResult<T>;
     try {
-      return settle(await o.attempt(c, cancel));
+      result = await o.attempt(c, cancel);
     } catch (err) {
       const failure: UpstreamFailure = cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budgetMs} ms` } : failureFromError(err);
-      return settle({ kind: 'failure', failure });
+      result = { kind: 'failure', failure };
     }
+    settle(result);
   })();
-  return { cancel, done };
 }
 
 /** Waits `ms`, or less when the client goes away first. */

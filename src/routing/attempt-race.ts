@@ -1,6 +1,6 @@
 import type { LoopOptions } from './attempt-loop.js';
 import { type Sent, startAttempt } from './attempt-loop-send.js';
-import type { Cancel } from './cancel.js';
+import { Cancel } from './cancel.js';
 import type { Candidate } from './strategy.js';
 
 /** The abort reason of an attempt closed because another one won the race (a hedge's loser). */
@@ -35,7 +35,8 @@ export type RaceEvent<T, M> = { kind: 'settled'; runner: Runner<M>; sent: Sent<T
 export class AttemptRace<T, M> {
   private readonly running = new Set<Runner<M>>();
   private readonly settled: Array<{ runner: Runner<M>; sent: Sent<T> }> = [];
-  private wake: (() => void) | undefined;
+  /** Set while `next` waits: hands it the next attempt to come back. */
+  private waiting: ((ev: RaceEvent<T, M>) => void) | undefined;
 
   constructor(private readonly o: LoopOptions<T>) {}
 
@@ -51,35 +52,42 @@ export class AttemptRace<T, M> {
 
   /** Starts `c`'s attempt with `budgetMs` to come to something. */
   start(c: Candidate, budgetMs: number, meta: M, hedge: boolean, now: number): Runner<M> {
-    const { cancel, done } = startAttempt(this.o, c, budgetMs);
-    const runner: Runner<M> = { c, meta, hedge, startedAt: now, hedgeDecided: false, cancel };
+    const runner: Runner<M> = { c, meta, hedge, startedAt: now, hedgeDecided: false, cancel: new Cancel() };
     this.running.add(runner);
-    void done.then((sent) => {
-      if (!this.running.delete(runner)) return this.dispose(sent);
-      this.settled.push({ runner, sent });
-      this.wake?.();
-    });
+    startAttempt(this.o, c, budgetMs, runner.cancel, (sent) => this.arrive(runner, sent));
     return runner;
   }
 
   /** The next attempt to come to something; `{ kind: 'timer' }` first when `waitMs` passes. */
-  async next(waitMs: number | undefined): Promise<RaceEvent<T, M>> {
-    for (;;) {
-      const first = this.settled.shift();
-      if (first) {
-        return { kind: 'settled', ...first };
-      }
-      if (waitMs !== undefined && waitMs <= 0) return { kind: 'timer' };
-      const timedOut = await new Promise<boolean>((resolve) => {
-        const timer = waitMs === undefined ? undefined : setTimeout(() => resolve(true), waitMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-      });
-      this.wake = undefined;
-      if (timedOut) return { kind: 'timer' };
+  next(waitMs: number | undefined): Promise<RaceEvent<T, M>> {
+    const first = this.settled.shift();
+    if (first) return Promise.resolve({ kind: 'settled', runner: first.runner, sent: first.sent });
+    if (waitMs !== undefined && waitMs <= 0) return Promise.resolve({ kind: 'timer' });
+    return new Promise((resolve) => {
+      const timer =
+        waitMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.waiting = undefined;
+              resolve({ kind: 'timer' });
+            }, waitMs);
+      this.waiting = (ev) => {
+        clearTimeout(timer);
+        resolve(ev);
+      };
+    });
+  }
+
+  /** An attempt came back: to the waiting `next`, else kept for the next one; a closed loser's is discarded. */
+  private arrive(runner: Runner<M>, sent: Sent<T>): void {
+    if (!this.running.delete(runner)) return this.dispose(sent);
+    const waiting = this.waiting;
+    if (!waiting) {
+      this.settled.push({ runner, sent });
+      return;
     }
+    this.waiting = undefined;
+    waiting({ kind: 'settled', runner, sent });
   }
 
   /** Closes every attempt still out (they lost, or nobody waits): each is handed to `each` once. */
