@@ -108,7 +108,7 @@ const sessionOf = (h: IncomingHttpHeaders): string | undefined => first(h['x-swi
 
 /** Bodies are JSON: a missing Content-Type is taken as JSON, a declared other type is refused (415). */
 export function declaresJson(contentType: string | undefined): boolean {
-  if (contentType === undefined || contentType === '') return true;
+  if (contentType === undefined || contentType === '' || contentType === 'application/json') return true;
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }

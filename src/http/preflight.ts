@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Caller } from '../core/client-keys.js';
 import { type ApiError, gatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
@@ -51,12 +52,24 @@ export function preflight(gateway: Gateway, req: IncomingMessage, needsClientKey
   const book = gateway.keyBook;
   const credential = book.size > 0 ? clientCredential(headers) : undefined;
   const found = credential ? book.find(credential.slice(7).trim()) : undefined;
-  const p: Preflight = { requestId, started: performance.now(), caller: found ?? { id: `ip-${req.socket.remoteAddress ?? 'unknown'}` } };
+  const p: Preflight = { requestId, started: performance.now(), caller: found ?? addressCaller(req.socket) };
   if (needsClientKey && book.size > 0 && !found && !(orAdmin && isAdmin(gateway, headers))) {
     gateway.metrics.rejected.labels('unauthorized').inc();
     p.refused = UNAUTHORIZED;
   }
   return p;
+}
+
+const ADDRESS_CALLER = Symbol('switchyard.addressCaller');
+
+/** A caller known by its address, made once per connection (a keep-alive connection carries many requests). */
+function addressCaller(socket: Socket & { [ADDRESS_CALLER]?: Caller }): Caller {
+  let caller = socket[ADDRESS_CALLER];
+  if (!caller) {
+    caller = { id: `ip-${socket.remoteAddress ?? 'unknown'}` };
+    socket[ADDRESS_CALLER] = caller;
+  }
+  return caller;
 }
 
 function isAdmin(gateway: Gateway, headers: IncomingHttpHeaders): boolean {
