@@ -1,4 +1,4 @@
-import { randomHex } from '../core/random-hex.js';
+import { randomHex } from '../providers/random-hex.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -6,7 +6,7 @@ export type { Logger };
  * JSON lines on stdout, written asynchronously. Request logs carry ids, providers, statuses and timings
  * only: never prompt text, never headers, never keys (no redaction pass is needed, and none is paid for).
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -30,11 +30,10 @@ class LineBatcher {
 
   constructor(private readonly dest: ReturnType<typeof pino.destination>) {}
 
-  write(line: string): boolean {
+  write(line: string): void {
     this.lines.push(line);
     this.chars += line.length;
     if (this.chars >= BATCH_CHARS) this.pass();
-    return true;
   }
 
   /** Hands the batch to the writer (asynchronous from there). */
@@ -59,7 +58,7 @@ class LineBatcher {
 }
 
 /** stdout in batches, written at least every 200 ms and on exit; `logger.flush()` on shutdown. */
-function bufferedStdout(): NodeJS.WritableStream {
+function bufferedStdout(): DestinationStream {
   // Registered before the writer's own exit hook (which closes it), so the last batch still gets out.
   process.once('exit', () => {
     try {
@@ -70,5 +69,5 @@ function bufferedStdout(): NodeJS.WritableStream {
   });
   const batcher = new LineBatcher(pino.destination({ dest: 1, sync: false }));
   setInterval(() => batcher.pass(), 200).unref();
-  return batcher as unknown as NodeJS.WritableStream;
+  return batcher;
 }

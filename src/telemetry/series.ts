@@ -84,6 +84,13 @@ abstract class Family<S> {
   }
 }
 
+/** A family whose series are one number each (counters, gauges): one line per series. */
+abstract class ValueFamily<S extends { value: number }> extends Family<S> {
+  protected lines(labels: Labels, s: S, out: Line[]): void {
+    out.push({ labels, value: s.value });
+  }
+}
+
 /** One counter series. */
 export class CounterSeries {
   value = 0;
@@ -102,15 +109,11 @@ export class CounterSeries {
  * const chat = requests.labels('chat'); // once
  * chat.inc();                           // per request
  */
-export class CounterFamily extends Family<CounterSeries> {
+export class CounterFamily extends ValueFamily<CounterSeries> {
   readonly type = 'counter';
 
   protected create(): CounterSeries {
     return new CounterSeries();
-  }
-
-  protected lines(labels: Labels, s: CounterSeries, out: Line[]): void {
-    out.push({ labels, value: s.value });
   }
 
   /** The unlabelled series. */
@@ -143,15 +146,11 @@ export class GaugeSeries {
  * const inFlight = new GaugeFamily({ name: 'x_in_flight', help: 'In flight', registers: [registry] });
  * inFlight.inc(); inFlight.dec();
  */
-export class GaugeFamily extends Family<GaugeSeries> {
+export class GaugeFamily extends ValueFamily<GaugeSeries> {
   readonly type = 'gauge';
 
   protected create(): GaugeSeries {
     return new GaugeSeries();
-  }
-
-  protected lines(labels: Labels, s: GaugeSeries, out: Line[]): void {
-    out.push({ labels, value: s.value });
   }
 
   set(v: number): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomHex } from '../../src/core/random-hex.js';
+import { randomHex } from '../../src/providers/random-hex.js';
 import { Cancel } from '../../src/routing/cancel.js';
 
 describe('Cancel', () => {

@@ -3,7 +3,7 @@
  * chat completions), and the ids it mints. Field names are the API's own (`openai` SDK,
  * `resources/responses/responses.d.ts`; spec schemas `Response`, `ResponseStreamEvent`).
  */
-import { randomHex } from '../../core/random-hex.js';
+import { randomHex } from '../../providers/random-hex.js';
 import type { JsonObject } from '../../providers/translating/guards.js';
 
 export type { JsonObject };

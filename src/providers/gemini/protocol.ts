@@ -1,5 +1,5 @@
 /** Google Gemini's native API as a protocol definition for `TranslatingAdapter`. */
-import { randomHex } from '../../core/random-hex.js';
+import { randomHex } from '../random-hex.js';
 import { isObject } from '../translating/guards.js';
 import type { AnswerContext, ProtocolDefinition } from '../translating/protocol.js';
 import { tryMapRequest } from '../translating/request-mapping.js';

@@ -3,9 +3,10 @@
  * stream translator shares (tool calls, finish reason, usage), and errors as the OpenAI envelope.
  * Pure: ids come from an injected source so tests are deterministic.
  */
-import { randomHex } from '../../core/random-hex.js';
+
 import type { Usage } from '../../telemetry/usage.js';
 import type { ChatCompletion, OpenAIErrorObject, OpenAIToolCall, OpenAIUsage } from '../openai-wire.js';
+import { randomHex } from '../random-hex.js';
 import { errorTypeFor } from '../respond-as-openai.js';
 import { type MappedError, mappedError, notAnAnswer, type TranslatedAnswer } from '../translating/error-mapping.js';
 import { isObject, type JsonObject, parseJson, tokenCount } from '../translating/guards.js';
