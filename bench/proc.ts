@@ -86,9 +86,19 @@ export function spawnQuiet(command: string, args: string[]): ChildProcess {
   return track(spawn(command, args, { stdio: 'ignore' }));
 }
 
-/** Spawns `node <script> ...args` with stdout discarded and stderr shown. */
+/**
+ * The node flags a script's shebang carries (`#!/usr/bin/env -S node --flag` gives `['--flag']`), so the
+ * bench runs the gateway as its bin runs.
+ */
+export function shebangFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!.*\bnode((?:\s+-\S+)*)\s*$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+}
+
+/** Spawns `node <its shebang's flags> <script> ...args` with stdout discarded and stderr shown. */
 export function spawnNode(script: string, args: string[]): ChildProcess {
-  return track(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  return track(spawn(process.execPath, [...shebangFlags(script), script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] }));
 }
 
 /** Polls GET <origin>/health until it answers 200. */

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// First, so its heap setting is in force while the other modules load (cli/tune-heap.ts).
+import './cli/tune-heap.js';
 import cluster from 'node:cluster';
 import { flag } from './cli/args.js';
 import { runInit } from './cli/init.js';
