@@ -257,7 +257,7 @@ describe('Dockerfile', () => {
     expect(user!.split(':')[0]).not.toMatch(/^(root|0)$/);
   });
 
-  it('exposes 8000, checks /health with node and starts dist/src/cli.js', () => {
+  it('exposes 8000, checks /health with node and starts dist/src/cli.js with the node flags of the bin', () => {
     expect(args('EXPOSE').join(' ').split(/\s+/)).toContain('8000');
     const health = args('HEALTHCHECK').at(-1);
     expect(health).toBeDefined();
@@ -265,7 +265,12 @@ describe('Dockerfile', () => {
     expect(health).toContain('/health');
     expect(health).not.toMatch(/\b(curl|wget)\b/);
     const cmd = JSON.parse(args('CMD').at(-1) ?? 'null') as string[];
-    expect(cmd).toEqual(['node', 'dist/src/cli.js', 'serve', '--config', '/app/config.yaml']);
+    const binFlags = (read('src/cli.ts').split('\n', 1)[0] ?? '')
+      .replace(/^#!\/usr\/bin\/env -S node\s*/, '')
+      .split(/\s+/)
+      .filter(Boolean);
+    expect(binFlags).toEqual(['--max-semi-space-size=8']);
+    expect(cmd).toEqual(['node', ...binFlags, 'dist/src/cli.js', 'serve', '--config', '/app/config.yaml']);
   });
 
   it('copies only files that exist and that .dockerignore lets through', () => {
