@@ -15,18 +15,18 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const SERVE_HEAP_GROWING_PERCENT = 30;
 
-const FLAG = /(^|\s)--heap[-_]growing[-_]percent(=|\s|$)/;
+const FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
 
 /**
- * The V8 flag `serve` sets at start, or undefined when the operator already chose one on the command
- * line or in NODE_OPTIONS (theirs wins). Pure, for tests.
+ * The V8 flag `serve` sets at start, or undefined when the operator already chose one on node's command
+ * line (theirs wins; node refuses this flag in NODE_OPTIONS). Pure, for tests.
  *
  * @example
- * heapFlagFor(['--max-semi-space-size=8'], '');   // '--heap-growing-percent=30'
- * heapFlagFor(['--heap-growing-percent=50'], ''); // undefined
+ * heapFlagFor(['--max-semi-space-size=8']);   // '--heap-growing-percent=30'
+ * heapFlagFor(['--heap-growing-percent=50']); // undefined
  */
-export function heapFlagFor(execArgv: readonly string[], nodeOptions: string): string | undefined {
-  if (execArgv.some((a) => FLAG.test(a)) || FLAG.test(nodeOptions)) return undefined;
+export function heapFlagFor(execArgv: readonly string[]): string | undefined {
+  if (execArgv.some((a) => FLAG.test(a))) return undefined;
   return `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`;
 }
 
@@ -35,6 +35,6 @@ export function heapFlagFor(execArgv: readonly string[], nodeOptions: string): s
  * application that embeds the library keeps its own heap settings.
  */
 export function tuneHeapForServing(): void {
-  const flag = heapFlagFor(process.execArgv, process.env.NODE_OPTIONS ?? '');
+  const flag = heapFlagFor(process.execArgv);
   if (flag) setFlagsFromString(flag);
 }

@@ -1,0 +1,228 @@
+/**
+ * The upstream client (`post` on undici's dispatch): what callers relied on with Node's own client, over
+ * real loopback servers. Headers merged as Node merges them, bodies with backpressure, a caller's
+ * cancel before and after the connection took the request, the idle timeout's code, a connection cut
+ * mid-body, and a body destroyed by its reader closing the connection. The pure body and header parts
+ * are tested without I/O first.
+ */
+import { once } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDLE_TIMEOUT, post, UpstreamAgentPool } from '../../src/providers/http-client.js';
+import { readText } from '../../src/providers/respond-as-openai.js';
+import { headersFromRaw, UpstreamBody } from '../../src/providers/upstream-body.js';
+import { Cancel } from '../../src/routing/cancel.js';
+
+const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+describe('headersFromRaw', () => {
+  it('lower-cases names, keeps set-cookie as a list, the first of a single-valued field, and joins the rest', () => {
+    const h = headersFromRaw(
+      raw(
+        'Content-Type',
+        'application/json',
+        'content-type',
+        'text/plain',
+        'Set-Cookie',
+        'a=1',
+        'set-cookie',
+        'b=2',
+        'X-RateLimit-Remaining',
+        '5',
+        'x-ratelimit-remaining',
+        '4',
+        'Retry-After',
+        '3',
+        'retry-after',
+        '9',
+      ),
+    );
+    expect(h).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'], 'x-ratelimit-remaining': '5, 4', 'retry-after': '3' });
+  });
+});
+
+/** A body whose upstream side is counted: how often it was resumed, and what aborted it. */
+function countedBody(): { body: UpstreamBody; resumed: () => number; aborted: Error[] } {
+  let resumed = 0;
+  const aborted: Error[] = [];
+  const body = new UpstreamBody(
+    () => {
+      resumed += 1;
+    },
+    (e) => aborted.push(e),
+  );
+  return { body, resumed: () => resumed, aborted };
+}
+
+describe('UpstreamBody', () => {
+  it('reads what was pushed, ends on finish, and asks the upstream for more when read', async () => {
+    const { body, resumed, aborted } = countedBody();
+    body.read(); // a reader asking for data: the upstream's parser is resumed
+    expect(resumed()).toBe(1);
+    body.push(Buffer.from('he'));
+    body.push(Buffer.from('llo'));
+    body.finish();
+    expect(await readText(body)).toBe('hello');
+    expect(aborted).toEqual([]);
+  });
+
+  it('aborts the upstream once when destroyed before the end, and not after it', async () => {
+    const early = countedBody();
+    early.body.destroy();
+    early.body.destroy();
+    await once(early.body, 'close');
+    expect(early.aborted).toHaveLength(1);
+    const done = countedBody();
+    done.body.finish();
+    done.body.resume();
+    await once(done.body, 'close');
+    expect(done.aborted).toEqual([]);
+  });
+
+  it("hands the upstream's failure to the reader without aborting again", async () => {
+    const { body, aborted } = countedBody();
+    const failed = once(body, 'error');
+    body.fail(Object.assign(new Error('cut'), { code: 'ECONNRESET' }));
+    const [err] = (await failed) as [Error & { code?: string }];
+    expect(err.code).toBe('ECONNRESET');
+    expect(aborted).toEqual([]);
+  });
+});
+
+describe('post', () => {
+  let server: Server;
+  let origin: URL;
+  const pool = new UpstreamAgentPool();
+  const sockets = new Set<Socket>();
+  /** The server side of each connection a `/stall` request came on. */
+  const stalled: Socket[] = [];
+  /** What each path does; the default answers JSON. */
+  const routes: Record<string, (res: ServerResponse) => void> = {
+    '/json': (res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.setHeader('x-ratelimit-remaining', '7');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    },
+    '/big': (res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let sent = 0;
+      const more = () => {
+        while (sent < 64) {
+          sent += 1;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    },
+    '/stall': (res) => {
+      if (res.socket) stalled.push(res.socket);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+    },
+    '/cut': (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n', () => res.socket?.destroy());
+    },
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.once('end', () => (routes[req.url ?? ''] ?? routes['/json']!)(res));
+    });
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address() as { port: number };
+    origin = new URL(`http://127.0.0.1:${address.port}/v1`);
+  });
+
+  afterAll(async () => {
+    pool.destroy();
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+
+  const call = (path: string, cancel = new Cancel(), idleTimeoutMs = 0) =>
+    post({ agents: pool, url: origin, path, headers: { 'content-type': 'application/json' }, body: '{}', cancel, idleTimeoutMs });
+
+  it("gives status, Node-style headers and the body, and sends the body's length", async () => {
+    const res = await call('/json');
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(res.headers['x-ratelimit-remaining']).toBe('7');
+    expect(await readText(res.body)).toBe('{"ok":true}');
+  });
+
+  it('reads a 4 MB body whole through a reader that pauses (backpressure, nothing lost)', async () => {
+    const res = await call('/big');
+    let size = 0;
+    res.body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      res.body.pause();
+      setImmediate(() => res.body.resume());
+    });
+    await once(res.body, 'end');
+    expect(size).toBe(64 * 64 * 1024);
+  });
+
+  it('rejects at once when cancelled before the connection took the request (a TLS handshake that never ends)', async () => {
+    const silent: TcpServer = createTcpServer((s) => sockets.add(s));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const cancel = new Cancel();
+    const port = (silent.address() as { port: number }).port;
+    const sent = post({ agents: pool, url: new URL(`https://127.0.0.1:${port}/v1`), path: '/v1/x', headers: {}, body: '{}', cancel, idleTimeoutMs: 0 });
+    setImmediate(() => cancel.abort('gone'));
+    await expect(sent).rejects.toMatchObject({ code: 'ABORTED' });
+    silent.close();
+  });
+
+  it('rejects a call cancelled before it starts with the reason', async () => {
+    const cancel = new Cancel();
+    cancel.abort('client left');
+    await expect(call('/json', cancel)).rejects.toBe('client left');
+  });
+
+  it('ends a body that stays silent past the idle timeout with the idle timeout code', async () => {
+    const res = await call('/stall', new Cancel(), 300);
+    const failed = once(res.body, 'error');
+    res.body.resume();
+    const [err] = (await failed) as [Error & { code?: string }];
+    expect(err.code).toBe(IDLE_TIMEOUT);
+  });
+
+  it('reports a connection cut mid-body as a reset, as Node did', async () => {
+    const res = await call('/cut');
+    const failed = once(res.body, 'error');
+    res.body.resume();
+    const [err] = (await failed) as [Error & { code?: string }];
+    expect(err.code).toBe('ECONNRESET');
+  });
+
+  it('closes the upstream connection when the reader destroys the body, and when cancel comes after the headers', async () => {
+    const res = await call('/stall');
+    const first = stalled.at(-1)!;
+    const firstClosed = once(first, 'close');
+    res.body.destroy();
+    await firstClosed;
+    const cancel = new Cancel();
+    const second = await call('/stall', cancel);
+    const secondSocket = stalled.at(-1)!;
+    expect(secondSocket).not.toBe(first);
+    const secondClosed = once(secondSocket, 'close');
+    const failed = once(second.body, 'error');
+    cancel.abort('client left');
+    const [err] = (await failed) as [Error & { code?: string }];
+    expect(err.code).toBe('ABORTED');
+    await secondClosed;
+    expect(secondSocket.destroyed).toBe(true);
+  });
+});
