@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
-// First, so its heap setting is in force while the other modules load (cli/tune-heap.ts).
-import './cli/tune-heap.js';
+// First, so its V8 settings are in force while the other modules load (cli/tune-v8.ts).
+import './cli/tune-v8.js';
 import cluster from 'node:cluster';
 import { flag } from './cli/args.js';
 import { runInit } from './cli/init.js';

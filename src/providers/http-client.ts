@@ -1,9 +1,10 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { Cancel } from '../routing/cancel.js';
 import { connectorNotingTls, tlsErrorBehind } from './tls-failures.js';
 import type { UpstreamResponse } from './types.js';
+import { Pool } from './undici-parts.js';
 import { headersFromRaw, UpstreamBody } from './upstream-body.js';
 
 /**
@@ -70,11 +71,11 @@ export class UpstreamAgentPool implements UpstreamAgents {
 
 /** One undici pool per origin, all with the same TLS settings. */
 class OriginPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UndiciPool>();
 
   constructor(private readonly tls: UpstreamTls | undefined) {}
 
-  get(origin: string): Pool {
+  get(origin: string): UndiciPool {
     let pool = this.pools.get(origin);
     if (!pool) {
       // No cap on connections (see POOL); one idle for 60 s is closed, sooner when the server says so.

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
+import { buildConnector } from './undici-parts.js';
 
 /**
  * The TLS error a connection failed with, for the request on it. A server that refuses the handshake
@@ -18,7 +19,7 @@ const isTls = (code: string | undefined): boolean => code !== undefined && (code
  * @example
  * new Pool('https://api.example.com', { connect: connectorNotingTls({ ca }) });
  */
-export function connectorNotingTls(options: buildConnector.BuildOptions): buildConnector.connector {
+export function connectorNotingTls(options: BuildConnector.BuildOptions): BuildConnector.connector {
   const connect = buildConnector(options);
   return (opts, callback) =>
     connect(opts, (err, socket) => {

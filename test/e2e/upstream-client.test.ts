@@ -11,6 +11,7 @@ import { createServer as createTcpServer, type Socket, type Server as TcpServer 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDLE_TIMEOUT, post, UpstreamAgentPool } from '../../src/providers/http-client.js';
 import { readText } from '../../src/providers/respond-as-openai.js';
+import { buildConnector, Pool } from '../../src/providers/undici-parts.js';
 import { headersFromRaw, UpstreamBody } from '../../src/providers/upstream-body.js';
 import { Cancel } from '../../src/routing/cancel.js';
 
@@ -87,6 +88,14 @@ describe('UpstreamBody', () => {
     const [err] = (await failed) as [Error & { code?: string }];
     expect(err.code).toBe('ECONNRESET');
     expect(aborted).toEqual([]);
+  });
+});
+
+describe('undici parts', () => {
+  it("are the very Pool and buildConnector undici's index exports", async () => {
+    const undici = await import('undici');
+    expect(Pool).toBe(undici.Pool);
+    expect(buildConnector).toBe(undici.buildConnector);
   });
 });
 
