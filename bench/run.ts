@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     const streams = STREAMS ? await streamsPhaseReported({ cli: here('../src/cli.js'), tempDir }) : undefined;
     const rss = RSS ? await rssPhase({ cli: here('../src/cli.js'), tempDir, upstreamPort: upstream.port, total: RSS_TOTAL, concurrency: CONCURRENCY }, bareFig.peakRssMb) : undefined;
 
-    const streamErrors = streams?.scenarios.reduce((n, r) => n + r.bare.failed + r.gateway.failed, 0) ?? 0;
+    const streamErrors = streams?.scenarios.reduce((n, r) => n + r.cold.bare.failed + r.cold.gateway.failed + r.warm.bare.failed + r.warm.gateway.failed, 0) ?? 0;
     const totalErrors =
       streamErrors +
       (rss?.failed ?? 0) +

@@ -3,7 +3,10 @@
  * gateway, each target (and its streaming fake upstream, bench/stream-upstream.ts) in fresh processes
  * per scenario, so idle RSS, peak RSS and CPU belong to that scenario alone. Two scenarios: 1,000
  * streams of 60 events 50 ms apart, and 9,000 slow streams of 10 events 1 s apart (capped by the open
- * files limit: the gateway holds two sockets per stream). Env: BENCH_STREAMS=0 skips the phase;
+ * files limit: the gateway holds two sockets per stream). Each scenario runs twice in the same
+ * processes: cold (just started: little compiled code, and every stream opens a new upstream
+ * connection) and warm (a second later: compiled code and pooled upstream connections, as in a
+ * gateway that has been serving); the clients' connections are new in both. Env: BENCH_STREAMS=0 skips the phase;
  * BENCH_STREAMS_FAST / BENCH_STREAMS_SLOW set the two stream counts (0 skips that scenario).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -18,6 +21,8 @@ import { runStreams, type StreamRun, type StreamScenario } from './stream-client
 /** One target's figures in one scenario. */
 export interface StreamFigures {
   target: string;
+  /** cold: the first run in fresh processes; warm: the same processes' second run. */
+  state: 'cold' | 'warm';
   count: number;
   maxOpen: number;
   completed: number;
@@ -39,11 +44,17 @@ export interface StreamFigures {
   seconds: number;
 }
 
-/** A scenario and its two targets' figures. */
-export interface ScenarioResult {
-  scenario: StreamScenario;
+/** Both targets' figures in one run of a scenario. */
+export interface TargetPair {
   bare: StreamFigures;
   gateway: StreamFigures;
+}
+
+/** A scenario, run cold and then warm against each target. */
+export interface ScenarioResult {
+  scenario: StreamScenario;
+  cold: TargetPair;
+  warm: TargetPair;
 }
 
 /** The phase: scenarios run, and a note when the open files limit made a scenario smaller. */
@@ -111,70 +122,94 @@ async function startTarget(kind: 'bare' | 'gateway', upstreamPort: number, cli: 
   return serveGateway(cli, file);
 }
 
-async function measureTarget(kind: 'bare' | 'gateway', s: StreamScenario, cli: string, tempDir: string): Promise<StreamFigures> {
+/** One target and its upstream, started for a scenario. */
+interface Running {
+  kind: 'bare' | 'gateway';
+  pid: number;
+  upPid: number;
+  origin: string;
+  upOrigin: string;
+}
+
+/**
+ * Both runs of a scenario in one pair of fresh processes: cold (just started, 50 short streams of
+ * warm-up: the JIT has seen little and every stream needs a new upstream connection), then warm (the
+ * same processes a second after: compiled code and the upstream connections the cold run left).
+ */
+async function measureTarget(kind: 'bare' | 'gateway', s: StreamScenario, cli: string, tempDir: string): Promise<{ cold: StreamFigures; warm: StreamFigures }> {
   const upstream = await forkReady(new URL('./stream-upstream.js', import.meta.url).pathname, ['0']);
-  const upOrigin = `http://127.0.0.1:${upstream.port}`;
   let target: Started | undefined;
   try {
     target = await startTarget(kind, upstream.port, cli, tempDir);
     const pid = target.child.pid;
     const upPid = upstream.child.pid;
     if (pid === undefined || upPid === undefined) throw new Error('a streams child has no pid');
+    const running: Running = { kind, pid, upPid, origin: target.origin, upOrigin: `http://127.0.0.1:${upstream.port}` };
     await runStreams(target.origin, { name: 'warm-up', count: 50, chunks: 3, gapMs: 1, rampMs: 50 }, 10_000);
-    await sleep(1_000);
-    const idleKb = statusKb(pid, 'VmRSS');
-    await readEld(target.origin, kind === 'gateway'); // starts a fresh window
-    await readEld(upOrigin, false);
-    let peakKb = idleKb;
-    const sampler = setInterval(() => {
-      try {
-        peakKb = Math.max(peakKb, statusKb(pid, 'VmRSS'));
-      } catch {
-        // the target exited; the run reports its failures
-      }
-    }, 50);
-    const ticks0 = cpuTicks(pid);
-    const upTicks0 = cpuTicks(upPid);
-    const self0 = process.cpuUsage();
-    const machine0 = machineCounters();
-    const timeoutMs = 30_000 + s.rampMs + s.chunks * s.gapMs;
-    let run: StreamRun;
-    try {
-      run = await runStreams(target.origin, s, timeoutMs);
-    } finally {
-      clearInterval(sampler);
-    }
-    const wallUs = run.seconds * 1e6;
-    const self = process.cpuUsage(self0);
-    const pct = (us: number): number => (us / wallUs) * 100;
-    const cpuPct = { target: pct(ticksToMicros(cpuTicks(pid) - ticks0)), upstream: pct(ticksToMicros(cpuTicks(upPid) - upTicks0)), loadgen: pct(self.user + self.system) };
-    const machine1 = machineCounters();
-    const machine = { busyPct: pct(ticksToMicros(machine1.busy - machine0.busy)), cpuWaitPct: pct(machine1.stallUs - machine0.stallUs) };
-    const hwmKb = statusKb(pid, 'VmHWM');
-    return {
-      target: kind === 'bare' ? 'bare proxy' : 'gateway',
-      count: s.count,
-      maxOpen: run.maxOpen,
-      completed: run.completed,
-      failed: run.errors.total,
-      errorSummary: run.errors.summary(),
-      ttfb: summarize(run.ttfb),
-      delay: summarize(run.delays),
-      idleRssMb: idleKb / 1024,
-      peakRssMb: peakKb / 1024,
-      hwmMb: hwmKb / 1024,
-      rssPerStreamKb: (Math.max(peakKb, hwmKb) - idleKb) / s.count,
-      eldP99Ms: await readEld(target.origin, kind === 'gateway'),
-      upstreamEldP99Ms: await readEld(upOrigin, false),
-      clientEldP99Ms: run.clientEldP99,
-      cpuPct,
-      machine,
-      seconds: run.seconds,
-    };
+    const cold = await measureRun(running, s, 'cold');
+    const warm = await measureRun(running, s, 'warm');
+    return { cold, warm };
   } finally {
     if (target) await stopChild(target.child);
     await stopChild(upstream.child);
   }
+}
+
+/** One run of the scenario against a running target: new client connections, every figure of this run alone. */
+async function measureRun(t: Running, s: StreamScenario, state: 'cold' | 'warm'): Promise<StreamFigures> {
+  const { pid, upPid } = t;
+  await sleep(1_000);
+  const idleKb = statusKb(pid, 'VmRSS');
+  await readEld(t.origin, t.kind === 'gateway'); // starts a fresh window
+  await readEld(t.upOrigin, false);
+  let peakKb = idleKb;
+  const sampler = setInterval(() => {
+    try {
+      peakKb = Math.max(peakKb, statusKb(pid, 'VmRSS'));
+    } catch {
+      // the target exited; the run reports its failures
+    }
+  }, 50);
+  const ticks0 = cpuTicks(pid);
+  const upTicks0 = cpuTicks(upPid);
+  const self0 = process.cpuUsage();
+  const machine0 = machineCounters();
+  const timeoutMs = 30_000 + s.rampMs + s.chunks * s.gapMs;
+  let run: StreamRun;
+  try {
+    run = await runStreams(t.origin, s, timeoutMs);
+  } finally {
+    clearInterval(sampler);
+  }
+  const wallUs = run.seconds * 1e6;
+  const self = process.cpuUsage(self0);
+  const pct = (us: number): number => (us / wallUs) * 100;
+  const cpuPct = { target: pct(ticksToMicros(cpuTicks(pid) - ticks0)), upstream: pct(ticksToMicros(cpuTicks(upPid) - upTicks0)), loadgen: pct(self.user + self.system) };
+  const machine1 = machineCounters();
+  const machine = { busyPct: pct(ticksToMicros(machine1.busy - machine0.busy)), cpuWaitPct: pct(machine1.stallUs - machine0.stallUs) };
+  // The high-water mark is the process's whole life: it belongs to the cold run only.
+  const hwmKb = state === 'cold' ? statusKb(pid, 'VmHWM') : peakKb;
+  return {
+    target: t.kind === 'bare' ? 'bare proxy' : 'gateway',
+    state,
+    count: s.count,
+    maxOpen: run.maxOpen,
+    completed: run.completed,
+    failed: run.errors.total,
+    errorSummary: run.errors.summary(),
+    ttfb: summarize(run.ttfb),
+    delay: summarize(run.delays),
+    idleRssMb: idleKb / 1024,
+    peakRssMb: peakKb / 1024,
+    hwmMb: hwmKb / 1024,
+    rssPerStreamKb: (Math.max(peakKb, hwmKb) - idleKb) / s.count,
+    eldP99Ms: await readEld(t.origin, t.kind === 'gateway'),
+    upstreamEldP99Ms: await readEld(t.upOrigin, false),
+    clientEldP99Ms: run.clientEldP99,
+    cpuPct,
+    machine,
+    seconds: run.seconds,
+  };
 }
 
 /**
@@ -202,10 +237,10 @@ export async function streamsPhase(o: { cli: string; tempDir: string }): Promise
   for (const s of scenarios) {
     console.log(`  ${s.name}, opened over ${s.rampMs} ms`);
     const bare = await measureTarget('bare', s, o.cli, o.tempDir);
-    console.log(`    ${line(bare)}`);
+    console.log(`    ${line(bare.cold)}\n    ${line(bare.warm)}`);
     const gateway = await measureTarget('gateway', s, o.cli, o.tempDir);
-    console.log(`    ${line(gateway)}`);
-    results.push({ scenario: s, bare, gateway });
+    console.log(`    ${line(gateway.cold)}\n    ${line(gateway.warm)}`);
+    results.push({ scenario: s, cold: { bare: bare.cold, gateway: gateway.cold }, warm: { bare: bare.warm, gateway: gateway.warm } });
   }
   return { scenarios: results, fdLimit, notes };
 }
@@ -214,7 +249,7 @@ const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/
 
 function line(x: StreamFigures): string {
   return (
-    `${x.target.padEnd(10)} open at once ${x.maxOpen}/${x.count}, completed ${x.completed}, failed ${x.failed}; 1st event p50/p99 ${f(x.ttfb.p50, 2)}/${f(x.ttfb.p99, 2)} ms; ` +
+    `${`${x.target}, ${x.state}`.padEnd(16)} open at once ${x.maxOpen}/${x.count}, completed ${x.completed}, failed ${x.failed}; 1st event p50/p99 ${f(x.ttfb.p50, 2)}/${f(x.ttfb.p99, 2)} ms; ` +
     `added delay p50/p99 ${f(x.delay.p50, 2)}/${f(x.delay.p99, 2)} ms; RSS idle ${f(x.idleRssMb)} peak ${f(x.peakRssMb)} MB (${f(x.rssPerStreamKb)} kB/stream); ` +
     `ELD p99 ${f(x.eldP99Ms, 2)} ms; CPU target ${f(x.cpuPct.target, 0)}% upstream ${f(x.cpuPct.upstream, 0)}% loadgen ${f(x.cpuPct.loadgen, 0)}%, machine ${f(x.machine.busyPct, 0)}%; ${f(x.seconds)} s` +
     (x.failed > 0 ? `; errors: ${x.errorSummary}` : '')
