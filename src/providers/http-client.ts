@@ -1,21 +1,22 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Cancel } from '../routing/cancel.js';
+import { OriginClients, type OriginDispatcher } from './origin-clients.js';
 import { connectorNotingTls, tlsErrorBehind } from './tls-failures.js';
 import type { UpstreamResponse } from './types.js';
-import { Pool } from './undici-parts.js';
+import { buildConnector } from './undici-parts.js';
 import { headersFromRaw, UpstreamBody } from './upstream-body.js';
 
 /**
- * The connections one provider's requests go through: undici pools per origin for the calls of `post`,
+ * The connections one provider's requests go through: undici clients per origin for the calls of `post`,
  * and Node's agents per URL scheme for the `/v1/*` pass-through (which streams a request body through).
  */
 export interface UpstreamAgents {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
-  /** The pool of keep-alive connections to `origin` (`https://host:port`), with this provider's TLS settings. */
-  pool(origin: string): Dispatcher;
+  /** The keep-alive connections to `origin` (`https://host:port`), with this provider's TLS settings. */
+  pool(origin: string): OriginDispatcher;
 }
 
 /** TLS settings of one provider, with the files already read (see config `providers[].tls`). */
@@ -34,8 +35,8 @@ export interface UpstreamTls {
 const POOL = { keepAlive: true } as const;
 
 /**
- * Pooled keep-alive upstream connections, sockets reused across requests and providers: one undici pool
- * per origin for `post` (its dispatch API cost 0.80x the CPU per chat request of Node's ClientRequest and
+ * Pooled keep-alive upstream connections, sockets reused across requests and providers: one set of
+ * undici clients per origin for `post` (OriginClients) (its dispatch API cost 0.80x the CPU per chat request of Node's ClientRequest and
  * agent in `ab.js`: no ClientRequest, header object or IncomingMessage per call), and one Node agent per
  * scheme for the pass-through. A provider with its own TLS settings gets its own pools and https agent,
  * since trust and client certificates belong to the connection.
@@ -46,7 +47,7 @@ export class UpstreamAgentPool implements UpstreamAgents {
   private readonly shared = new OriginPools(undefined);
   private readonly dedicated: Array<{ https: HttpsAgent; pools: OriginPools }> = [];
 
-  pool(origin: string): Dispatcher {
+  pool(origin: string): OriginDispatcher {
     return this.shared.get(origin);
   }
 
@@ -69,29 +70,29 @@ export class UpstreamAgentPool implements UpstreamAgents {
   }
 }
 
-/** One undici pool per origin, all with the same TLS settings. */
+/** One OriginClients per origin, all with the same TLS settings. */
 class OriginPools {
-  private readonly pools = new Map<string, UndiciPool>();
+  private readonly pools = new Map<string, OriginClients>();
 
   constructor(private readonly tls: UpstreamTls | undefined) {}
 
-  get(origin: string): UndiciPool {
+  get(origin: string): OriginClients {
     let pool = this.pools.get(origin);
     if (!pool) {
       // No cap on connections (see POOL); one idle for 60 s is closed, sooner when the server says so.
-      pool = new Pool(origin, origin.startsWith('https:') ? { ...POOL_OPTIONS, connect: connectorNotingTls({ ...this.tls }) } : POOL_OPTIONS);
+      // One connector per origin, shared by its clients (and with it the TLS session cache).
+      const connect = origin.startsWith('https:') ? connectorNotingTls({ ...this.tls }) : buildConnector({});
+      pool = new OriginClients(origin, { pipelining: 1, keepAliveTimeout: 60_000, connect });
       this.pools.set(origin, pool);
     }
     return pool;
   }
 
   destroy(): void {
-    for (const pool of this.pools.values()) pool.destroy().catch(() => undefined);
+    for (const pool of this.pools.values()) pool.destroy();
     this.pools.clear();
   }
 }
-
-const POOL_OPTIONS = { pipelining: 1, keepAliveTimeout: 60_000 } as const;
 
 export interface PostOptions {
   agents: UpstreamAgents;

@@ -11,7 +11,7 @@ import { createServer as createTcpServer, type Socket, type Server as TcpServer 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDLE_TIMEOUT, post, UpstreamAgentPool } from '../../src/providers/http-client.js';
 import { readText } from '../../src/providers/respond-as-openai.js';
-import { buildConnector, Pool } from '../../src/providers/undici-parts.js';
+import { buildConnector, Client } from '../../src/providers/undici-parts.js';
 import { headersFromRaw, UpstreamBody } from '../../src/providers/upstream-body.js';
 import { Cancel } from '../../src/routing/cancel.js';
 
@@ -92,9 +92,9 @@ describe('UpstreamBody', () => {
 });
 
 describe('undici parts', () => {
-  it("are the very Pool and buildConnector undici's index exports", async () => {
+  it("are the very Client and buildConnector undici's index exports", async () => {
     const undici = await import('undici');
-    expect(Pool).toBe(undici.Pool);
+    expect(Client).toBe(undici.Client);
     expect(buildConnector).toBe(undici.buildConnector);
   });
 });
