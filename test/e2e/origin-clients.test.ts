@@ -151,12 +151,28 @@ describe('OriginClients', () => {
     clients.destroy();
   });
 
-  it('fails what is in flight when destroyed, and keeps nothing', async () => {
+  it('lets go of an idle connection that closes, and opens a new one when asked', async () => {
+    const clients = fresh();
+    await get(clients, '/');
+    await idle(clients, 1);
+    expect(clients.counts).toEqual({ open: 1, idle: 1 });
+    for (const s of sockets) s.destroy(); // the server closes the idle connection
+    while (clients.counts.open > 0) await new Promise((r) => setImmediate(r));
+    expect(clients.counts).toEqual({ open: 0, idle: 0 });
+    const after = await get(clients, '/');
+    expect(after.body).toBe('ok');
+    expect(clients.counts.open).toBe(1);
+    clients.destroy();
+  });
+
+  it('fails what is in flight when destroyed, keeps nothing, and refuses later requests', async () => {
     const clients = fresh();
     const pending = get(clients, '/hold');
     while (held.length < 1) await new Promise((r) => setImmediate(r));
     clients.destroy();
     await expect(pending).rejects.toBeInstanceOf(Error);
+    expect(clients.counts).toEqual({ open: 0, idle: 0 });
+    await expect(get(clients, '/')).rejects.toMatchObject({ code: 'UND_ERR_DESTROYED' });
     expect(clients.counts).toEqual({ open: 0, idle: 0 });
     release();
   });
