@@ -8,13 +8,14 @@
  *
  *   node dist/bench/open-streams.js [K = 5000] [cli = dist/src/cli.js] [seconds per loop = 4]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { CHAT_PATH, HEADERS } from './load.js';
-import { cpuTicks, forkReady, killAll, oneProviderConfig, serveGateway, stopChild, ticksToMicros } from './proc.js';
+import { cpuTicks, forkReady, killAll, stopChild, ticksToMicros } from './proc.js';
+import { type Started, startTarget } from './streams.js';
 
 const [kText = '5000', cliArg, secondsText = '4'] = process.argv.slice(2);
 const K = Number(kText);
@@ -67,7 +68,7 @@ async function shortLoop(origin: string, pid: number, background: () => Promise<
   return { usPerRequest: (used - ((before + after) / 2) * wall) / n, rps: (n / wall) * 1000 };
 }
 
-/** Opens K long streams through `origin` and resolves once every one has its first event. */
+/** Opens K long streams through `origin` and resolves once every one has its response headers. */
 async function openLong(origin: string): Promise<Pool> {
   const pool = new Pool(origin, { connections: K, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
   const long = body(SECONDS * 3 + 30, 1000);
@@ -92,21 +93,11 @@ async function openLong(origin: string): Promise<Pool> {
 
 async function measure(kind: 'bare proxy' | 'gateway', tempDir: string): Promise<string> {
   const upstream = await forkReady(fileURLToPath(new URL('./stream-upstream.js', import.meta.url)), ['0']);
-  let child: Awaited<ReturnType<typeof serveGateway>>['child'] | undefined;
+  let target: Started | undefined;
   try {
-    let origin: string;
-    if (kind === 'bare proxy') {
-      const bare = await forkReady(fileURLToPath(new URL('./bare-proxy.js', import.meta.url)), [String(upstream.port), '0']);
-      child = bare.child;
-      origin = `http://127.0.0.1:${bare.port}`;
-    } else {
-      const file = join(tempDir, 'open-streams.yaml');
-      writeFileSync(file, oneProviderConfig(upstream.port, ['limits: { max_concurrent_requests: 100000 }', 'logging: { level: info }']));
-      const gw = await serveGateway(cli, file);
-      child = gw.child;
-      origin = gw.origin;
-    }
-    const pid = child.pid;
+    target = await startTarget(kind === 'bare proxy' ? 'bare' : 'gateway', upstream.port, cli, tempDir);
+    const { origin } = target;
+    const pid = target.child.pid;
     if (pid === undefined) throw new Error('no pid');
     const none = await shortLoop(origin, pid, () => cpuRate(pid, 1000));
     const long = await openLong(origin);
@@ -116,7 +107,7 @@ async function measure(kind: 'bare proxy' | 'gateway', tempDir: string): Promise
     const f = (x: { usPerRequest: number; rps: number }) => `${x.usPerRequest.toFixed(1)} µs (${x.rps.toFixed(0)} req/s)`;
     return `${kind.padEnd(10)} CPU per short request: none open ${f(none)}; ${K} open ${f(many)}: ${(many.usPerRequest / none.usPerRequest).toFixed(2)}x`;
   } finally {
-    if (child) await stopChild(child);
+    if (target) await stopChild(target.child);
     await stopChild(upstream.child);
   }
 }

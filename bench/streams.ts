@@ -107,12 +107,14 @@ async function readEld(origin: string, gateway: boolean): Promise<number> {
   }
 }
 
-interface Started {
+/** A target process and where it listens. */
+export interface Started {
   child: ChildProcess;
   origin: string;
 }
 
-async function startTarget(kind: 'bare' | 'gateway', upstreamPort: number, cli: string, tempDir: string): Promise<Started> {
+/** The bare proxy or the gateway (config for streams: no concurrency cap, `info` logging) in front of `upstreamPort`. */
+export async function startTarget(kind: 'bare' | 'gateway', upstreamPort: number, cli: string, tempDir: string): Promise<Started> {
   if (kind === 'bare') {
     const bare = await forkReady(new URL('./bare-proxy.js', import.meta.url).pathname, [String(upstreamPort), '0']);
     return { child: bare.child, origin: `http://127.0.0.1:${bare.port}` };

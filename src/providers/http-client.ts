@@ -35,9 +35,9 @@ export interface UpstreamTls {
 const POOL = { keepAlive: true } as const;
 
 /**
- * Pooled keep-alive upstream connections, sockets reused across requests and providers: one set of
- * undici clients per origin for `post` (OriginClients) (its dispatch API cost 0.80x the CPU per chat request of Node's ClientRequest and
- * agent in `ab.js`: no ClientRequest, header object or IncomingMessage per call), and one Node agent per
+ * Pooled keep-alive upstream connections, sockets reused across requests and providers: undici clients
+ * per origin for `post` (OriginClients; undici's dispatch API cost 0.80x the CPU per chat request of Node's
+ * ClientRequest and agent in `ab.js`: no ClientRequest, header object or IncomingMessage per call), and one Node agent per
  * scheme for the pass-through. A provider with its own TLS settings gets its own pools and https agent,
  * since trust and client certificates belong to the connection.
  */

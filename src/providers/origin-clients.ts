@@ -4,7 +4,6 @@ import { Client } from './undici-parts.js';
 /** What `post` needs of an origin's connections: somewhere to dispatch a request. */
 export interface OriginDispatcher {
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): void;
-  destroy(): void;
 }
 
 /**

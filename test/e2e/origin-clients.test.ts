@@ -43,10 +43,13 @@ function get(clients: OriginClients, path: string): Promise<Answer> {
   });
 }
 
-/** Resolves once `n` connections are idle (undici frees one a loop turn after its answer). */
-async function idle(clients: OriginClients, n: number): Promise<void> {
-  while (clients.counts.idle < n) await new Promise((r) => setImmediate(r));
+/** Resolves once `done()` says so, looking once per event-loop turn. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setImmediate(r));
 }
+
+/** Resolves once `n` connections are idle (undici frees one a loop turn after its answer). */
+const idle = (clients: OriginClients, n: number): Promise<void> => until(() => clients.counts.idle >= n);
 
 describe('OriginClients', () => {
   let server: Server;
@@ -104,7 +107,7 @@ describe('OriginClients', () => {
   it('opens a connection per request in flight, then hands out the most recently freed', async () => {
     const clients = fresh();
     const pending = [get(clients, '/hold'), get(clients, '/hold'), get(clients, '/hold')];
-    while (held.length < 3) await new Promise((r) => setImmediate(r));
+    await until(() => held.length >= 3);
     expect(clients.counts).toEqual({ open: 3, idle: 0 });
     const [a, b, c] = held.splice(0) as [ServerResponse, ServerResponse, ServerResponse];
     const answers = await Promise.all([
@@ -157,7 +160,7 @@ describe('OriginClients', () => {
     await idle(clients, 1);
     expect(clients.counts).toEqual({ open: 1, idle: 1 });
     for (const s of sockets) s.destroy(); // the server closes the idle connection
-    while (clients.counts.open > 0) await new Promise((r) => setImmediate(r));
+    await until(() => clients.counts.open === 0);
     expect(clients.counts).toEqual({ open: 0, idle: 0 });
     const after = await get(clients, '/');
     expect(after.body).toBe('ok');
@@ -168,7 +171,7 @@ describe('OriginClients', () => {
   it('fails what is in flight when destroyed, keeps nothing, and refuses later requests', async () => {
     const clients = fresh();
     const pending = get(clients, '/hold');
-    while (held.length < 1) await new Promise((r) => setImmediate(r));
+    await until(() => held.length >= 1);
     clients.destroy();
     await expect(pending).rejects.toBeInstanceOf(Error);
     expect(clients.counts).toEqual({ open: 0, idle: 0 });
