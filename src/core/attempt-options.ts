@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import type { CallerKeys } from '../providers/caller-keys.js';
 import type { RequestKeys } from '../providers/request-keys.js';
-import type { UpstreamCall, UpstreamResponse } from '../providers/types.js';
+import type { NativeCall, UpstreamCall, UpstreamResponse } from '../providers/types.js';
 import type { LoopOptions } from '../routing/attempt-loop.js';
 import type { Cancel } from '../routing/cancel.js';
 import { capabilitiesOf } from '../routing/capabilities.js';
@@ -92,16 +92,17 @@ export function attemptOptions(
       const same = c.model === r.model;
       // A whole answer is read within the attempt's deadline; only a stream needs the socket's idle timer.
       const idleTimeoutMs = r.stream ? p.config.timeout_ms : 0;
-      const common = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey };
       // A provider that speaks the caller's own protocol gets the caller's bytes; every other one the pivot.
       const native = r.native && p.adapter.sendNative && p.adapter.nativeProtocols?.has(r.native.protocol) ? r.native : undefined;
       if (native && p.adapter.sendNative) {
-        const body = same ? native.body : { ...native.body, model: c.model };
-        const sent = holding(p, p.adapter.sendNative({ ...common, protocol: native.protocol, body, ...(same ? { raw: native.raw } : {}), headers: native.headers }));
+        const body = same ? native.body : Object.assign({}, native.body, { model: c.model });
+        const nativeCall: NativeCall = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey, protocol: native.protocol, body, headers: native.headers };
+        if (same) nativeCall.raw = native.raw;
+        const sent = holding(p, p.adapter.sendNative(nativeCall));
         return blameCallerKey(attemptUpstream(sent, r.stream, hooks, nativeRules(native.protocol)), callers);
       }
       // Built field by field: nested conditional spreads cost an object each on every attempt.
-      const call: UpstreamCall = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey, endpoint: r.endpoint, body: same ? r.body : { ...r.body, model: c.model } };
+      const call: UpstreamCall = { stream: r.stream, requestId, cancel, idleTimeoutMs, apiKey, endpoint: r.endpoint, body: same ? r.body : Object.assign({}, r.body, { model: c.model }) };
       if (same && r.raw) call.raw = r.raw;
       return blameCallerKey(attemptUpstream(holding(p, p.adapter.send(call)), r.stream, hooks, openAIRules(call)), callers);
     },

@@ -176,7 +176,7 @@ async function admit(gateway: Gateway, r: CoreRequest, o: RouteOptions, plan: Ro
   const a = await admitIdempotent(gateway, o.client, o.idempotencyKey, r.raw ?? Buffer.from(JSON.stringify(r.body)), plan.routing.request_timeout_ms);
   if (a.kind !== 'proceed') hold?.settle(0);
   if (a.kind === 'replay') return { kind: 'replay', answer: resumed(a.answer, o.lastEventId), headers };
-  if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? { ...headers, 'retry-after': a.retryAfterS } : headers);
+  if (a.kind === 'refused') return refused(a.error, a.retryAfterS ? Object.assign({}, headers, { 'retry-after': a.retryAfterS }) : headers);
   return { ...(a.lock ? { lock: a.lock } : {}), ...(hold ? { hold } : {}) };
 }
 

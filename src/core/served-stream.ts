@@ -102,7 +102,7 @@ export class ServedStream {
     this.ended = end;
     const { finish, lock } = this.hooks;
     if (end.kind === 'complete') {
-      lock?.store(200, { ...this.hooks.headers, 'content-type': 'text/event-stream; charset=utf-8' });
+      lock?.store(200, Object.assign({}, this.hooks.headers, { 'content-type': 'text/event-stream; charset=utf-8' }));
       finish('success');
       this.hooks.account(end.usage ?? this.served.streamUsage?.());
       return;

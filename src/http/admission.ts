@@ -48,7 +48,8 @@ export async function admitJson(gateway: Gateway, req: IncomingMessage, res: Ser
     return undefined;
   }
   gateway.enter();
-  res.once('close', () => gateway.leave());
+  // 'close' comes once: `on` spares the wrapper `once` makes.
+  res.on('close', () => gateway.leave());
   try {
     return { json: JSON.parse(read.body.toString('utf8')) as unknown, bytes: read.body.length, raw: read.body };
   } catch {
@@ -68,7 +69,7 @@ export async function admitJson(gateway: Gateway, req: IncomingMessage, res: Ser
  */
 export function routeOptions(h: IncomingHttpHeaders, res: ServerResponse, requestId: string, caller: Caller): RouteOptions {
   const signal = new Cancel();
-  res.once('close', () => {
+  res.on('close', () => {
     if (!res.writableFinished) signal.abort();
   });
   const o: RouteOptions = { requestId, client: caller.id, signal };

@@ -13,10 +13,6 @@ export function writeError(res: ServerResponse, e: ApiError, headers: Record<str
     return;
   }
   const body = errorJson(e);
-  res.writeHead(e.status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
+  res.writeHead(e.status, Object.assign({}, headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }));
   res.end(body);
 }

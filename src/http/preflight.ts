@@ -83,7 +83,7 @@ function isAdmin(gateway: Gateway, headers: IncomingHttpHeaders): boolean {
  * @example
  * finishRequest(gateway, p, 'GET', '/health', 'health', 200);
  */
-export function finishRequest(gateway: Gateway, p: Preflight, method: string, path: string, route: string, status: number, extra: Record<string, unknown> = {}): void {
+export function finishRequest(gateway: Gateway, p: Preflight, method: string, path: string, route: string, status: number, extra?: Record<string, unknown>): void {
   gateway.metrics.recordHttp(route, status);
-  writeRequestLine(gateway.logger, { requestId: p.requestId, method, path, status, ms: Math.round((performance.now() - p.started) * 100) / 100, ...extra });
+  writeRequestLine(gateway.logger, { requestId: p.requestId, method, path, status, ms: Math.round((performance.now() - p.started) * 100) / 100 }, extra);
 }

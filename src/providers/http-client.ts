@@ -161,13 +161,16 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
       onHeaders(status, raw, resume) {
         if (settled) return false;
         settled = true;
-        body = new UpstreamBody(resume, (err) => abort?.(err));
-        body.once('close', () => o.cancel.offAbort(onCancel));
+        body = new UpstreamBody(
+          resume,
+          (err) => abort?.(err),
+          () => o.cancel.offAbort(onCancel),
+        );
         resolve({ status, headers: headersFromRaw(raw as Buffer[]), body });
         return true;
       },
       onData(chunk) {
-        return body ? body.push(chunk) : true;
+        return body ? body.deliver(chunk) : true;
       },
       onComplete() {
         o.cancel.offAbort(onCancel);

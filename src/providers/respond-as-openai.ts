@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { UpstreamResponse } from './types.js';
+import { readBody, UpstreamBody } from './upstream-body.js';
 
 /** An upstream answer translated into a JSON body (OpenAI shape). */
 export function jsonUpstreamResponse(status: number, body: unknown, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {
@@ -8,17 +9,12 @@ export function jsonUpstreamResponse(status: number, body: unknown, headers: Ups
 
 /** An upstream answer whose body is already written (a JSON text that was redacted, say). */
 export function textUpstreamResponse(status: number, text: string, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {
-  return { status, headers, body: Readable.from([Buffer.from(text)]) };
+  return { status, headers, body: UpstreamBody.whole(Buffer.from(text)) };
 }
 
 /** Reads a whole (small) upstream body. */
-export function readText(body: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
-    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    body.once('error', reject);
-  });
+export async function readText(body: Readable): Promise<string> {
+  return (await readBody(body)).toString('utf8');
 }
 
 /** The OpenAI error `type` that fits an HTTP status. */

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 
 /** Sends an upstream JSON answer as received: no re-serialisation. */
 export function sendJson(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string | number>): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': body.length });
+  headers['content-type'] = 'application/json';
+  headers['content-length'] = body.length;
+  res.writeHead(status, headers);
   res.end(body);
 }

@@ -29,7 +29,7 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
  * pipeServed(res, outcome.stream, headers, { finish: (o) => (o.kind === 'complete' ? '' : errorEvent) }, log);
  */
 export function pipeServed(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, r: StreamRendering, onEnd: (end: StreamEnd) => void): void {
-  res.writeHead(200, { ...headers, ...SSE_HEADERS });
+  res.writeHead(200, Object.assign({}, headers, SSE_HEADERS));
   const opening = r.start?.();
   if (opening) res.write(opening);
   let ended = false;

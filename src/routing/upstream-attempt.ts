@@ -1,10 +1,10 @@
-import type { Readable } from 'node:stream';
 import { NATIVE_EVENTS, NamedEventRelay } from '../providers/native-sse-relay.js';
 import { OpenAISseRelay } from '../providers/openai-sse-relay.js';
 import type { NativeProtocol, UpstreamCall, UpstreamResponse } from '../providers/types.js';
+import { readBody } from '../providers/upstream-body.js';
 import { readUsage, type Usage } from '../telemetry/usage.js';
 import type { AttemptResult } from './attempt-loop.js';
-import { parseRetryAfter } from './classify.js';
+import { parseRetryAfter, type UpstreamFailure } from './classify.js';
 import { type FirstEvent, type StreamRelay, UpstreamStream } from './upstream-stream.js';
 
 /**
@@ -78,31 +78,21 @@ export interface AttemptHooks {
  */
 export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: boolean, hooks: AttemptHooks, rules: AnswerRules): Promise<AttemptResult<Served>> {
   const res = await sent;
-  const native = rules.native ? { native: rules.native } : {};
   const ok = res.status >= 200 && res.status < 300;
   hooks.onResponse(res.status, res.headers, ok ? undefined : parseRetryAfter(res.headers['retry-after']));
   if (!ok) {
-    const body = await readAll(res.body, MAX_ERROR_BODY);
+    const body = await readBody(res.body, MAX_ERROR_BODY);
     const retryAfterHeader = res.headers['retry-after'];
     const retryAfterMs = parseRetryAfter(retryAfterHeader);
     const { message, code } = describeError(body, hooks.redact);
-    return {
-      kind: 'failure',
-      failure: {
-        kind: 'status',
-        status: res.status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        ...(message ? { message } : {}),
-        ...(code ? { code } : {}),
-      },
-      value: {
-        kind: 'error',
-        status: res.status,
-        body,
-        ...(typeof retryAfterHeader === 'string' ? { retryAfter: retryAfterHeader } : {}),
-        ...native,
-      },
-    };
+    const failure: Extract<UpstreamFailure, { kind: 'status' }> = { kind: 'status', status: res.status };
+    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+    if (message) failure.message = message;
+    if (code) failure.code = code;
+    const value: Extract<Served, { kind: 'error' }> = { kind: 'error', status: res.status, body };
+    if (typeof retryAfterHeader === 'string') value.retryAfter = retryAfterHeader;
+    if (rules.native) value.native = rules.native;
+    return { kind: 'failure', failure, value };
   }
   if (stream) {
     const upstream = new UpstreamStream(res.body, rules.relay(hooks.redact));
@@ -122,7 +112,7 @@ export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: b
     if (rules.native) value.native = rules.native;
     return { kind: 'success', value };
   }
-  const body = await readAll(res.body, Infinity);
+  const body = await readBody(res.body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -135,23 +125,6 @@ export async function attemptUpstream(sent: Promise<UpstreamResponse>, stream: b
   if (verdict.usage) value.usage = verdict.usage;
   if (rules.native) value.native = rules.native;
   return { kind: 'success', value };
-}
-
-/** Collects a body with plain listeners (an async iterator costs more than the body is worth here). */
-function readAll(body: Readable, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      if (size < limit) chunks.push(chunk);
-      size += chunk.length;
-    });
-    body.once('end', () => {
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      resolve(size > limit ? all.subarray(0, limit) : all);
-    });
-    body.once('error', reject);
-  });
 }
 
 /** A short, key-free description of an upstream error body (message and code), for logs and decisions. */

@@ -221,13 +221,33 @@ export class GatewayMetrics {
 
   /** One answered client request (the family keeps each route and status's series). */
   recordHttp(route: string, status: number): void {
-    this.httpRequests.labels(route, status).inc();
+    // Found through two small maps: the family's own look-up joins the label values into a key each time.
+    let byStatus = this.httpChildren.get(route);
+    if (!byStatus) {
+      byStatus = new Map();
+      this.httpChildren.set(route, byStatus);
+    }
+    let series = byStatus.get(status);
+    if (!series) {
+      series = this.httpRequests.labels(route, status);
+      byStatus.set(status, series);
+    }
+    series.inc();
   }
+
+  private readonly httpChildren = new Map<string, Map<number, CounterSeries>>();
 
   /** One planned request of a priority lane: `routed`, or `shed` (no provider its lane may use). */
   recordLane(lane: string, result: 'routed' | 'shed'): void {
-    this.laneRequests.labels(lane, result).inc();
+    let c = this.laneChildren.get(lane);
+    if (!c) {
+      c = {};
+      this.laneChildren.set(lane, c);
+    }
+    (c[result] ??= this.laneRequests.labels(lane, result)).inc();
   }
+
+  private readonly laneChildren = new Map<string, Partial<Record<'routed' | 'shed', CounterSeries>>>();
 
   private readonly usageChildren = new Map<string, { prompt: CounterSeries; completion: CounterSeries; cost: CounterSeries }>();
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDLE_TIMEOUT, post, UpstreamAgentPool } from '../../src/providers/http-client.js';
 import { readText } from '../../src/providers/respond-as-openai.js';
 import { buildConnector, Client } from '../../src/providers/undici-parts.js';
-import { headersFromRaw, UpstreamBody } from '../../src/providers/upstream-body.js';
+import { headersFromRaw, readBody, UpstreamBody } from '../../src/providers/upstream-body.js';
 import { Cancel } from '../../src/routing/cancel.js';
 
 const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
@@ -79,6 +79,51 @@ describe('UpstreamBody', () => {
     done.body.resume();
     await once(done.body, 'close');
     expect(done.aborted).toEqual([]);
+  });
+
+  it('gives a body nobody read whole: what came before, what comes after, only up to the limit kept', async () => {
+    const { body, resumed } = countedBody();
+    body.deliver(Buffer.from('{"a"'));
+    const whole = body.collect(Number.POSITIVE_INFINITY);
+    expect(whole).toBeDefined();
+    expect(resumed()).toBe(1); // the upstream is asked for the rest
+    expect(body.deliver(Buffer.from(':1}'))).toBe(true);
+    body.finish();
+    expect((await whole!).toString()).toBe('{"a":1}');
+
+    const capped = countedBody().body;
+    capped.deliver(Buffer.from('abcdef'));
+    capped.deliver(Buffer.from('ghij'));
+    capped.finish();
+    expect((await readBody(capped, 8)).toString()).toBe('abcdefgh');
+    expect(await readText(UpstreamBody.whole(Buffer.from('done')))).toBe('done');
+  });
+
+  it('holds chunks that come before anyone reads, pausing the upstream past the high-water mark, and streams them once read', async () => {
+    const { body, resumed } = countedBody();
+    const big = Buffer.alloc(body.readableHighWaterMark, 0x61);
+    expect(body.deliver(Buffer.from('x'))).toBe(true);
+    expect(body.deliver(big)).toBe(false);
+    expect(resumed()).toBe(0);
+    body.finish();
+    expect(body.collect(Number.POSITIVE_INFINITY)).toBeDefined(); // taken whole; a second reader gets nothing of it
+    const streamed = countedBody();
+    streamed.body.deliver(Buffer.from('he'));
+    streamed.body.deliver(Buffer.from('llo'));
+    streamed.body.finish();
+    const chunks: string[] = [];
+    for await (const c of streamed.body) chunks.push(String(c));
+    expect(chunks.join('')).toBe('hello');
+    expect(streamed.body.collect(10)).toBeUndefined(); // already read as a stream
+  });
+
+  it('rejects a whole-body read when the upstream fails before the end, without aborting it again', async () => {
+    const { body, aborted } = countedBody();
+    const whole = body.collect(Number.POSITIVE_INFINITY)!;
+    body.deliver(Buffer.from('{"par'));
+    body.fail(Object.assign(new Error('cut'), { code: 'ECONNRESET' }));
+    await expect(whole).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(aborted).toEqual([]);
   });
 
   it("hands the upstream's failure to the reader without aborting again", async () => {

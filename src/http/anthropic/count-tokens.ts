@@ -61,7 +61,7 @@ export function serveCountTokens(gateway: Gateway, req: IncomingMessage, res: Se
 async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerResponse, p: Preflight, base: Headers): Promise<void> {
   const done = (status: number, extra: Record<string, unknown> = {}) => finishRequest(gateway, p, 'POST', COUNT_TOKENS_PATH, ROUTE, status, extra);
   const fail = (e: ApiError, headers: Headers = {}) => {
-    writeMessagesError(res, e, p.requestId, { ...headers, ...base });
+    writeMessagesError(res, e, p.requestId, Object.assign({}, headers, base));
     done(e.status, { error: e.code ?? e.type });
   };
   const body = await admitJson(gateway, req, res, fail);
@@ -89,10 +89,10 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
     if (provider?.config.type !== 'anthropic' || provider.breakerState() === 'open' || !countsTokens(provider.adapter)) continue;
     const keys = provider.keysFor(callerKeys);
     if (!keys.usable) continue; // passthrough without the caller's key
-    const raw = c.model === model ? body.raw : Buffer.from(JSON.stringify({ ...request, model: c.model }));
+    const raw = c.model === model ? body.raw : Buffer.from(JSON.stringify(Object.assign({}, request, { model: c.model })));
     const answer = await forward(
       { provider, adapter: provider.adapter, keys, redact: (text) => provider.redact(text, callerKeys) },
-      { ...request, model: c.model },
+      Object.assign({}, request, { model: c.model }),
       raw,
       req,
       res,
@@ -100,12 +100,12 @@ async function countTokens(gateway: Gateway, req: IncomingMessage, res: ServerRe
       gateway.clock,
     );
     if (!answer) continue; // unreachable: the next one, or the estimate
-    sendBody(res, answer.status, answer.body, { ...base, 'x-switchyard-provider': provider.name, 'x-switchyard-model': c.model });
+    sendBody(res, answer.status, answer.body, Object.assign({}, base, { 'x-switchyard-provider': provider.name, 'x-switchyard-model': c.model }));
     return done(answer.status, { provider: provider.name, model: c.model });
   }
 
   const estimate = JSON.stringify({ input_tokens: estimateInputTokens(request) });
-  sendBody(res, 200, estimate, { ...base, 'x-switchyard-estimate': 'true' });
+  sendBody(res, 200, estimate, Object.assign({}, base, { 'x-switchyard-estimate': 'true' }));
   done(200, { estimate: true });
 }
 

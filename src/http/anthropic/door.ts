@@ -50,7 +50,7 @@ async function handleMessages(gateway: Gateway, req: IncomingMessage, res: Serve
   const base: Headers = { 'x-request-id': requestId, 'request-id': requestId };
   const done: Done = (status, extra = {}) => finishRequest(gateway, p, 'POST', PATH, ROUTE, status, extra);
   const fail: Fail = (e, headers = {}, extra = {}) => {
-    writeMessagesError(res, e, requestId, { ...headers, ...base });
+    writeMessagesError(res, e, requestId, Object.assign({}, headers, base));
     done(e.status, { error: e.code ?? e.type, ...extra });
   };
 
@@ -74,11 +74,11 @@ function respond(res: ServerResponse, outcome: Outcome, ctx: AnswerContext, base
   switch (outcome.kind) {
     case 'replay': {
       const { answer } = outcome;
-      const headers = { ...answer.headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true' };
+      const headers = Object.assign({}, answer.headers, outcome.headers, base, { 'idempotent-replayed': 'true' });
       if (answer.headers['x-switchyard-native']) sendBody(res, answer.status, answer.body, headers);
       else if (/^text\/event-stream/i.test(answer.headers['content-type'] ?? '')) {
         const events = translateWholeStream(answer.body, ctx);
-        res.writeHead(answer.status, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'content-length': Buffer.byteLength(events) });
+        res.writeHead(answer.status, Object.assign({}, headers, { 'content-type': 'text/event-stream; charset=utf-8', 'content-length': Buffer.byteLength(events) }));
         res.end(events);
       } else {
         const t = translateAnswer(answer.status, answer.body, ctx);
@@ -89,13 +89,13 @@ function respond(res: ServerResponse, outcome: Outcome, ctx: AnswerContext, base
     case 'answer': {
       const { routing } = outcome;
       const t = outcome.native ? { status: outcome.status, body: outcome.body.toString('utf8') } : translateAnswer(outcome.status, outcome.body, ctx);
-      sendBody(res, t.status, t.body, { ...base, ...outcome.headers });
+      sendBody(res, t.status, t.body, Object.assign({}, base, outcome.headers));
       return done(t.status, answerLog(routing, outcome.usage));
     }
     case 'stream': {
       const { routing, stream } = outcome;
       const pipe = outcome.native ? nativeStream : pipeMessagesStream;
-      return pipeGuarded(stream, () => pipe(res, stream, { ...base, ...outcome.headers }, ctx, (end) => done(200, streamLog(routing, end))));
+      return pipeGuarded(stream, () => pipe(res, stream, Object.assign({}, base, outcome.headers), ctx, (end) => done(200, streamLog(routing, end))));
     }
   }
 }

@@ -28,7 +28,7 @@ export type Headers = Record<string, string | number>;
  * sendBody(res, 200, JSON.stringify(message), { 'x-request-id': 'req-1' });
  */
 export function sendBody(res: ServerResponse, status: number, body: string, headers: Headers): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, Object.assign({}, headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }));
   res.end(body);
 }
 

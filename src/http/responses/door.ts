@@ -64,7 +64,7 @@ export async function handleResponses(ctx: ResponsesContext): Promise<void> {
   const base: Record<string, string | number> = { 'x-request-id': preflight.requestId };
   const done = (status: number, extra: Record<string, unknown> = {}) => finishRequest(gateway, preflight, 'POST', RESPONSES_PATH, RESPONSES_ROUTE, status, extra);
   const fail: Fail = (e, headers = {}, extra = {}) => {
-    writeError(res, e, { ...headers, ...base });
+    writeError(res, e, Object.assign({}, headers, base));
     done(e.status, { error: e.code ?? e.type, ...extra });
   };
 
@@ -81,7 +81,7 @@ export async function handleResponses(ctx: ResponsesContext): Promise<void> {
   const nativeOnly = previousId !== undefined && !previous ? firstOpenAIProvider(gateway) : undefined;
   if (previousId !== undefined && !previous && !nativeOnly) {
     const e = gatewayError('invalid_request', `Previous response with id '${previousId}' not found (responses are kept for an hour on the instance that served them).`, 'previous_response_id');
-    return fail({ ...e, code: 'previous_response_not_found' });
+    return fail(Object.assign({}, e, { code: 'previous_response_not_found' }));
   }
   const history = previous ? [...previous.input, ...previous.response.output] : [];
   const chat = chatRequest(request, history);

@@ -56,20 +56,20 @@ export function render(ctx: RenderContext, outcome: Outcome): void {
   switch (outcome.kind) {
     case 'replay': {
       const { status, headers, body } = outcome.answer;
-      const replayed = { ...headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true' };
+      const replayed = Object.assign({}, headers, outcome.headers, base, { 'idempotent-replayed': 'true' });
       if (status >= 400) sendJson(res, status, Buffer.from(body), replayed);
       else if (/event-stream/.test(headers['content-type'] ?? '')) {
         const t = newStream(ctx);
         const text = t.start() + t.push(body) + t.end({ kind: 'complete' });
         keep(ctx, t.response, body.length);
-        res.writeHead(200, { ...replayed, ...SSE_HEADERS });
+        res.writeHead(200, Object.assign({}, replayed, SSE_HEADERS));
         res.end(text);
       } else if (!answerJson(ctx, status, Buffer.from(body), replayed)) return;
       return done(status, { idempotent: 'replayed' });
     }
     case 'answer': {
       const { routing } = outcome;
-      const headers = { ...base, ...outcome.headers };
+      const headers = Object.assign({}, base, outcome.headers);
       if (outcome.status >= 400 || outcome.native)
         sendJson(res, outcome.status, outcome.body, headers); // the provider's error envelope, as received
       else if (!answerJson(ctx, outcome.status, outcome.body, headers)) return;
@@ -77,8 +77,12 @@ export function render(ctx: RenderContext, outcome: Outcome): void {
     }
     case 'stream': {
       const { routing, stream } = outcome;
-      const headers = { ...base, ...outcome.headers };
-      const onEnd = (end: StreamEnd) => done(200, { ...streamLog(routing, end), ...(outcome.native ? { native: true } : {}) });
+      const headers = Object.assign({}, base, outcome.headers);
+      const onEnd = (end: StreamEnd) => {
+        const log = streamLog(routing, end);
+        if (outcome.native) log.native = true;
+        done(200, log);
+      };
       return pipeGuarded(stream, () => (outcome.native ? pipeNative(ctx.res, stream, headers, ctx.requestId, nativeErrorEvent, onEnd) : pipeResponses(ctx, stream, headers, onEnd)));
     }
   }

@@ -60,7 +60,7 @@ async function passThrough(gateway: Gateway, req: IncomingMessage, res: ServerRe
   const what = `${method} ${url.pathname}`;
   const refuse = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => {
     req.resume(); // unread body: drained so the connection can be reused
-    return { kind: 'bytes', status: e.status, headers: { ...headers, ...json }, body: Buffer.from(errorJson(e)) };
+    return { kind: 'bytes', status: e.status, headers: Object.assign({}, headers, json), body: Buffer.from(errorJson(e)) };
   };
 
   const providers = gateway.chain.flatMap((name) => {
@@ -159,9 +159,9 @@ function learn(gateway: Gateway, method: string, segments: readonly string[], re
 /** Writes the reply on the Node response; resolves with its status once the response is done. */
 function render(res: ServerResponse, reply: Reply, requestId: string): Promise<number> {
   if (reply.kind === 'gone') return Promise.resolve(499);
-  const headers = { ...reply.headers, 'x-request-id': requestId };
+  const headers = Object.assign({}, reply.headers, { 'x-request-id': requestId });
   if (reply.kind === 'bytes') {
-    res.writeHead(reply.status, { ...headers, 'content-length': reply.body.length });
+    res.writeHead(reply.status, Object.assign({}, headers, { 'content-length': reply.body.length }));
     res.end(reply.body);
     return Promise.resolve(reply.status);
   }
@@ -193,7 +193,7 @@ function headResponse(reply: Reply, requestId: string): Response {
     reply.settle('success');
   }
   const headers = new Headers();
-  for (const [name, value] of Object.entries({ ...reply.headers, 'x-request-id': requestId })) {
+  for (const [name, value] of Object.entries(Object.assign({}, reply.headers, { 'x-request-id': requestId }))) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else if (value !== undefined) headers.set(name, String(value));
   }

@@ -27,10 +27,10 @@ export interface ProxyContext {
 export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const { gateway, req, res, preflight, endpoint } = ctx;
   const base: Record<string, string | number> = { 'x-request-id': preflight.requestId };
-  const done = (status: number, extra: Record<string, unknown> = {}) => finishRequest(gateway, preflight, 'POST', `/v1/${endpoint}`, endpoint, status, extra);
+  const done = (status: number, extra?: Record<string, unknown>) => finishRequest(gateway, preflight, 'POST', `/v1/${endpoint}`, endpoint, status, extra);
   const fail = (e: ApiError, headers: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) => {
-    writeError(res, e, { ...headers, ...base });
-    done(e.status, { error: e.code ?? e.type, ...extra });
+    writeError(res, e, Object.assign({}, headers, base));
+    done(e.status, Object.assign({ error: e.code ?? e.type }, extra));
   };
 
   const body = await admitJson(gateway, req, res, fail);
@@ -49,14 +49,14 @@ function respond({ res, preflight }: ProxyContext, outcome: Outcome, base: Recor
   switch (outcome.kind) {
     case 'replay': {
       const body = Buffer.from(outcome.answer.body);
-      res.writeHead(outcome.answer.status, { ...outcome.answer.headers, ...outcome.headers, ...base, 'idempotent-replayed': 'true', 'content-length': body.length });
+      res.writeHead(outcome.answer.status, Object.assign({}, outcome.answer.headers, outcome.headers, base, { 'idempotent-replayed': 'true', 'content-length': body.length }));
       res.end(body);
       return done(outcome.answer.status, { idempotent: 'replayed' });
     }
     case 'answer':
-      sendJson(res, outcome.status, outcome.body, { ...base, ...outcome.headers });
+      sendJson(res, outcome.status, outcome.body, Object.assign({}, base, outcome.headers));
       return done(outcome.status, answerLog(outcome.routing, outcome.usage));
     case 'stream':
-      return pipeGuarded(outcome.stream, () => pipeStream(res, outcome.stream, { ...base, ...outcome.headers }, preflight.requestId, (end) => done(200, streamLog(outcome.routing, end))));
+      return pipeGuarded(outcome.stream, () => pipeStream(res, outcome.stream, Object.assign({}, base, outcome.headers), preflight.requestId, (end) => done(200, streamLog(outcome.routing, end))));
   }
 }
