@@ -130,8 +130,7 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
     events.emit('failover', { requestId, ...pending, ...(to !== undefined ? { to } : {}) });
     pending = undefined;
   };
-  const observed: LoopOptions<Served> = {
-    ...options,
+  const watched: Pick<LoopOptions<Served>, 'attempt' | 'onAttempt'> = {
     attempt: async (c, cancel) => {
       if (!routed) {
         routed = true;
@@ -160,5 +159,7 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
       if (outcome === 'rejected') pending = undefined;
     },
   };
+  // Object.assign, not a spread followed by fields: Node 20 takes a slow path for those.
+  const observed: LoopOptions<Served> = Object.assign({}, options, watched);
   return { options: observed, end: () => (options.signal.aborted ? undefined : failover()) };
 }

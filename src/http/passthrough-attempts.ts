@@ -75,7 +75,7 @@ const ERROR_BYTES = 64 * 1024;
 const DECODED_BYTES = 1024 * 1024;
 
 const json = { 'content-type': 'application/json' };
-const gatewayReply = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => ({ kind: 'bytes', status: e.status, headers: { ...headers, ...json }, body: Buffer.from(errorJson(e)) });
+const gatewayReply = (e: ApiError, headers: OutgoingHttpHeaders = {}): Reply => ({ kind: 'bytes', status: e.status, headers: Object.assign({}, headers, json), body: Buffer.from(errorJson(e)) });
 
 /**
  * Tries the candidates in order and returns the answer to give.
@@ -175,7 +175,9 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, keys: Reque
   const status = res.statusCode ?? 502;
   const retryMs = parseRetryAfter(res.headers['retry-after']);
   keys.report(key, status, gateway.clock(), retryMs);
-  const headers: OutgoingHttpHeaders = { ...clientHeaders(res.headers), 'x-switchyard-provider': p.name, 'x-switchyard-attempts': t.made };
+  const headers: OutgoingHttpHeaders = clientHeaders(res.headers);
+  headers['x-switchyard-provider'] = p.name;
+  headers['x-switchyard-attempts'] = t.made;
 
   if (status < 400) {
     if (o.method === 'HEAD' || !isJson(res.headers['content-type'])) return { kind: 'upstream', provider: p.name, status, headers, body: res, head: [], ended: false, settle };
@@ -212,7 +214,7 @@ async function tryProvider(o: AttemptAllOptions, p: ProviderRuntime, keys: Reque
 /** No provider gave an answer to pass on: the last error kept, or what was tried. */
 function exhaustedReply(o: AttemptAllOptions, t: PassTally): Reply {
   const attempts = { 'x-switchyard-attempts': t.made };
-  if (t.kept) return { ...t.kept, headers: { ...t.kept.headers, ...attempts } };
+  if (t.kept) return Object.assign({}, t.kept, { headers: Object.assign({}, t.kept.headers, attempts) });
   const list = t.tried.join('; ');
   if (t.made === 0) {
     const holder = o.owner ? ` (the object it names lives at ${o.owner})` : '';
@@ -226,7 +228,7 @@ function exhaustedReply(o: AttemptAllOptions, t: PassTally): Reply {
 /** The provider's error as the client gets it: its headers, less those of the body it no longer has. */
 function errorReply(status: number, upstream: OutgoingHttpHeaders, body: Buffer): Extract<Reply, { kind: 'bytes' }> {
   const { 'content-length': _length, 'content-encoding': _encoding, 'content-type': _type, etag: _etag, ...headers } = upstream;
-  return { kind: 'bytes', status, headers: { ...headers, ...json }, body };
+  return { kind: 'bytes', status, headers: Object.assign(headers, json), body };
 }
 
 function isJson(contentType: string | undefined): boolean {

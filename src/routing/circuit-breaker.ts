@@ -40,10 +40,10 @@ export function admit(s: BreakerSnapshot, now: number, cfg: BreakerSettings): { 
       return { admission: { allowed: true, probe: false }, next: s };
     case 'open':
       if (now - s.openedAt < cfg.cooldownMs) return { admission: { allowed: false }, next: s };
-      return { admission: { allowed: true, probe: true }, next: { ...s, state: 'half_open', probeInFlight: true } };
+      return { admission: { allowed: true, probe: true }, next: { state: 'half_open', failures: s.failures, openedAt: s.openedAt, probeInFlight: true } };
     case 'half_open':
       if (s.probeInFlight) return { admission: { allowed: false }, next: s };
-      return { admission: { allowed: true, probe: true }, next: { ...s, probeInFlight: true } };
+      return { admission: { allowed: true, probe: true }, next: { state: s.state, failures: s.failures, openedAt: s.openedAt, probeInFlight: true } };
   }
 }
 
@@ -54,12 +54,12 @@ export function record(s: BreakerSnapshot, admission: { probe: boolean }, outcom
     if (outcome === 'neutral') return s;
     const failures = s.failures + 1;
     if (failures >= cfg.failureThreshold) return { state: 'open', failures, openedAt: now, probeInFlight: false };
-    return { ...s, failures };
+    return { state: s.state, failures, openedAt: s.openedAt, probeInFlight: s.probeInFlight };
   }
   if (s.state === 'half_open' && admission.probe) {
     if (outcome === 'success') return CLOSED;
     if (outcome === 'failure') return { state: 'open', failures: s.failures, openedAt: now, probeInFlight: false };
-    return { ...s, probeInFlight: false }; // neutral: let the next request probe
+    return { state: s.state, failures: s.failures, openedAt: s.openedAt, probeInFlight: false }; // neutral: let the next request probe
   }
   return s;
 }

@@ -88,7 +88,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     if (this.finished.size === 0 || [...this.started].some((i) => !this.finished.has(i))) {
       throw new GeminiStreamError('Gemini stream ended without a finishReason', 'GEMINI_STREAM_TRUNCATED');
     }
-    if (this.ctx.includeUsage && this.lastUsage) out += sseData({ ...this.frame([]), usage: this.lastUsage });
+    if (this.ctx.includeUsage && this.lastUsage) out += sseData(Object.assign(this.frame([]), { usage: this.lastUsage }));
     return out + SSE_DONE;
   }
 
