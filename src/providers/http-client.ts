@@ -96,7 +96,8 @@ class OriginPools {
 
 export interface PostOptions {
   agents: UpstreamAgents;
-  url: URL;
+  /** The provider's origin (`https://host:port`), worked out once by its adapter (URL's getter builds it anew each time). */
+  origin: string;
   path: string;
   /** POST by default. */
   method?: 'GET' | 'POST' | 'DELETE';
@@ -134,7 +135,7 @@ function asNodeError(err: Error & { code?: string; socket?: { localPort?: number
  * caller's to read), rejects on a transport error or `cancel`.
  *
  * @example
- * const res = await post({ agents, url, path: '/v1/chat/completions', headers, body, cancel, idleTimeoutMs: 30_000 });
+ * const res = await post({ agents, origin: 'https://api.openai.com', path: '/v1/chat/completions', headers, body, cancel, idleTimeoutMs: 30_000 });
  */
 export function post(o: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
@@ -187,6 +188,6 @@ export function post(o: PostOptions): Promise<UpstreamResponse> {
       },
     };
     const method = o.method ?? 'POST';
-    o.agents.pool(o.url.origin).dispatch({ path: o.path, method, headers: o.headers, body: o.body ?? null, headersTimeout: o.idleTimeoutMs, bodyTimeout: o.idleTimeoutMs }, handler);
+    o.agents.pool(o.origin).dispatch({ path: o.path, method, headers: o.headers, body: o.body ?? null, headersTimeout: o.idleTimeoutMs, bodyTimeout: o.idleTimeoutMs }, handler);
   });
 }

@@ -13,6 +13,7 @@ const NONE: ReadonlySet<NativeProtocol> = new Set<NativeProtocol>();
  */
 export class OpenAIAdapter implements ProviderAdapter {
   private readonly url: URL;
+  private readonly origin: string;
   private readonly basePath: string;
   readonly endpoints = ALL_ENDPOINTS;
 
@@ -21,6 +22,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     private readonly agents: UpstreamAgents,
   ) {
     this.url = new URL(config.base_url);
+    this.origin = this.url.origin;
     this.basePath = this.url.pathname.replace(/\/+$/, '');
   }
 
@@ -40,7 +42,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   private async getJson(path: string, apiKey: string | undefined, cancel: Cancel, timeoutMs: number): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const res = await post({ agents: this.agents, url: this.url, path: `${this.basePath}${path}`, method: 'GET', headers, cancel, idleTimeoutMs: timeoutMs });
+    const res = await post({ agents: this.agents, origin: this.origin, path: `${this.basePath}${path}`, method: 'GET', headers, cancel, idleTimeoutMs: timeoutMs });
     const text = await readText(res.body);
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status >= 300) throw new Error(`the provider answered GET ${path} with HTTP ${res.status}`);
@@ -57,7 +59,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
     return post({
       agents: this.agents,
-      url: this.url,
+      origin: this.origin,
       path: `${this.basePath}/responses`,
       headers,
       body: call.raw ?? JSON.stringify(call.body),
@@ -75,7 +77,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
     return post({
       agents: this.agents,
-      url: this.url,
+      origin: this.origin,
       path: `${this.basePath}/${call.endpoint}`,
       headers,
       body: call.raw ?? JSON.stringify(this.config.type === 'openai' && 'top_k' in call.body ? withoutTopK(call.body) : call.body),

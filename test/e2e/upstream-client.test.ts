@@ -205,7 +205,7 @@ describe('post', () => {
   });
 
   const call = (path: string, cancel = new Cancel(), idleTimeoutMs = 0) =>
-    post({ agents: pool, url: origin, path, headers: { 'content-type': 'application/json' }, body: '{}', cancel, idleTimeoutMs });
+    post({ agents: pool, origin: origin.origin, path, headers: { 'content-type': 'application/json' }, body: '{}', cancel, idleTimeoutMs });
 
   it("gives status, Node-style headers and the body, and sends the body's length", async () => {
     const res = await call('/json');
@@ -233,7 +233,7 @@ describe('post', () => {
     await once(silent, 'listening');
     const cancel = new Cancel();
     const port = (silent.address() as { port: number }).port;
-    const sent = post({ agents: pool, url: new URL(`https://127.0.0.1:${port}/v1`), path: '/v1/x', headers: {}, body: '{}', cancel, idleTimeoutMs: 0 });
+    const sent = post({ agents: pool, origin: `https://127.0.0.1:${port}`, path: '/v1/x', headers: {}, body: '{}', cancel, idleTimeoutMs: 0 });
     setImmediate(() => cancel.abort('gone'));
     await expect(sent).rejects.toMatchObject({ code: 'ABORTED' });
     silent.close();

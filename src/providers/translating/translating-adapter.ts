@@ -34,6 +34,7 @@ export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> i
   /** Chat, plus embeddings when the protocol defines them. */
   readonly endpoints: ReadonlySet<Endpoint>;
   protected readonly url: URL;
+  protected readonly origin: string;
   protected readonly basePath: string;
   private readonly redaction = new KeyRedaction();
 
@@ -43,6 +44,7 @@ export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> i
     private readonly protocol: ProtocolDefinition<ProviderRequest, ProviderEmbedRequest>,
   ) {
     this.url = new URL(config.base_url);
+    this.origin = this.url.origin;
     this.basePath = protocol.basePath(this.url.pathname);
     this.endpoints = protocol.embeddings ? CHAT_AND_EMBEDDINGS : CHAT_ONLY;
   }
@@ -91,7 +93,7 @@ export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> i
   private async exchange(call: UpstreamCall, path: string, body: unknown, accept: string): Promise<Exchange> {
     const res = await post({
       agents: this.agents,
-      url: this.url,
+      origin: this.origin,
       path,
       headers: { 'content-type': JSON_TYPE, accept, 'x-request-id': call.requestId, ...this.protocol.requestHeaders(call.apiKey) },
       body: JSON.stringify(body),
