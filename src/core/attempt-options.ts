@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
+import { onBodyDone } from '../providers/body-readers.js';
 import type { CallerKeys } from '../providers/caller-keys.js';
 import type { RequestKeys } from '../providers/request-keys.js';
 import type { NativeCall, UpstreamCall, UpstreamResponse } from '../providers/types.js';
@@ -127,8 +128,7 @@ function holding(p: ProviderRuntime, sent: Promise<UpstreamResponse>): Promise<U
   };
   return sent.then(
     (res) => {
-      if (res.body.destroyed || res.body.readableEnded) release();
-      else res.body.once('close', release);
+      onBodyDone(res.body, release);
       return res;
     },
     (err: unknown) => {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
+import { readBody } from './body-readers.js';
 import type { UpstreamResponse } from './types.js';
-import { readBody, UpstreamBody } from './upstream-body.js';
+import { UpstreamBody } from './upstream-body.js';
 
 /** An upstream answer translated into a JSON body (OpenAI shape). */
 export function jsonUpstreamResponse(status: number, body: unknown, headers: UpstreamResponse['headers'] = {}): UpstreamResponse {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 const NOTHING = (): void => undefined;
 
 /** A whole-body read in progress (`collect`): chunks kept up to `limit` bytes, all of them counted. */
-interface Collector {
+export interface Collector {
   chunks: Buffer[];
   size: number;
   limit: number;
@@ -11,30 +11,57 @@ interface Collector {
   reject(err: Error): void;
 }
 
+/** Takes a body chunk by chunk (see `UpstreamBody.tap`); exactly one of `end` and `error` comes last. */
+export interface ChunkReader {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(err: Error): void;
+}
+
+/** The flow controls of a body read chunk by chunk. */
+export interface ChunkSource {
+  /** No more chunks until `resume` (the upstream's parser stops after the one in hand). */
+  pause(): void;
+  resume(): void;
+  /** Stops reading; the upstream request is aborted unless its answer was complete. */
+  destroy(): void;
+}
+
+/** How the body is being read: not yet, whole (`collect`), chunk by chunk (`tap`), or as a Readable. */
+type Mode = 'unread' | 'collect' | 'tap' | 'stream';
+
 /**
- * An upstream answer's body as a Node Readable, fed by undici's dispatch handler: `deliver` hands on
- * each chunk and says whether to keep reading (false pauses the connection's parser until the reader
- * wants more: backpressure end to end); destroying it before the end aborts the request and closes its
- * connection, as destroying an IncomingMessage does. Chunks that come before anyone reads wait here,
- * outside the stream, so a caller that wants the whole body (`collect`) gets it without the stream's
- * buffering, events and ticks: a JSON answer, the common case, never goes through the Readable at all.
+ * An upstream answer's body, fed by undici's dispatch handler: `deliver` hands on each chunk and says
+ * whether to keep reading (false pauses the connection's parser until the reader wants more:
+ * backpressure end to end); destroying it before the end aborts the request and closes its connection,
+ * as destroying an IncomingMessage does. It is a Node Readable for any reader, but the gateway's own
+ * readers skip the stream machinery (its buffering, events and ticks on every chunk): chunks that come
+ * before anyone reads wait here, a JSON answer is taken whole (`collect`), and a relayed event stream
+ * chunk by chunk straight from the handler (`tap`). `whenDone` learns when the body is finished with,
+ * however it was read.
  *
  * @example
  * const body = new UpstreamBody(resume, abort);
  * handler.onData = (chunk) => body.deliver(chunk);
  * handler.onComplete = () => body.finish();
- * const json = await body.collect(Infinity);   // or read it as any Readable
+ * const json = await body.collect(Infinity);   // or body.tap(reader), or read it as any Readable
  */
 export class UpstreamBody extends Readable {
+  private mode: Mode = 'unread';
   /** The upstream has said all it will (complete, failed or aborted). */
   private done = false;
-  /** `finish` came: the stream ends once what waits in `early` is read. */
+  /** `finish` came: the body ends once what waits in `early` is taken. */
   private complete = false;
-  /** Someone reads it as a stream: chunks go straight into it. */
-  private reading = false;
+  /** Chunks not yet taken (before anyone read, or while a tap is paused). */
   private early: Buffer[] = [];
   private earlySize = 0;
+  /** `deliver` said false: the upstream's parser waits for `resumeUpstream`. */
+  private upstreamPaused = false;
   private collector: Collector | undefined;
+  private reader: ChunkReader | undefined;
+  private tapPaused = false;
+  private released = false;
+  private onDone: (() => void) | undefined;
 
   constructor(
     private readonly resumeUpstream: () => void,
@@ -55,83 +82,181 @@ export class UpstreamBody extends Readable {
 
   /** A chunk of the answer; false: stop reading the upstream until the reader wants more. */
   deliver(chunk: Buffer): boolean {
-    const c = this.collector;
-    if (c !== undefined) {
-      if (c.size < c.limit) c.chunks.push(chunk);
-      c.size += chunk.length;
-      return true;
+    switch (this.mode) {
+      case 'collect': {
+        const c = this.collector!;
+        if (c.size < c.limit) c.chunks.push(chunk);
+        c.size += chunk.length;
+        return true;
+      }
+      case 'tap':
+        if (this.tapPaused || this.early.length > 0) {
+          this.early.push(chunk);
+          return this.pauseUpstream();
+        }
+        this.reader?.data(chunk);
+        return this.tapPaused ? this.pauseUpstream() : true;
+      case 'stream':
+        return this.push(chunk) || this.pauseUpstream();
+      case 'unread':
+        this.early.push(chunk);
+        this.earlySize += chunk.length;
+        return this.earlySize < this.readableHighWaterMark || this.pauseUpstream();
     }
-    if (this.reading) return this.push(chunk);
-    this.early.push(chunk);
-    this.earlySize += chunk.length;
-    return this.earlySize < this.readableHighWaterMark;
-  }
-
-  /**
-   * The whole body (bytes past `limit` are read and dropped), or undefined when it is already being read
-   * as a stream (read it that way then).
-   */
-  collect(limit: number): Promise<Buffer> | undefined {
-    if (this.reading || this.destroyed || this.collector) return undefined;
-    const chunks = this.early;
-    this.early = [];
-    const c: Collector = { chunks: [], size: 0, limit, resolve: () => undefined, reject: () => undefined };
-    for (const chunk of chunks) {
-      if (c.size < limit) c.chunks.push(chunk);
-      c.size += chunk.length;
-    }
-    if (this.complete) return Promise.resolve(whole(c));
-    const p = new Promise<Buffer>((resolve, reject) => {
-      c.resolve = resolve;
-      c.reject = reject;
-    });
-    this.collector = c;
-    this.resumeUpstream();
-    return p;
-  }
-
-  override _read(): void {
-    this.reading = true;
-    if (this.early.length > 0) {
-      const chunks = this.early;
-      this.early = [];
-      this.earlySize = 0;
-      for (const chunk of chunks) this.push(chunk);
-    }
-    if (this.complete) this.push(null);
-    else this.resumeUpstream();
   }
 
   /** The upstream's answer is complete. */
   finish(): void {
     this.done = true;
     this.complete = true;
-    const c = this.collector;
-    if (c !== undefined) {
+    if (this.mode === 'collect') {
+      const c = this.collector!;
       this.collector = undefined;
+      this.release();
       c.resolve(whole(c));
-    } else if (this.reading) this.push(null);
+    } else if (this.mode === 'tap') this.drain();
+    else if (this.mode === 'stream') this.push(null);
   }
 
-  /** The upstream failed mid-body: readers get `err`. */
+  /** The upstream failed mid-body: the reader gets `err`. */
   fail(err: Error): void {
     this.done = true;
-    const c = this.collector;
-    if (c === undefined) {
-      this.destroy(err);
-      return;
+    if (this.mode === 'collect') {
+      const c = this.collector!;
+      this.collector = undefined;
+      this.release();
+      c.reject(err);
+    } else if (this.mode === 'tap') {
+      // On the next tick, as a Readable's error: a client leaving aborts the upstream and destroys the
+      // tap in one go, and then the reader hears nothing (the stream was cancelled, not broken).
+      this.early = [];
+      process.nextTick(() => {
+        const r = this.reader;
+        if (!r) return;
+        this.reader = undefined;
+        this.release();
+        r.error(err);
+      });
+    } else this.destroy(err);
+  }
+
+  /**
+   * The whole body (bytes past `limit` are read and dropped), or undefined when someone else reads it
+   * (read it their way then).
+   */
+  collect(limit: number): Promise<Buffer> | undefined {
+    if (this.mode !== 'unread' || this.destroyed) return undefined;
+    const c: Collector = { chunks: [], size: 0, limit, resolve: NOTHING, reject: NOTHING };
+    for (const chunk of this.takeEarly()) {
+      if (c.size < limit) c.chunks.push(chunk);
+      c.size += chunk.length;
     }
-    this.collector = undefined;
-    c.reject(err);
+    if (this.complete) {
+      this.mode = 'collect';
+      this.release();
+      return Promise.resolve(whole(c));
+    }
+    const p = new Promise<Buffer>((resolve, reject) => {
+      c.resolve = resolve;
+      c.reject = reject;
+    });
+    this.collector = c;
+    this.mode = 'collect';
+    this.wakeUpstream();
+    return p;
+  }
+
+  /**
+   * Hands every chunk to `reader` as it comes, from the next `resume` on (what came before first), or
+   * undefined when someone else reads the body. Starts paused.
+   */
+  tap(reader: ChunkReader): ChunkSource | undefined {
+    if (this.mode !== 'unread' || this.destroyed) return undefined;
+    this.mode = 'tap';
+    this.reader = reader;
+    this.tapPaused = true;
+    return {
+      pause: () => {
+        this.tapPaused = true;
+      },
+      resume: () => {
+        if (!this.tapPaused) return;
+        this.tapPaused = false;
+        this.drain();
+      },
+      destroy: () => {
+        this.reader = undefined;
+        this.destroy();
+      },
+    };
+  }
+
+  /** Calls `fn` once the body is finished with: read to its end, failed, or destroyed. */
+  whenDone(fn: () => void): void {
+    if (this.released) return fn();
+    const before = this.onDone;
+    this.onDone = before
+      ? () => {
+          before();
+          fn();
+        }
+      : fn;
+  }
+
+  override _read(): void {
+    if (this.mode === 'unread') this.mode = 'stream';
+    if (this.mode !== 'stream') return;
+    for (const chunk of this.takeEarly()) this.push(chunk);
+    if (this.complete) this.push(null);
+    else this.wakeUpstream(true);
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.reader = undefined;
     if (!this.done) {
       this.done = true;
       this.abortUpstream(err ?? Object.assign(new Error('aborted'), { code: 'ABORTED' }));
     }
     this.onDestroy();
+    this.release();
     callback(err);
+  }
+
+  /** A tap's waiting chunks to its reader while it is not paused; then its end, or more from upstream. */
+  private drain(): void {
+    while (!this.tapPaused && this.reader && this.early.length > 0) this.reader.data(this.early.shift()!);
+    if (this.tapPaused || !this.reader) return;
+    if (this.complete) {
+      const r = this.reader;
+      this.reader = undefined;
+      this.release();
+      r.end();
+    } else this.wakeUpstream();
+  }
+
+  private takeEarly(): Buffer[] {
+    const chunks = this.early;
+    this.early = [];
+    this.earlySize = 0;
+    return chunks;
+  }
+
+  private pauseUpstream(): false {
+    this.upstreamPaused = true;
+    return false;
+  }
+
+  /** Resumes the upstream's parser if `deliver` paused it (`always`: a Readable asking for more). */
+  private wakeUpstream(always = false): void {
+    if (!always && !this.upstreamPaused) return;
+    this.upstreamPaused = false;
+    this.resumeUpstream();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onDone?.();
   }
 }
 
@@ -180,25 +305,3 @@ const FIRST_WINS = new Set([
   'server',
   'user-agent',
 ]);
-
-/**
- * A body read whole, bytes past `limit` read and dropped: an UpstreamBody nobody has read yet is taken
- * as it came (`collect`), any other Readable through plain listeners (an async iterator costs more than
- * a small body is worth).
- *
- * @example
- * const json = JSON.parse((await readBody(res.body)).toString('utf8'));
- */
-export function readBody(body: Readable, limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
-  const collected = body instanceof UpstreamBody ? body.collect(limit) : undefined;
-  if (collected) return collected;
-  return new Promise((resolve, reject) => {
-    const c: Collector = { chunks: [], size: 0, limit, resolve, reject };
-    body.on('data', (chunk: Buffer) => {
-      if (c.size < limit) c.chunks.push(chunk);
-      c.size += chunk.length;
-    });
-    body.once('end', () => resolve(whole(c)));
-    body.once('error', reject);
-  });
-}

@@ -1,7 +1,7 @@
+import { readBody } from '../providers/body-readers.js';
 import { NATIVE_EVENTS, NamedEventRelay } from '../providers/native-sse-relay.js';
 import { OpenAISseRelay } from '../providers/openai-sse-relay.js';
 import type { NativeProtocol, UpstreamCall, UpstreamResponse } from '../providers/types.js';
-import { readBody } from '../providers/upstream-body.js';
 import { readUsage, type Usage } from '../telemetry/usage.js';
 import type { AttemptResult } from './attempt-loop.js';
 import { parseRetryAfter, type UpstreamFailure } from './classify.js';

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
+import { readChunks } from '../providers/body-readers.js';
 import type { RelayState } from '../providers/sse-framer.js';
+import type { ChunkSource } from '../providers/upstream-body.js';
 import type { Usage } from '../telemetry/usage.js';
 
 /** Frames and judges a stream's events (OpenAISseRelay for OpenAI's, NamedEventRelay for native protocols). */
@@ -31,8 +33,9 @@ export interface StreamSink {
 
 /**
  * An upstream's OpenAI event stream, read through the relay from the moment its response arrives.
- * Its listeners are attached once, here, so no `end` or `error` can fall between judging the first
- * event and piping the rest (a body that arrives in one read ends before anyone else could listen).
+ * It takes the body's chunks once, here (`readChunks`: straight from the upstream's handler), so no
+ * end or error can fall between judging the first event and piping the rest (a body that arrives in
+ * one read ends before anyone else could listen).
  */
 export class UpstreamStream {
   private held: Buffer[] = [];
@@ -41,13 +44,14 @@ export class UpstreamStream {
   private judge: ((v: FirstEvent) => void) | undefined;
   private judgeFailed: ((err: Error) => void) | undefined;
 
+  private readonly body: ChunkSource;
+
   constructor(
-    private readonly body: Readable,
+    body: Readable,
     readonly relay: StreamRelay,
   ) {
-    body.on('data', this.onData);
-    body.once('end', this.onEnd);
-    body.once('error', this.onError);
+    this.body = readChunks(body, { data: this.onData, end: this.onEnd, error: this.onError });
+    this.body.resume();
   }
 
   /** Resolves once the first event arrived (or the stream failed first); rejects on a transport error first. */
@@ -77,8 +81,6 @@ export class UpstreamStream {
 
   /** Stops reading and closes the upstream connection (the client went away, or nothing is wanted). */
   destroy(): void {
-    this.body.off('data', this.onData);
-    this.body.on('error', ignore);
     this.body.destroy();
   }
 
@@ -103,7 +105,6 @@ export class UpstreamStream {
   };
 
   private readonly onError = (err: Error & { code?: string }): void => {
-    this.body.on('error', ignore);
     if (this.judge && !this.relay.judged) {
       const reject = this.judgeFailed!;
       this.judge = undefined;
@@ -129,7 +130,6 @@ export class UpstreamStream {
   private settle(outcome: StreamOutcome): void {
     if (this.settled) return;
     this.settled = outcome;
-    if (outcome.kind === 'complete') this.body.on('error', ignore); // a late error changes nothing now
     if (this.sink) this.finish(this.sink, outcome);
   }
 
@@ -156,5 +156,3 @@ export class UpstreamStream {
     resolve({ ok: false, detail: this.relay.failure ?? (o && o.kind === 'upstream_error' ? o.detail : 'stream ended before any data') });
   }
 }
-
-const ignore = (): void => undefined;

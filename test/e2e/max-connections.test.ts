@@ -17,6 +17,15 @@ describe('max_connections', () => {
     ]),
   );
 
+  it('frees the slot once a whole answer has been read: one request after another all go to the provider', async () => {
+    for (let i = 0; i < 3; i++) {
+      const { response } = await ctx.client().chat.completions.create(ask).withResponse();
+      expect(response.headers.get('x-switchyard-provider')).toBe('alpha');
+    }
+    const metrics = await (await fetch(`${ctx.gw.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/^switchyard_upstream_saturated_total\{provider="alpha"\}/m);
+  });
+
   it('sends the request past the limit to the next provider at once, counts it, and frees the slot when the stream ends', async () => {
     ctx.alpha.enqueue({ kind: 'ok', chunkDelayMs: 100, text: 'a long answer in many words' });
     const first = await ctx.client().chat.completions.create({ ...ask, stream: true });

@@ -8,11 +8,13 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBody, readChunks } from '../../src/providers/body-readers.js';
 import { IDLE_TIMEOUT, post, UpstreamAgentPool } from '../../src/providers/http-client.js';
 import { readText } from '../../src/providers/respond-as-openai.js';
 import { buildConnector, Client } from '../../src/providers/undici-parts.js';
-import { headersFromRaw, readBody, UpstreamBody } from '../../src/providers/upstream-body.js';
+import { headersFromRaw, UpstreamBody } from '../../src/providers/upstream-body.js';
 import { Cancel } from '../../src/routing/cancel.js';
 
 const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
@@ -86,7 +88,7 @@ describe('UpstreamBody', () => {
     body.deliver(Buffer.from('{"a"'));
     const whole = body.collect(Number.POSITIVE_INFINITY);
     expect(whole).toBeDefined();
-    expect(resumed()).toBe(1); // the upstream is asked for the rest
+    expect(resumed()).toBe(0); // one small chunk did not pause the upstream: nothing to resume
     expect(body.deliver(Buffer.from(':1}'))).toBe(true);
     body.finish();
     expect((await whole!).toString()).toBe('{"a":1}');
@@ -115,6 +117,69 @@ describe('UpstreamBody', () => {
     for await (const c of streamed.body) chunks.push(String(c));
     expect(chunks.join('')).toBe('hello');
     expect(streamed.body.collect(10)).toBeUndefined(); // already read as a stream
+  });
+
+  it('hands chunks to a tap from its first resume, holds them while paused (pausing the upstream), and ends it once', () => {
+    const { body, resumed, aborted } = countedBody();
+    const got: string[] = [];
+    let done = 0;
+    body.whenDone(() => done++);
+    body.deliver(Buffer.from('a'));
+    const source = body.tap({ data: (c) => got.push(String(c)), end: () => got.push('END'), error: (e) => got.push(`ERR ${e.message}`) })!;
+    expect(body.collect(1)).toBeUndefined(); // one reader only
+    expect(got).toEqual([]); // paused until resumed
+    source.resume();
+    expect(got).toEqual(['a']);
+    expect(body.deliver(Buffer.from('b'))).toBe(true);
+    source.pause();
+    expect(body.deliver(Buffer.from('c'))).toBe(false); // the upstream's parser waits
+    source.resume();
+    expect(resumed()).toBe(1); // woken once, after the pause
+    source.pause();
+    expect(body.deliver(Buffer.from('d'))).toBe(false);
+    body.finish();
+    expect(got).toEqual(['a', 'b', 'c']);
+    expect(done).toBe(0);
+    source.resume();
+    expect(got).toEqual(['a', 'b', 'c', 'd', 'END']);
+    expect(resumed()).toBe(1); // a complete answer needs nothing more from upstream
+    expect(done).toBe(1);
+    expect(aborted).toEqual([]);
+  });
+
+  it("gives a tap the upstream's failure, and aborts the upstream when the tap is destroyed before the end", async () => {
+    const failed = countedBody();
+    const seen: string[] = [];
+    failed.body.tap({ data: () => undefined, end: () => seen.push('END'), error: (e) => seen.push(e.message) })!.resume();
+    failed.body.fail(new Error('cut'));
+    await new Promise((r) => process.nextTick(r)); // told on the next tick, as a Readable's error
+    expect(seen).toEqual(['cut']);
+    expect(failed.aborted).toEqual([]);
+
+    const dropped = countedBody();
+    let done = 0;
+    dropped.body.whenDone(() => done++);
+    const source = dropped.body.tap({ data: () => undefined, end: () => seen.push('late END'), error: () => seen.push('late ERR') })!;
+    source.resume();
+    source.destroy();
+    dropped.body.deliver(Buffer.from('ignored'));
+    dropped.body.finish();
+    expect(dropped.aborted).toHaveLength(1);
+    expect(done).toBe(1);
+    expect(seen).toEqual(['cut']);
+  });
+
+  it('reads any other Readable chunk by chunk through its events, paused until resumed', async () => {
+    const got: string[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const source = readChunks(Readable.from([Buffer.from('x'), Buffer.from('y')]), { data: (c) => got.push(String(c)), end: resolve, error: () => undefined });
+      setImmediate(() => {
+        expect(got).toEqual([]);
+        source.resume();
+      });
+    });
+    await ended;
+    expect(got).toEqual(['x', 'y']);
   });
 
   it('rejects a whole-body read when the upstream fails before the end, without aborting it again', async () => {
