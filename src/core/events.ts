@@ -159,7 +159,8 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
       if (outcome === 'rejected') pending = undefined;
     },
   };
-  // Object.assign, not a spread followed by fields: Node 20 takes a slow path for those.
-  const observed: LoopOptions<Served> = Object.assign({}, options, watched);
+  // The options as the prototype, two members of its own: every other member (fields, and methods of an
+  // options class, which a copy of own properties would miss) is the options' own, with `this` intact.
+  const observed: LoopOptions<Served> = Object.assign(Object.create(options) as LoopOptions<Served>, watched);
   return { options: observed, end: () => (options.signal.aborted ? undefined : failover()) };
 }

@@ -53,7 +53,7 @@ export function configuredHedge(routing: Config['routing'], model: string): Hedg
  * @example
  * const h = requestHedge(gateway, request, 'p95', plan.routing);
  * if ('status' in h) return refused(h);
- * runAttempts({ ...options, ...h });
+ * if (h.hedge) options.hedge = h.hedge;
  */
 export function requestHedge(gateway: Gateway, r: CoreRequest, header: string | undefined, routing: Config['routing']): { hedge?: LoopHedge } | ApiError {
   const wish = header === undefined ? undefined : parseHedgeHeader(header);

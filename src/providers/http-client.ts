@@ -140,54 +140,75 @@ function asNodeError(err: Error & { code?: string; socket?: { localPort?: number
 export function post(o: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (o.cancel.aborted) return reject(o.cancel.reason);
-    let abort: ((err: Error) => void) | undefined;
-    let body: UpstreamBody | undefined;
-    let settled = false;
-    const cancelled = () => Object.assign(new Error('aborted'), { code: 'ABORTED' });
-    // Cancelled before the connection took the request: the caller hears at once; the request is
-    // dropped when its connection comes (undici hands out its abort only then).
-    const onCancel = () => {
-      if (abort) return abort(cancelled());
-      if (!settled) {
-        settled = true;
-        reject(cancelled());
-      }
-    };
-    o.cancel.onAbort(onCancel);
-    const handler: Dispatcher.DispatchHandlers = {
-      onConnect(a) {
-        abort = a;
-        if (o.cancel.aborted) a(cancelled());
-      },
-      onHeaders(status, raw, resume) {
-        if (settled) return false;
-        settled = true;
-        body = new UpstreamBody(
-          resume,
-          (err) => abort?.(err),
-          () => o.cancel.offAbort(onCancel),
-        );
-        resolve({ status, headers: headersFromRaw(raw as Buffer[]), body });
-        return true;
-      },
-      onData(chunk) {
-        return body ? body.deliver(chunk) : true;
-      },
-      onComplete() {
-        o.cancel.offAbort(onCancel);
-        body?.finish();
-      },
-      onError(err) {
-        o.cancel.offAbort(onCancel);
-        const e = asNodeError(err);
-        if (body) body.fail(e);
-        else if (!settled) {
-          settled = true;
-          reject(e);
-        }
-      },
-    };
     const method = o.method ?? 'POST';
-    o.agents.pool(o.origin).dispatch({ path: o.path, method, headers: o.headers, body: o.body ?? null, headersTimeout: o.idleTimeoutMs, bodyTimeout: o.idleTimeoutMs }, handler);
+    const exchange = new UpstreamExchange(o.cancel, resolve, reject);
+    o.agents.pool(o.origin).dispatch({ path: o.path, method, headers: o.headers, body: o.body ?? null, headersTimeout: o.idleTimeoutMs, bodyTimeout: o.idleTimeoutMs }, exchange);
   });
+}
+
+const cancelled = (): Error => Object.assign(new Error('aborted'), { code: 'ABORTED' });
+
+/**
+ * undici's dispatch handler for one request: the response at its headers, its body fed to an
+ * UpstreamBody, the request's Cancel wired to undici's abort. A class so that its callbacks are
+ * methods, not closures made per request.
+ */
+class UpstreamExchange implements Dispatcher.DispatchHandlers {
+  private abortRequest: ((err: Error) => void) | undefined;
+  private body: UpstreamBody | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly cancel: Cancel,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    cancel.onAbort(this.onCancel);
+  }
+
+  // Cancelled before the connection took the request: the caller hears at once; the request is
+  // dropped when its connection comes (undici hands out its abort only then).
+  private readonly onCancel = (): void => {
+    if (this.abortRequest) return this.abortRequest(cancelled());
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(cancelled());
+    }
+  };
+
+  private readonly abortBody = (err: Error): void => this.abortRequest?.(err);
+
+  private readonly release = (): void => this.cancel.offAbort(this.onCancel);
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.cancel.aborted) abort(cancelled());
+  }
+
+  onHeaders(status: number, raw: Buffer[] | string[] | null, resume: () => void): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.body = new UpstreamBody(resume, this.abortBody, this.release);
+    this.resolve({ status, headers: headersFromRaw((raw ?? []) as Buffer[]), body: this.body });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.body ? this.body.deliver(chunk) : true;
+  }
+
+  onComplete(): void {
+    this.release();
+    this.body?.finish();
+  }
+
+  onError(err: Error): void {
+    this.release();
+    const e = asNodeError(err);
+    if (this.body) this.body.fail(e);
+    else if (!this.settled) {
+      this.settled = true;
+      this.reject(e);
+    }
+  }
 }
