@@ -30,9 +30,16 @@ export interface AnswerRules {
 /** OpenAI's chat and completions (`choices`), and embeddings (`data`), as every adapter answers them. */
 export function openAIRules(call: Pick<UpstreamCall, 'endpoint' | 'body'>): AnswerRules {
   const n = call.body.n;
+  const choices = typeof n === 'number' && n > 1 ? n : 1;
+  // The usual cases are made once, not per attempt.
   const expected = call.endpoint === 'embeddings' ? 'data' : 'choices';
+  if (choices === 1) return expected === 'data' ? EMBEDDING_RULES : ONE_CHOICE_RULES;
+  return rulesFor(expected, choices);
+}
+
+function rulesFor(expected: 'choices' | 'data', choices: number): AnswerRules {
   return {
-    relay: (redact) => new OpenAISseRelay({ choices: typeof n === 'number' && n > 1 ? n : 1, redact }),
+    relay: (redact) => new OpenAISseRelay({ choices, redact }),
     answer: (parsed) => {
       // Chat and completions answer with choices, embeddings with data: anything else is not an answer.
       if (parsed === null || typeof parsed !== 'object' || !(expected in parsed)) return { ok: false, detail: `response has no "${expected}"` };
@@ -41,6 +48,9 @@ export function openAIRules(call: Pick<UpstreamCall, 'endpoint' | 'body'>): Answ
     },
   };
 }
+
+const ONE_CHOICE_RULES = rulesFor('choices', 1);
+const EMBEDDING_RULES = rulesFor('data', 1);
 
 /** A native protocol's answers: its own event stream, and a JSON body of its own answer type. */
 export function nativeRules(native: NativeProtocol): AnswerRules {
