@@ -60,6 +60,8 @@ export class UpstreamBody extends Readable {
   private collector: Collector | undefined;
   private reader: ChunkReader | undefined;
   private tapPaused = false;
+  /** The upstream failed before anyone read: kept for the reader (an 'error' nobody listens to would crash). */
+  private failure: Error | undefined;
   private released = false;
   private onDone: (() => void) | undefined;
 
@@ -127,16 +129,13 @@ export class UpstreamBody extends Readable {
       this.release();
       c.reject(err);
     } else if (this.mode === 'tap') {
-      // On the next tick, as a Readable's error: a client leaving aborts the upstream and destroys the
-      // tap in one go, and then the reader hears nothing (the stream was cancelled, not broken).
       this.early = [];
-      process.nextTick(() => {
-        const r = this.reader;
-        if (!r) return;
-        this.reader = undefined;
-        this.release();
-        r.error(err);
-      });
+      this.tellError(err);
+    } else if (this.mode === 'unread' && this.listenerCount('error') === 0) {
+      // Headers and a broken body can come in one packet, before the caller has had a chance to read.
+      this.early = [];
+      this.failure = err;
+      this.release();
     } else this.destroy(err);
   }
 
@@ -146,6 +145,10 @@ export class UpstreamBody extends Readable {
    */
   collect(limit: number): Promise<Buffer> | undefined {
     if (this.mode !== 'unread' || this.destroyed) return undefined;
+    if (this.failure) {
+      this.mode = 'collect';
+      return Promise.reject(this.failure);
+    }
     const c: Collector = { chunks: [], size: 0, limit, resolve: NOTHING, reject: NOTHING };
     for (const chunk of this.takeEarly()) {
       if (c.size < limit) c.chunks.push(chunk);
@@ -175,6 +178,7 @@ export class UpstreamBody extends Readable {
     this.mode = 'tap';
     this.reader = reader;
     this.tapPaused = true;
+    if (this.failure) this.tellError(this.failure);
     return {
       pause: () => {
         this.tapPaused = true;
@@ -206,6 +210,10 @@ export class UpstreamBody extends Readable {
   override _read(): void {
     if (this.mode === 'unread') this.mode = 'stream';
     if (this.mode !== 'stream') return;
+    if (this.failure) {
+      this.destroy(this.failure);
+      return;
+    }
     for (const chunk of this.takeEarly()) this.push(chunk);
     if (this.complete) this.push(null);
     else this.wakeUpstream(true);
@@ -232,6 +240,20 @@ export class UpstreamBody extends Readable {
       this.release();
       r.end();
     } else this.wakeUpstream();
+  }
+
+  /**
+   * The reader hears `err` on the next tick, as a Readable's reader would: a client leaving aborts the
+   * upstream and destroys the tap in one go, and then the reader hears nothing (cancelled, not broken).
+   */
+  private tellError(err: Error): void {
+    process.nextTick(() => {
+      const r = this.reader;
+      if (!r) return;
+      this.reader = undefined;
+      this.release();
+      r.error(err);
+    });
   }
 
   private takeEarly(): Buffer[] {

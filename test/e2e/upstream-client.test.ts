@@ -169,6 +169,30 @@ describe('UpstreamBody', () => {
     expect(seen).toEqual(['cut']);
   });
 
+  it('keeps a failure that comes before anyone reads for whoever reads, however they read, and gives up its slot', async () => {
+    const cut = () => Object.assign(new Error('cut'), { code: 'HPE_INVALID_CHUNK_SIZE' });
+    const whole = countedBody();
+    let done = 0;
+    whole.body.whenDone(() => done++);
+    whole.body.deliver(Buffer.from('{"par'));
+    whole.body.fail(cut());
+    expect(done).toBe(1);
+    await new Promise((r) => setTimeout(r, 5)); // an 'error' event nobody listened to would have ended the test run here
+    await expect(readBody(whole.body)).rejects.toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
+
+    const tapped = countedBody().body;
+    tapped.fail(cut());
+    const told = new Promise<Error>((resolve) => tapped.tap({ data: () => undefined, end: () => undefined, error: resolve })!.resume());
+    expect(await told).toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
+
+    const streamed = countedBody().body;
+    streamed.fail(cut());
+    const failed = once(streamed, 'error');
+    streamed.resume();
+    expect((await failed)[0]).toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
+    expect(whole.aborted).toEqual([]);
+  });
+
   it('reads any other Readable chunk by chunk through its events, paused until resumed', async () => {
     const got: string[] = [];
     const ended = new Promise<void>((resolve) => {
