@@ -1,0 +1,87 @@
+/**
+ * What a stream costs the proxy process: a closed loop of streams through a bare proxy and a gateway
+ * (each with its own streaming fake upstream), CPU per stream read off /proc. Two shapes: one-event
+ * streams at 64 in flight (the set-up: request, first event, end) and 40-event streams 10 ms apart at
+ * 200 in flight; the difference over 39 events is the cost of one relayed event. One process pair per
+ * run, so read a few runs.
+ *
+ *   node dist/bench/stream-cost.js [cli = dist/src/cli.js] [seconds per loop = 5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { CHAT_PATH, HEADERS } from './load.js';
+import { cpuTicks, forkReady, killAll, stopChild, ticksToMicros } from './proc.js';
+import { type Started, startTarget } from './streams.js';
+
+const [cliArg, secondsText = '5'] = process.argv.slice(2);
+const cli = resolve(cliArg ?? fileURLToPath(new URL('../src/cli.js', import.meta.url)));
+const SECONDS = Number(secondsText);
+
+interface Shape {
+  events: number;
+  gapMs: number;
+  inFlight: number;
+}
+
+const SHAPES: Shape[] = [
+  { events: 1, gapMs: 0, inFlight: 64 },
+  { events: 40, gapMs: 10, inFlight: 200 },
+];
+
+/** Streams of `shape` in a closed loop for `seconds`: how many completed, and the CPU `pid` used. */
+async function loop(origin: string, pid: number, shape: Shape, seconds: number): Promise<{ streams: number; cpuUs: number }> {
+  const pool = new Pool(origin, { connections: shape.inFlight, pipelining: 1 });
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: shape.events, bench_gap_ms: shape.gapMs });
+  let streams = 0;
+  const t0 = cpuTicks(pid);
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: shape.inFlight }, async () => {
+      while (performance.now() < end) {
+        const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body });
+        const text = await res.body.text();
+        if (res.statusCode !== 200 || !text.includes('[DONE]')) throw new Error(`status ${res.statusCode}, stream not whole`);
+        streams += 1;
+      }
+    }),
+  );
+  const cpuUs = ticksToMicros(cpuTicks(pid) - t0);
+  await pool.destroy();
+  return { streams, cpuUs };
+}
+
+async function measure(kind: 'bare' | 'gateway', shape: Shape, tempDir: string): Promise<number> {
+  const upstream = await forkReady(fileURLToPath(new URL('./stream-upstream.js', import.meta.url)), ['0']);
+  let target: Started | undefined;
+  try {
+    target = await startTarget(kind, upstream.port, cli, tempDir);
+    const pid = target.child.pid;
+    if (pid === undefined) throw new Error('no pid');
+    await loop(target.origin, pid, shape, 3); // warm-up (JIT, connections)
+    const run = await loop(target.origin, pid, shape, SECONDS);
+    return run.cpuUs / run.streams;
+  } finally {
+    if (target) await stopChild(target.child);
+    await stopChild(upstream.child);
+  }
+}
+
+const tempDir = mkdtempSync(join(tmpdir(), 'switchyard-stream-cost-'));
+try {
+  console.log(`stream cost: CPU per stream of the proxy process, closed loops of ${SECONDS} s after 3 s of warm-up; gateway ${cli}`);
+  const perStream: Record<'bare' | 'gateway', number[]> = { bare: [], gateway: [] };
+  for (const shape of SHAPES) {
+    for (const kind of ['bare', 'gateway'] as const) perStream[kind].push(await measure(kind, shape, tempDir));
+    const [b, g] = [perStream.bare.at(-1)!, perStream.gateway.at(-1)!];
+    console.log(`  ${shape.events} event(s) ${shape.gapMs} ms apart, ${shape.inFlight} in flight: bare proxy ${b.toFixed(1)} µs, gateway ${g.toFixed(1)} µs per stream (${(g / b).toFixed(2)}x)`);
+  }
+  const extra = SHAPES[1]!.events - SHAPES[0]!.events;
+  const perEvent = (k: 'bare' | 'gateway') => (perStream[k][1]! - perStream[k][0]!) / extra;
+  console.log(`  per further event: bare proxy ${perEvent('bare').toFixed(1)} µs, gateway ${perEvent('gateway').toFixed(1)} µs (${(perEvent('gateway') / perEvent('bare')).toFixed(2)}x)`);
+} finally {
+  await killAll();
+  rmSync(tempDir, { recursive: true, force: true });
+}
