@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type ChunkReader, type ChunkSource, type Collector, UpstreamBody } from './upstream-body.js';
+import { addChunk, type ChunkReader, type ChunkSource, type Collector, gathered, UpstreamBody } from './upstream-body.js';
 
 const ignore = (): void => undefined;
 
@@ -16,14 +16,8 @@ export function readBody(body: Readable, limit = Number.POSITIVE_INFINITY): Prom
   if (collected) return collected;
   return new Promise((resolve, reject) => {
     const c: Collector = { chunks: [], size: 0, limit, resolve, reject };
-    body.on('data', (chunk: Buffer) => {
-      if (c.size < limit) c.chunks.push(chunk);
-      c.size += chunk.length;
-    });
-    body.once('end', () => {
-      const all = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks);
-      resolve(c.size > limit ? all.subarray(0, limit) : all);
-    });
+    body.on('data', (chunk: Buffer) => addChunk(c, chunk));
+    body.once('end', () => resolve(gathered(c)));
     body.once('error', reject);
   });
 }

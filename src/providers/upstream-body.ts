@@ -85,12 +85,9 @@ export class UpstreamBody extends Readable {
   /** A chunk of the answer; false: stop reading the upstream until the reader wants more. */
   deliver(chunk: Buffer): boolean {
     switch (this.mode) {
-      case 'collect': {
-        const c = this.collector!;
-        if (c.size < c.limit) c.chunks.push(chunk);
-        c.size += chunk.length;
+      case 'collect':
+        addChunk(this.collector!, chunk);
         return true;
-      }
       case 'tap':
         if (this.tapPaused || this.early.length > 0) {
           this.early.push(chunk);
@@ -115,7 +112,7 @@ export class UpstreamBody extends Readable {
       const c = this.collector!;
       this.collector = undefined;
       this.release();
-      c.resolve(whole(c));
+      c.resolve(gathered(c));
     } else if (this.mode === 'tap') this.drain();
     else if (this.mode === 'stream') this.push(null);
   }
@@ -150,14 +147,11 @@ export class UpstreamBody extends Readable {
       return Promise.reject(this.failure);
     }
     const c: Collector = { chunks: [], size: 0, limit, resolve: NOTHING, reject: NOTHING };
-    for (const chunk of this.takeEarly()) {
-      if (c.size < limit) c.chunks.push(chunk);
-      c.size += chunk.length;
-    }
+    for (const chunk of this.takeEarly()) addChunk(c, chunk);
     if (this.complete) {
       this.mode = 'collect';
       this.release();
-      return Promise.resolve(whole(c));
+      return Promise.resolve(gathered(c));
     }
     const p = new Promise<Buffer>((resolve, reject) => {
       c.resolve = resolve;
@@ -282,7 +276,14 @@ export class UpstreamBody extends Readable {
   }
 }
 
-function whole(c: Collector): Buffer {
+/** Takes one more chunk into a whole-body read: kept while under the limit, counted either way. */
+export function addChunk(c: Collector, chunk: Buffer): void {
+  if (c.size < c.limit) c.chunks.push(chunk);
+  c.size += chunk.length;
+}
+
+/** The body a whole-body read gathered, cut at its limit. */
+export function gathered(c: Collector): Buffer {
   const all = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks);
   return c.size > c.limit ? all.subarray(0, c.limit) : all;
 }

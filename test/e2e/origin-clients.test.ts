@@ -44,6 +44,15 @@ function get(clients: OriginClients, path: string): Promise<Answer> {
 }
 
 /** Resolves once `done()` says so, looking once per event-loop turn. */
+/** One more request answers 'ok' with a single connection open; the clients are destroyed after it. */
+async function servesOnOneConnection(clients: OriginClients): Promise<Answer> {
+  const after = await get(clients, '/');
+  expect(after.body).toBe('ok');
+  expect(clients.counts.open).toBe(1);
+  clients.destroy();
+  return after;
+}
+
 async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((r) => setImmediate(r));
 }
@@ -137,21 +146,15 @@ describe('OriginClients', () => {
     const closing = await get(clients, '/close');
     expect(closing.body).toBe('closing');
     await idle(clients, 1);
-    const after = await get(clients, '/');
-    expect(after.body).toBe('ok');
+    const after = await servesOnOneConnection(clients);
     expect(after.via).not.toBe(closing.via);
-    expect(clients.counts.open).toBe(1);
-    clients.destroy();
   });
 
   it('fails a request whose connection is cut, and serves the next one on a new connection', async () => {
     const clients = fresh();
     await expect(get(clients, '/cut')).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
     await idle(clients, 1);
-    const after = await get(clients, '/');
-    expect(after.body).toBe('ok');
-    expect(clients.counts.open).toBe(1);
-    clients.destroy();
+    await servesOnOneConnection(clients);
   });
 
   it('lets go of an idle connection that closes, and opens a new one when asked', async () => {
@@ -162,10 +165,7 @@ describe('OriginClients', () => {
     for (const s of sockets) s.destroy(); // the server closes the idle connection
     await until(() => clients.counts.open === 0);
     expect(clients.counts).toEqual({ open: 0, idle: 0 });
-    const after = await get(clients, '/');
-    expect(after.body).toBe('ok');
-    expect(clients.counts.open).toBe(1);
-    clients.destroy();
+    await servesOnOneConnection(clients);
   });
 
   it('fails what is in flight when destroyed, keeps nothing, and refuses later requests', async () => {

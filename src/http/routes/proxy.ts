@@ -30,7 +30,7 @@ export async function handleProxy(ctx: ProxyContext): Promise<void> {
   const done = (status: number, extra?: Record<string, unknown>) => finishRequest(gateway, preflight, 'POST', `/v1/${endpoint}`, endpoint, status, extra);
   const fail = (e: ApiError, headers: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) => {
     writeError(res, e, Object.assign({}, headers, base));
-    done(e.status, Object.assign({ error: e.code ?? e.type }, extra));
+    done(e.status, { error: e.code ?? e.type, ...extra });
   };
 
   const body = await admitJson(gateway, req, res, fail);
