@@ -9,13 +9,16 @@
  *   node dist/bench/ab.js /tmp/before dist            (A/A with one build twice shows the noise floor)
  *
  * argv: build A's dist folder, build B's, [pairs = 5], [seconds per round = 2].
+ * AB_EVENTS=N: streams of N events instead (a streaming fake upstream, events AB_GAP_MS apart, default
+ * 10, AB_CONCURRENCY in flight, default 200), CPU per stream: one event measures a stream's set-up,
+ * 40 its relaying too.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { closedLoop, Errors, median } from './load.js';
+import { CHAT_PATH, closedLoop, Errors, HEADERS, median } from './load.js';
 import { cpuTicks, forkReady, freePort, killAll, spawnNode, stopChild, ticksToMicros, waitHealthy } from './proc.js';
 
 const [distA, distB, pairsText = '5', secondsText = '2'] = process.argv.slice(2);
@@ -25,9 +28,12 @@ if (!distA || !distB) {
 }
 const pairs = Number(pairsText);
 const seconds = Number(secondsText);
-const CONCURRENCY = 64;
+const EVENTS = Number(process.env.AB_EVENTS ?? '0');
+const GAP_MS = Number(process.env.AB_GAP_MS ?? '10');
+const CONCURRENCY = EVENTS > 0 ? Number(process.env.AB_CONCURRENCY ?? '200') : 64;
+const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: EVENTS, bench_gap_ms: GAP_MS });
 
-const upstream = await forkReady(fileURLToPath(new URL('./upstream.js', import.meta.url)), ['0']);
+const upstream = await forkReady(fileURLToPath(new URL(EVENTS > 0 ? './stream-upstream.js' : './upstream.js', import.meta.url)), ['0']);
 const config = join(tmpdir(), `switchyard-ab-${process.pid}.yaml`);
 writeFileSync(
   config,
@@ -50,6 +56,30 @@ const sides: Record<'A' | 'B', Side> = {
 };
 const errors = new Errors();
 
+/** Streams of EVENTS events in a closed loop for `seconds`, each read to its [DONE]. */
+async function streamLoop(pool: Pool, seconds: number): Promise<{ completed: number; seconds: number }> {
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let completed = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      errors.requests += 1;
+      try {
+        const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body: STREAM_BODY });
+        const text = await res.body.text();
+        if (res.statusCode !== 200 || !text.includes('[DONE]')) errors.add(`stream: status ${res.statusCode}, ${text.includes('[DONE]') ? '' : 'no [DONE]'}`);
+        else completed += 1;
+      } catch (err) {
+        errors.add(`stream: ${(err as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { completed, seconds: (performance.now() - start) / 1000 };
+}
+
+const loop = (pool: Pool, s: number): Promise<{ completed: number; seconds: number }> => (EVENTS > 0 ? streamLoop(pool, s) : closedLoop(pool, CONCURRENCY, s, errors));
+
 async function start(side: Side) {
   const port = await freePort();
   const child = spawnNode(resolve(side.dist, 'src/cli.js'), ['serve', '--config', config, '--port', String(port)]);
@@ -60,11 +90,11 @@ async function start(side: Side) {
 for (let p = 0; p < pairs; p++) {
   const order = p % 2 ? [sides.B, sides.A] : [sides.A, sides.B];
   const running = [await start(order[0]!), await start(order[1]!)];
-  for (const r of running) await closedLoop(r.pool, CONCURRENCY, Math.min(2, seconds), errors); // warm-up (JIT)
+  for (const r of running) await loop(r.pool, Math.min(2, seconds)); // warm-up (JIT)
   for (let round = 0; round < 2; round++) {
     for (const r of round % 2 ? [...running].reverse() : running) {
       const t0 = cpuTicks(r.child.pid!);
-      const tp = await closedLoop(r.pool, CONCURRENCY, seconds, errors);
+      const tp = await loop(r.pool, seconds);
       const ticks = cpuTicks(r.child.pid!) - t0;
       r.side.ticks += ticks;
       r.side.requests += tp.completed;
@@ -81,7 +111,9 @@ for (let p = 0; p < pairs; p++) {
 const perRequest = (s: Side) => ticksToMicros(s.ticks) / s.requests;
 for (const s of [sides.A, sides.B]) {
   const spread = `${Math.min(...s.rounds).toFixed(0)}-${Math.max(...s.rounds).toFixed(0)}`;
-  console.log(`${s.name} (${s.dist}): ${perRequest(s).toFixed(1)} µs of CPU per request (rounds ${spread}, median ${median(s.rounds).toFixed(0)}), ${(s.requests / s.seconds).toFixed(0)} req/s`);
+  console.log(
+    `${s.name} (${s.dist}): ${perRequest(s).toFixed(1)} µs of CPU per ${EVENTS > 0 ? `${EVENTS}-event stream` : 'request'} (rounds ${spread}, median ${median(s.rounds).toFixed(0)}), ${(s.requests / s.seconds).toFixed(0)} ${EVENTS > 0 ? 'streams' : 'req'}/s`,
+  );
 }
 console.log(
   `B / A: CPU ${(perRequest(sides.B) / perRequest(sides.A)).toFixed(3)}x, throughput ${(sides.B.requests / sides.B.seconds / (sides.A.requests / sides.A.seconds)).toFixed(3)}x over ${pairs} fresh process pairs; failed: ${errors.total}`,

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { gatewayError, openAIErrorJson } from '../core/errors.js';
 import type { ServedStream, StreamEnd } from '../core/served-stream.js';
 import type { StreamOutcome } from '../routing/upstream-stream.js';
+import { BodyWriter } from './body-writer.js';
 
 /** How a front door writes one protocol's event stream over a served stream. */
 export interface StreamRendering {
@@ -30,16 +31,17 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
  */
 export function pipeServed(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, r: StreamRendering, onEnd: (end: StreamEnd) => void): void {
   res.writeHead(200, Object.assign({}, headers, SSE_HEADERS));
+  const body = new BodyWriter(res);
   const opening = r.start?.();
-  if (opening) res.write(opening);
+  if (opening) body.write(opening);
   let ended = false;
   // A long silence (a model thinking) is bridged with a keep-alive, so no proxy or client times out.
   let lastWrite = performance.now();
   const keepAlive =
     stream.keepAliveMs > 0
       ? setInterval(() => {
-          if (performance.now() - lastWrite < stream.keepAliveMs || res.writableNeedDrain) return;
-          res.write(r.keepAlive ?? COMMENT);
+          if (performance.now() - lastWrite < stream.keepAliveMs || body.needsDrain) return;
+          body.write(r.keepAlive ?? COMMENT);
           lastWrite = performance.now();
         }, stream.keepAliveMs)
       : undefined;
@@ -56,8 +58,8 @@ export function pipeServed(res: ServerResponse, stream: ServedStream, headers: R
     write(bytes) {
       const out = r.translate ? r.translate(bytes) : bytes;
       if (out.length > 0) lastWrite = performance.now();
-      if (out.length === 0 || res.write(out)) return true;
-      res.once('drain', () => stream.resume());
+      if (out.length === 0 || body.write(out)) return true;
+      body.onDrain(() => stream.resume());
       return false;
     },
     end(outcome) {
