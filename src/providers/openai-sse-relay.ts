@@ -50,6 +50,12 @@ export class OpenAISseRelay extends FramedRelay {
 
   /** One whole event: undefined forwards its bytes as they are, a Buffer replaces them (empty: drop). */
   protected readonly judge = (buf: Buffer, start: number, end: number): Buffer | undefined => {
+    // Nearly every event after the first: one `data: {...}` line saying nothing the relay reads. It is
+    // told by its bytes alone (no string, no object), and forwarded as it is.
+    if (this.events > 0 && isQuietChunk(buf, start, end)) {
+      this.events += 1;
+      return undefined;
+    }
     const { name, data, plain } = eventFields(buf, start, end);
     if (name !== undefined && name !== 'message' && name !== 'error') return EMPTY; // not OpenAI data
     if (data === undefined) return name === 'error' ? this.fail('the stream sent an error event without data', true) : undefined;
@@ -99,6 +105,47 @@ export class OpenAISseRelay extends FramedRelay {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const ERROR_BYTES = Buffer.from(ERROR_KEY);
+const FINISH_BYTES = Buffer.from(FINISH_KEY);
+const USAGE_BYTES = Buffer.from(USAGE_KEY);
+
+/**
+ * Whether `buf[start, end)` is `data: {...}\n\n` (one line, `\n` endings) whose JSON names no error
+ * and has no finish_reason or usage with a value: the event the relay forwards without a look inside.
+ * Errs towards "no" (the full reading then decides): a key or value `"error"` at any depth counts.
+ */
+export function isQuietChunk(buf: Buffer, start: number, end: number): boolean {
+  // d a t a : ␠ {
+  if (end - start < 10 || buf[start] !== 0x64 || buf[start + 1] !== 0x61 || buf[start + 2] !== 0x74 || buf[start + 3] !== 0x61 || buf[start + 4] !== 0x3a) return false;
+  const from = buf[start + 5] === 0x20 ? start + 6 : start + 5;
+  const to = end - 2; // the line's own \n
+  if (buf[from] !== 0x7b || buf[to] !== LF || buf[to + 1] !== LF) return false;
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c === LF || c === 0x0d) return false; // more than one line
+    if (c !== QUOTE) continue;
+    const next = buf[i + 1];
+    if (next === 0x65 /* e */ && startsWith(buf, i, ERROR_BYTES)) return false;
+    if (next === 0x66 /* f */ && startsWith(buf, i, FINISH_BYTES) && !nullFollows(buf, i + FINISH_BYTES.length, to)) return false;
+    if (next === 0x75 /* u */ && startsWith(buf, i, USAGE_BYTES) && !nullFollows(buf, i + USAGE_BYTES.length, to)) return false;
+  }
+  return true;
+}
+
+function startsWith(buf: Buffer, at: number, key: Buffer): boolean {
+  for (let k = 0; k < key.length; k++) if (buf[at + k] !== key[k]) return false;
+  return true;
+}
+
+/** Whether `null` is the value after a key ending at `at` (spaces and the colon skipped). */
+function nullFollows(buf: Buffer, at: number, to: number): boolean {
+  let i = at;
+  while (i < to && (buf[i] === 0x20 || buf[i] === 0x3a || buf[i] === 0x09)) i++;
+  return buf[i] === 0x6e && buf[i + 1] === 0x75 && buf[i + 2] === 0x6c && buf[i + 3] === 0x6c;
+}
 
 function isDone(data: Buffer | string): boolean {
   const s = typeof data === 'string' ? data : data.length <= 10 ? data.toString('latin1') : '';

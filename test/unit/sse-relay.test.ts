@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANTHROPIC_EVENTS, NamedEventRelay, RESPONSES_EVENTS } from '../../src/providers/native-sse-relay.js';
-import { OpenAISseRelay } from '../../src/providers/openai-sse-relay.js';
+import { isQuietChunk, OpenAISseRelay } from '../../src/providers/openai-sse-relay.js';
 
 const ev = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
 const chunk = (content: string, finish: string | null = null, index = 0) => ev({ choices: [{ index, delta: { content }, finish_reason: finish }] });
@@ -18,6 +18,40 @@ function run(r: OpenAISseRelay, text: string, size: number): { out: string; comp
   if (end.out) parts.push(end.out);
   return { out: Buffer.concat(parts).toString('utf8'), complete: end.complete };
 }
+
+describe('isQuietChunk', () => {
+  const quiet = (text: string) => {
+    const b = Buffer.from(`xx${text}yy`); // the event sits inside a larger chunk
+    return isQuietChunk(b, 2, b.length - 2);
+  };
+
+  it('says yes to a one-line chunk with nothing to read: content, a null finish_reason or usage, no space after the colon', () => {
+    expect(quiet(chunk('hello'))).toBe(true);
+    expect(quiet('data: {"choices":[{"delta":{"content":"x"},"finish_reason" : null}],"usage":null}\n\n')).toBe(true);
+    expect(quiet('data:{"choices":[]}\n\n')).toBe(true);
+    // Quotes inside content are escaped, so the keys' names in text are content, not keys.
+    expect(quiet(chunk('the "usage" and "finish_reason" and "error" of it'))).toBe(true);
+  });
+
+  it('says no to whatever the relay must read or frame in full', () => {
+    expect(quiet(chunk('x', 'stop'))).toBe(false);
+    expect(quiet(ev({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2 } }))).toBe(false);
+    expect(quiet(ev({ error: { message: 'boom' } }))).toBe(false);
+    expect(quiet(ev({ choices: [{ delta: { content: 'x' } }], type: 'error' }))).toBe(false);
+    expect(quiet('data: [DONE]\n\n')).toBe(false);
+    expect(quiet('data: {"a":1}\r\n\r\n')).toBe(false);
+    expect(quiet('data: {"a":\ndata: 1}\n\n')).toBe(false);
+    expect(quiet('event: message\ndata: {"a":1}\n\n')).toBe(false);
+    expect(quiet('data: "text"\n\n')).toBe(false);
+  });
+
+  it('leaves the verdict as the full reading gives it: a finish or usage after quiet chunks is still read', () => {
+    const text = chunk('a') + chunk('b') + ev({ choices: [{ index: 0, delta: {}, finish_reason: 'length' }], usage: { prompt_tokens: 5, completion_tokens: 6 } });
+    const r = relay();
+    expect(run(r, text, 100_000)).toEqual({ out: `${text}data: [DONE]\n\n`, complete: true });
+    expect(r.usage).toEqual({ promptTokens: 5, completionTokens: 6 });
+  });
+});
 
 describe('OpenAISseRelay', () => {
   const body = chunk('héllo 世界') + chunk('🎉', 'stop') + ev({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 4 } }) + 'data: [DONE]\n\n';
