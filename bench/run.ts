@@ -280,7 +280,14 @@ async function main(): Promise<number> {
       workerRows.reduce((s, r) => s + r.errors, 0) +
       surfaceRows.reduce((s, r) => s + r.failed, 0);
     const elapsed = (performance.now() - started) / 1000;
-    console.log(`\ntargets met: ${list.filter((c) => c.pass).length}/${list.length}; failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
+    const streamTargets = streams ? streams.scenarios.flatMap(streamChecks).filter((c) => !c.info) : [];
+    // Every target the run measured, counted together: the rounds', the streams' and RSS flatness.
+    const rssFlat = rss ? [Math.abs(rss.growthPct) <= 10] : [];
+    const met = list.filter((c) => c.pass).length + streamTargets.filter((c) => c.pass).length + rssFlat.filter(Boolean).length;
+    const parts = [`rounds ${list.filter((c) => c.pass).length}/${list.length}`];
+    if (streams) parts.push(`streams ${streamTargets.filter((c) => c.pass).length}/${streamTargets.length}`);
+    if (rss) parts.push(`RSS flatness ${rssFlat.filter(Boolean).length}/1`);
+    console.log(`\ntargets met: ${met}/${list.length + streamTargets.length + rssFlat.length} (${parts.join(', ')}); failed requests: ${totalErrors}; run took ${elapsed.toFixed(1)} s`);
     const json = {
       config: {
         seconds: SECONDS,

@@ -16,6 +16,8 @@ export interface StreamScenario {
   chunks: number;
   gapMs: number;
   rampMs: number;
+  /** Whether the added delay per event is a target here (issue 16 sets one for the 1,000 fast streams only). */
+  delayTarget?: boolean;
 }
 
 /** What the client saw of one scenario against one target. */

@@ -8,6 +8,8 @@ export interface StreamCheck {
   measured: string;
   target: string;
   pass: boolean;
+  /** Reported, not a target of the issue (printed as info, not counted). */
+  info?: boolean;
 }
 
 const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -15,8 +17,9 @@ const pair = (a: number, b: number, d = 2): string => `${f(a, d)} / ${f(b, d)}`;
 
 /**
  * The targets, in the cold run and in the warm one: every stream open at once and complete, added
- * delay p99 within the bare proxy's + 5 ms; RSS per stream within 1.5x in the cold run (the warm run
- * starts from the heap the cold one grew, so its growth says little).
+ * delay p99 within the bare proxy's + 5 ms (a target where the scenario says so, else shown as info);
+ * RSS per stream within 1.5x in the cold run (the warm run starts from the heap the cold one grew, so
+ * its growth says little).
  */
 export function streamChecks(r: ScenarioResult): StreamCheck[] {
   return [...runChecks(r, r.cold, 'cold'), ...runChecks(r, r.warm, 'warm')];
@@ -35,6 +38,7 @@ function runChecks(r: ScenarioResult, { bare, gateway: g }: TargetPair, state: '
       measured: `${f(g.delay.p99, 2)} ms`,
       target: `<= ${f(bare.delay.p99 + 5, 2)} ms`,
       pass: g.delay.p99 <= bare.delay.p99 + 5,
+      info: s.delayTarget !== true,
     },
     ...(state === 'cold' ? [{ scenario, name: 'RSS per open stream ratio (cold)', measured: `${f(ratio, 2)}x`, target: '<= 1.50x', pass: ratio <= 1.5 }] : []),
   ];
@@ -67,7 +71,8 @@ export function streamsReport(result: StreamsResult): string {
       row('run length (s)', (x) => f(x.seconds, 1)),
     );
     for (const x of cols) if (x.failed > 0) out.push(`  ${x.target}, ${x.state}, errors: ${x.errorSummary}`);
-    for (const c of streamChecks(r)) out.push(`  ${c.name.padEnd(W - 2)}${c.measured.padStart(C)}   ${c.target.padEnd(14)}${c.pass ? 'PASS' : 'FAIL'}`);
+    for (const c of streamChecks(r))
+      out.push(`  ${c.name.padEnd(W - 2)}${c.measured.padStart(C)}   ${c.target.padEnd(14)}${c.info ? `(info: ${c.pass ? 'within' : 'past'})` : c.pass ? 'PASS' : 'FAIL'}`);
     out.push('');
   }
   out.push(

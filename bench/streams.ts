@@ -232,7 +232,7 @@ export async function streamsPhase(o: { cli: string; tempDir: string }): Promise
     slow = room;
   }
   const scenarios: StreamScenario[] = [
-    ...(fast > 0 ? [{ name: `${fast} streams, 60 events 50 ms apart`, count: fast, chunks: 60, gapMs: 50, rampMs: Math.max(100, fast / 2) }] : []),
+    ...(fast > 0 ? [{ name: `${fast} streams, 60 events 50 ms apart`, count: fast, chunks: 60, gapMs: 50, rampMs: Math.max(100, fast / 2), delayTarget: true }] : []),
     ...(slow > 0 ? [{ name: `${slow} slow streams, 10 events 1 s apart`, count: slow, chunks: 10, gapMs: 1000, rampMs: Math.max(500, slow / 3) }] : []),
   ];
   const results: ScenarioResult[] = [];
