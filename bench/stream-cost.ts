@@ -13,8 +13,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { CHAT_PATH, HEADERS } from './load.js';
-import { cpuTicks, forkReady, killAll, stopChild, ticksToMicros } from './proc.js';
-import { type Started, startTarget } from './streams.js';
+import { cpuTicks, killAll, ticksToMicros } from './proc.js';
+import { withStreamingTarget } from './streams.js';
 
 const [cliArg, secondsText = '5'] = process.argv.slice(2);
 const cli = resolve(cliArg ?? fileURLToPath(new URL('../src/cli.js', import.meta.url)));
@@ -53,20 +53,12 @@ async function loop(origin: string, pid: number, shape: Shape, seconds: number):
   return { streams, cpuUs };
 }
 
-async function measure(kind: 'bare' | 'gateway', shape: Shape, tempDir: string): Promise<number> {
-  const upstream = await forkReady(fileURLToPath(new URL('./stream-upstream.js', import.meta.url)), ['0']);
-  let target: Started | undefined;
-  try {
-    target = await startTarget(kind, upstream.port, cli, tempDir);
-    const pid = target.child.pid;
-    if (pid === undefined) throw new Error('no pid');
-    await loop(target.origin, pid, shape, 3); // warm-up (JIT, connections)
-    const run = await loop(target.origin, pid, shape, SECONDS);
+function measure(kind: 'bare' | 'gateway', shape: Shape, tempDir: string): Promise<number> {
+  return withStreamingTarget(kind, cli, tempDir, async (origin, pid) => {
+    await loop(origin, pid, shape, 3); // warm-up (JIT, connections)
+    const run = await loop(origin, pid, shape, SECONDS);
     return run.cpuUs / run.streams;
-  } finally {
-    if (target) await stopChild(target.child);
-    await stopChild(upstream.child);
-  }
+  });
 }
 
 const tempDir = mkdtempSync(join(tmpdir(), 'switchyard-stream-cost-'));

@@ -124,6 +124,27 @@ export async function startTarget(kind: 'bare' | 'gateway', upstreamPort: number
   return serveGateway(cli, file);
 }
 
+/**
+ * Starts a streaming fake upstream and `kind` in front of it, runs `fn` against the target (its origin
+ * and pid, for CPU), and stops both whatever happens.
+ *
+ * @example
+ * const cpu = await withStreamingTarget('gateway', cli, tempDir, (origin, pid) => measure(origin, pid));
+ */
+export async function withStreamingTarget<T>(kind: 'bare' | 'gateway', cli: string, tempDir: string, fn: (origin: string, pid: number) => Promise<T>): Promise<T> {
+  const upstream = await forkReady(new URL('./stream-upstream.js', import.meta.url).pathname, ['0']);
+  let target: Started | undefined;
+  try {
+    target = await startTarget(kind, upstream.port, cli, tempDir);
+    const pid = target.child.pid;
+    if (pid === undefined) throw new Error(`the ${kind} target has no pid`);
+    return await fn(target.origin, pid);
+  } finally {
+    if (target) await stopChild(target.child);
+    await stopChild(upstream.child);
+  }
+}
+
 /** One target and its upstream, started for a scenario. */
 interface Running {
   kind: 'bare' | 'gateway';
