@@ -1,5 +1,5 @@
 import { readUsage } from '../telemetry/usage.js';
-import { eventFields, FramedRelay } from './sse-framer.js';
+import { eventFields, FramedRelay, loneDataValue } from './sse-framer.js';
 
 export interface RelayOptions {
   /** Choices the answer has (`n`): a stream is whole once each carried a `finish_reason`. */
@@ -107,7 +107,7 @@ export class OpenAISseRelay extends FramedRelay {
 const EMPTY = Buffer.alloc(0);
 
 const QUOTE = 0x22;
-const LF = 0x0a;
+const CR = 0x0d;
 const ERROR_BYTES = Buffer.from(ERROR_KEY);
 const FINISH_BYTES = Buffer.from(FINISH_KEY);
 const USAGE_BYTES = Buffer.from(USAGE_KEY);
@@ -118,14 +118,12 @@ const USAGE_BYTES = Buffer.from(USAGE_KEY);
  * Errs towards "no" (the full reading then decides): a key or value `"error"` at any depth counts.
  */
 export function isQuietChunk(buf: Buffer, start: number, end: number): boolean {
-  // d a t a : ␠ {
-  if (end - start < 10 || buf[start] !== 0x64 || buf[start + 1] !== 0x61 || buf[start + 2] !== 0x74 || buf[start + 3] !== 0x61 || buf[start + 4] !== 0x3a) return false;
-  const from = buf[start + 5] === 0x20 ? start + 6 : start + 5;
+  const from = loneDataValue(buf, start, end);
+  if (from < 0 || buf[from] !== 0x7b /* { */) return false;
   const to = end - 2; // the line's own \n
-  if (buf[from] !== 0x7b || buf[to] !== LF || buf[to + 1] !== LF) return false;
   for (let i = from; i < to; i++) {
     const c = buf[i];
-    if (c === LF || c === 0x0d) return false; // more than one line
+    if (c === CR) return false; // a lone CR ends a line too
     if (c !== QUOTE) continue;
     const next = buf[i + 1];
     if (next === 0x65 /* e */ && startsWith(buf, i, ERROR_BYTES)) return false;
@@ -140,11 +138,11 @@ function startsWith(buf: Buffer, at: number, key: Buffer): boolean {
   return true;
 }
 
-/** Whether `null` is the value after a key ending at `at` (spaces and the colon skipped). */
+/** Whether the value after a key ending at `at` is null (spaces and the colon skipped), as `valueFollows` reads it. */
 function nullFollows(buf: Buffer, at: number, to: number): boolean {
   let i = at;
   while (i < to && (buf[i] === 0x20 || buf[i] === 0x3a || buf[i] === 0x09)) i++;
-  return buf[i] === 0x6e && buf[i + 1] === 0x75 && buf[i + 2] === 0x6c && buf[i + 3] === 0x6c;
+  return i >= to || buf[i] === 0x6e /* n(ull) */;
 }
 
 function isDone(data: Buffer | string): boolean {

@@ -101,16 +101,27 @@ export function eventFields(buf: Buffer, start: number, end: number): EventField
 }
 
 /**
- * The data of the event nearly every stream sends, `data: <value>\n\n` (one line, `\n` endings), found
- * with one search; undefined for any other shape (the general reading takes it).
+ * Where the value starts of the event nearly every stream sends, `data: <value>\n\n` (one line, `\n`
+ * endings), the value ending at `end - 2`; -1 for any other shape (the general reading takes it). One
+ * search, no copy.
+ *
+ * @example
+ * const b = Buffer.from('data: {"a":1}\n\n');
+ * loneDataValue(b, 0, b.length); // 6
  */
-function oneDataLine(buf: Buffer, start: number, end: number): Buffer | undefined {
-  if (end - start < 7 || buf[end - 1] !== LF || buf[end - 2] !== LF) return undefined;
+export function loneDataValue(buf: Buffer, start: number, end: number): number {
+  if (end - start < 7 || buf[end - 1] !== LF || buf[end - 2] !== LF) return -1;
   // d a t a :
-  if (buf[start] !== 0x64 || buf[start + 1] !== 0x61 || buf[start + 2] !== 0x74 || buf[start + 3] !== 0x61 || buf[start + 4] !== COLON) return undefined;
+  if (buf[start] !== 0x64 || buf[start + 1] !== 0x61 || buf[start + 2] !== 0x74 || buf[start + 3] !== 0x61 || buf[start + 4] !== COLON) return -1;
   const nl = buf.indexOf(LF, start + 5);
-  if (nl !== end - 2 || buf[nl - 1] === CR) return undefined;
-  return buf.subarray(buf[start + 5] === SPACE ? start + 6 : start + 5, nl);
+  if (nl !== end - 2 || buf[nl - 1] === CR) return -1;
+  return buf[start + 5] === SPACE ? start + 6 : start + 5;
+}
+
+/** The data of a lone `data:` line event as the bytes it is (see `loneDataValue`). */
+function oneDataLine(buf: Buffer, start: number, end: number): Buffer | undefined {
+  const at = loneDataValue(buf, start, end);
+  return at < 0 ? undefined : buf.subarray(at, end - 2);
 }
 
 /** Where a relayed stream stands. */

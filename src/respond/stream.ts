@@ -25,12 +25,14 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
  * backpressure, never buffered beyond one event). The response ends exactly when the upstream's answer
  * does: with the protocol's end, or with exactly one error event when it broke (`finish` renders both),
  * so the client never mistakes a cut for a clean end. The client going away cancels the stream.
+ * `headers` is the caller's own, fresh object: the event-stream headers are set on it (no merged copy
+ * per stream), as `sendJson` does.
  *
  * @example
  * pipeServed(res, outcome.stream, headers, { finish: (o) => (o.kind === 'complete' ? '' : errorEvent) }, log);
  */
 export function pipeServed(res: ServerResponse, stream: ServedStream, headers: Record<string, string | number>, r: StreamRendering, onEnd: (end: StreamEnd) => void): void {
-  res.writeHead(200, Object.assign({}, headers, SSE_HEADERS));
+  res.writeHead(200, Object.assign(headers, SSE_HEADERS));
   const body = new BodyWriter(res);
   const opening = r.start?.();
   if (opening) body.write(opening);
