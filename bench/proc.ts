@@ -16,7 +16,18 @@ export const CLK_TCK: number = (() => {
 
 /** utime + stime of a process, in clock ticks. */
 export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * User + system CPU ticks of a process's main thread alone (where its JavaScript runs); the rest of
+ * `cpuTicks` is V8's helper threads (parallel and concurrent GC, optimising compiles) and libuv's pool.
+ */
+export function mainThreadTicks(pid: number): number {
+  return ticksOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}
+
+function ticksOf(stat: string): number {
   // The command name (field 2) may contain spaces and parentheses; fields after it are plain.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state), so utime (field 14) is rest[11] and stime (field 15) rest[12].

@@ -66,6 +66,7 @@ export function streamsReport(result: StreamsResult): string {
       row('event-loop delay p99, target (ms)', (x) => f(x.eldP99Ms, 1)),
       row('  upstream / load generator (ms)', (x) => pair(x.upstreamEldP99Ms, x.clientEldP99Ms, 1)),
       row('target CPU per relayed event (µs)', (x) => f(((x.cpuPct.target / 100) * x.seconds * 1e6) / Math.max(1, x.completed * r.scenario.chunks), 1)),
+      row('  of it off the main thread (GC, JIT; %)', (x) => f(x.helperSharePct, 0)),
       row('CPU target / upstream / loadgen (% core)', (x) => `${f(x.cpuPct.target, 0)} / ${f(x.cpuPct.upstream, 0)} / ${f(x.cpuPct.loadgen, 0)}`),
       row('machine CPU busy (% core) / CPU wait (%)', (x) => `${f(x.machine.busyPct, 0)} / ${f(x.machine.cpuWaitPct, 0)}`),
       row('run length (s)', (x) => f(x.seconds, 1)),

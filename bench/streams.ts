@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { ELD_PATH, type EldFigures } from './eld.js';
 import { type Latency, summarize } from './load.js';
-import { cpuTicks, forkReady, oneProviderConfig, serveGateway, statusKb, stopChild, ticksToMicros } from './proc.js';
+import { cpuTicks, forkReady, mainThreadTicks, oneProviderConfig, serveGateway, statusKb, stopChild, ticksToMicros } from './proc.js';
 import { runStreams, type StreamRun, type StreamScenario } from './stream-client.js';
 
 /** One target's figures in one scenario. */
@@ -39,6 +39,8 @@ export interface StreamFigures {
   upstreamEldP99Ms: number;
   clientEldP99Ms: number;
   cpuPct: { target: number; upstream: number; loadgen: number };
+  /** Share of the target's CPU spent off its main thread: V8's GC and compiler threads, libuv's pool (%). */
+  helperSharePct: number;
   /** The whole machine during the run: CPU busy (% of one core, all cores summed), and the share of time some task waited for a CPU (PSI). */
   machine: { busyPct: number; cpuWaitPct: number };
   seconds: number;
@@ -194,6 +196,7 @@ async function measureRun(t: Running, s: StreamScenario, state: 'cold' | 'warm')
     }
   }, 50);
   const ticks0 = cpuTicks(pid);
+  const main0 = mainThreadTicks(pid);
   const upTicks0 = cpuTicks(upPid);
   const self0 = process.cpuUsage();
   const machine0 = machineCounters();
@@ -207,7 +210,9 @@ async function measureRun(t: Running, s: StreamScenario, state: 'cold' | 'warm')
   const wallUs = run.seconds * 1e6;
   const self = process.cpuUsage(self0);
   const pct = (us: number): number => (us / wallUs) * 100;
-  const cpuPct = { target: pct(ticksToMicros(cpuTicks(pid) - ticks0)), upstream: pct(ticksToMicros(cpuTicks(upPid) - upTicks0)), loadgen: pct(self.user + self.system) };
+  const targetTicks = cpuTicks(pid) - ticks0;
+  const helperSharePct = targetTicks > 0 ? (100 * (targetTicks - (mainThreadTicks(pid) - main0))) / targetTicks : Number.NaN;
+  const cpuPct = { target: pct(ticksToMicros(targetTicks)), upstream: pct(ticksToMicros(cpuTicks(upPid) - upTicks0)), loadgen: pct(self.user + self.system) };
   const machine1 = machineCounters();
   const machine = { busyPct: pct(ticksToMicros(machine1.busy - machine0.busy)), cpuWaitPct: pct(machine1.stallUs - machine0.stallUs) };
   // The high-water mark is the process's whole life: it belongs to the cold run only.
@@ -230,6 +235,7 @@ async function measureRun(t: Running, s: StreamScenario, state: 'cold' | 'warm')
     upstreamEldP99Ms: await readEld(t.upOrigin, false),
     clientEldP99Ms: run.clientEldP99,
     cpuPct,
+    helperSharePct,
     machine,
     seconds: run.seconds,
   };
@@ -274,7 +280,7 @@ function line(x: StreamFigures): string {
   return (
     `${`${x.target}, ${x.state}`.padEnd(16)} open at once ${x.maxOpen}/${x.count}, completed ${x.completed}, failed ${x.failed}; 1st event p50/p99 ${f(x.ttfb.p50, 2)}/${f(x.ttfb.p99, 2)} ms; ` +
     `added delay p50/p99 ${f(x.delay.p50, 2)}/${f(x.delay.p99, 2)} ms; RSS idle ${f(x.idleRssMb)} peak ${f(x.peakRssMb)} MB (${f(x.rssPerStreamKb)} kB/stream); ` +
-    `ELD p99 ${f(x.eldP99Ms, 2)} ms; CPU target ${f(x.cpuPct.target, 0)}% upstream ${f(x.cpuPct.upstream, 0)}% loadgen ${f(x.cpuPct.loadgen, 0)}%, machine ${f(x.machine.busyPct, 0)}%; ${f(x.seconds)} s` +
+    `ELD p99 ${f(x.eldP99Ms, 2)} ms; CPU target ${f(x.cpuPct.target, 0)}% (${f(x.helperSharePct, 0)}% off its main thread) upstream ${f(x.cpuPct.upstream, 0)}% loadgen ${f(x.cpuPct.loadgen, 0)}%, machine ${f(x.machine.busyPct, 0)}%; ${f(x.seconds)} s` +
     (x.failed > 0 ? `; errors: ${x.errorSummary}` : '')
   );
 }
