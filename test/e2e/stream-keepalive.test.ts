@@ -3,7 +3,8 @@
  * SSE comment at the OpenAI doors; the SDKs read through them.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { keepAliveTicker } from '../../src/respond/keep-alive.js';
 import { providersYaml } from '../support/harness.js';
 import { useGateway } from '../support/scenario.js';
 
@@ -42,10 +43,32 @@ describe('keep-alives on silent streams', () => {
     const text = await raw.text();
     expect(text).toContain(': keep-alive\n\n');
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(keepAliveTicker.size(50)).toBe(0); // an ended stream no longer ticks
 
     ctx.alpha.enqueue(slow);
     let got = '';
     for await (const c of await ctx.client().chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] })) got += c.choices[0]?.delta.content ?? '';
     expect(got).toBe('one two three');
+  });
+
+  it('stops ticking a stream whose client went away while it was silent', async () => {
+    ctx.alpha.enqueue({ kind: 'ok', chunkDelayMs: 10_000, text: 'one two' });
+    const aborted = new AbortController();
+    const raw = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      signal: aborted.signal,
+    });
+    const reader = raw.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes(': keep-alive')) {
+      const { value } = await reader.read();
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(keepAliveTicker.size(50)).toBe(1);
+    aborted.abort();
+    await vi.waitFor(() => expect(keepAliveTicker.size(50)).toBe(0));
   });
 });
