@@ -60,6 +60,11 @@ export class OriginClients implements OriginDispatcher {
 
   private open(): UndiciClient {
     const client = new Client(this.origin, this.options);
+    // undici puts a redirect-following step in front of every client's dispatch: a closure and a bound
+    // dispatch kept for the connection's life, and a call per request. Upstream calls never follow
+    // redirects (no request sets maxRedirections), so the client dispatches directly. (Its setter, not
+    // the `interceptors` option, which undici 6 warns is deprecated.)
+    (client as UndiciClient & { interceptors: unknown[] }).interceptors = [];
     this.all.add(client);
     // 'drain': its request is over (answered, failed or cut) and it takes another. A client whose
     // connection closed meanwhile connects again on its next request.

@@ -20,7 +20,7 @@ interface Answer {
 }
 
 /** One GET through `clients`, resolved with the whole answer, rejected with the transport error. */
-function get(clients: OriginClients, path: string): Promise<Answer> {
+function get(clients: OriginClients, path: string, extra: Record<string, unknown> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let status = 0;
     const parts: Buffer[] = [];
@@ -39,7 +39,7 @@ function get(clients: OriginClients, path: string): Promise<Answer> {
       onComplete: () => resolve({ status, body: Buffer.concat(parts).toString('utf8'), via }),
       onError: reject,
     };
-    clients.dispatch({ path, method: 'GET', headers: {} }, handler);
+    clients.dispatch({ path, method: 'GET', headers: {}, ...extra }, handler);
   });
 }
 
@@ -66,6 +66,8 @@ describe('OriginClients', () => {
   const sockets = new Set<Socket>();
   /** Responses held open by `/hold`, answered by `release()`. */
   const held: ServerResponse[] = [];
+  /** Requests that reached /elsewhere, where /redirect points. */
+  let followed = 0;
   const release = () => {
     for (const res of held.splice(0)) res.end('released');
   };
@@ -79,6 +81,11 @@ describe('OriginClients', () => {
         return void res.end('closing');
       }
       if (req.url === '/cut') return void req.socket.destroy();
+      if (req.url === '/redirect') {
+        res.writeHead(307, { location: '/elsewhere' });
+        return void res.end('moved');
+      }
+      if (req.url === '/elsewhere') followed += 1;
       res.end('ok');
     });
     server.on('connection', (s: Socket) => {
@@ -98,6 +105,14 @@ describe('OriginClients', () => {
   });
 
   const fresh = () => new OriginClients(origin, { pipelining: 1, keepAliveTimeout: 60_000 });
+
+  it('hands a redirect back as the answer, even to a request that asks to follow it: no redirect step sits in front of a connection', async () => {
+    const clients = fresh();
+    const answer = await get(clients, '/redirect', { maxRedirections: 2 });
+    expect([answer.status, answer.body]).toEqual([307, 'moved']);
+    expect(followed).toBe(0);
+    clients.destroy();
+  });
 
   it('reuses one connection for requests one after another', async () => {
     const clients = fresh();
