@@ -28,24 +28,56 @@ export interface Sent<T> {
  * startAttempt(options, candidate, 10_000, cancel, (sent) => race.arrive(runner, sent));
  */
 export function startAttempt<T>(o: LoopOptions<T>, c: Candidate, budgetMs: number, cancel: Cancel, onDone: (sent: Sent<T>) => void): void {
-  const onClientAbort = () => cancel.abort(o.signal.reason);
-  o.signal.onAbort(onClientAbort);
-  const timer = setTimeout(() => cancel.abort(TIMEOUT), budgetMs);
-  const started = performance.now();
-  const settle = (result: AttemptResult<T>): void => {
-    clearTimeout(timer);
-    onDone({ result, latencyMs: performance.now() - started, unhookClientAbort: () => o.signal.offAbort(onClientAbort) });
-  };
-  void (async () => {
+  new AttemptRun(o, cancel, budgetMs, onDone).run(c);
+}
+
+const abortOnTimeout = (cancel: Cancel): void => cancel.abort(TIMEOUT);
+
+/**
+ * One attempt's own state. A served stream keeps its attempt's client-abort hook until the stream
+ * ends, and with it this object: so once the attempt has come to something, it lets go of its timer
+ * and of `onDone`, and holds only what the hook needs.
+ */
+class AttemptRun<T> {
+  private timer: NodeJS.Timeout | undefined;
+  private onDone: ((sent: Sent<T>) => void) | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly o: LoopOptions<T>,
+    private readonly cancel: Cancel,
+    private readonly budgetMs: number,
+    onDone: (sent: Sent<T>) => void,
+  ) {
+    this.onDone = onDone;
+  }
+
+  /** The client went away: the attempt is aborted with the client's reason. */
+  private readonly onClientAbort = (): void => this.cancel.abort(this.o.signal.reason);
+
+  /** Stops the client's abort from reaching the attempt (the `Sent`'s `unhookClientAbort`). */
+  private readonly unhook = (): void => this.o.signal.offAbort(this.onClientAbort);
+
+  run(c: Candidate): void {
+    this.o.signal.onAbort(this.onClientAbort);
+    this.timer = setTimeout(abortOnTimeout, this.budgetMs, this.cancel);
+    void this.attempt(c);
+  }
+
+  private async attempt(c: Candidate): Promise<void> {
     let result: AttemptResult<T>;
     try {
-      result = await o.attempt(c, cancel);
+      result = await this.o.attempt(c, this.cancel);
     } catch (err) {
-      const failure: UpstreamFailure = cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${budgetMs} ms` } : failureFromError(err);
+      const failure: UpstreamFailure = this.cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${this.budgetMs} ms` } : failureFromError(err);
       result = { kind: 'failure', failure };
     }
-    settle(result);
-  })();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const onDone = this.onDone!;
+    this.onDone = undefined;
+    onDone({ result, latencyMs: performance.now() - this.started, unhookClientAbort: this.unhook });
+  }
 }
 
 /** Waits `ms`, or less when the client goes away first. */
