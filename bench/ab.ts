@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { CHAT_PATH, closedLoop, Errors, HEADERS, median } from './load.js';
+import { closedLoop, Errors, median, streamBody, streamLoop } from './load.js';
 import { cpuTicks, forkReady, freePort, killAll, spawnNode, stopChild, ticksToMicros, waitHealthy } from './proc.js';
 
 const [distA, distB, pairsText = '5', secondsText = '2'] = process.argv.slice(2);
@@ -31,7 +31,7 @@ const seconds = Number(secondsText);
 const EVENTS = Number(process.env.AB_EVENTS ?? '0');
 const GAP_MS = Number(process.env.AB_GAP_MS ?? '10');
 const CONCURRENCY = EVENTS > 0 ? Number(process.env.AB_CONCURRENCY ?? '200') : 64;
-const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: EVENTS, bench_gap_ms: GAP_MS });
+const STREAM_BODY = streamBody(EVENTS, GAP_MS);
 
 const upstream = await forkReady(fileURLToPath(new URL(EVENTS > 0 ? './stream-upstream.js' : './upstream.js', import.meta.url)), ['0']);
 const config = join(tmpdir(), `switchyard-ab-${process.pid}.yaml`);
@@ -56,29 +56,8 @@ const sides: Record<'A' | 'B', Side> = {
 };
 const errors = new Errors();
 
-/** Streams of EVENTS events in a closed loop for `seconds`, each read to its [DONE]. */
-async function streamLoop(pool: Pool, seconds: number): Promise<{ completed: number; seconds: number }> {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let completed = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      errors.requests += 1;
-      try {
-        const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body: STREAM_BODY });
-        const text = await res.body.text();
-        if (res.statusCode !== 200 || !text.includes('[DONE]')) errors.add(`stream: status ${res.statusCode}, ${text.includes('[DONE]') ? '' : 'no [DONE]'}`);
-        else completed += 1;
-      } catch (err) {
-        errors.add(`stream: ${(err as Error).message}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return { completed, seconds: (performance.now() - start) / 1000 };
-}
-
-const loop = (pool: Pool, s: number): Promise<{ completed: number; seconds: number }> => (EVENTS > 0 ? streamLoop(pool, s) : closedLoop(pool, CONCURRENCY, s, errors));
+const loop = (pool: Pool, s: number): Promise<{ completed: number; seconds: number }> =>
+  EVENTS > 0 ? streamLoop(pool, CONCURRENCY, s, STREAM_BODY, errors) : closedLoop(pool, CONCURRENCY, s, errors);
 
 async function start(side: Side) {
   const port = await freePort();

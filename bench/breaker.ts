@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'undici';
-import { CHAT_BODY, CHAT_PATH, percentile } from './load.js';
+import { CHAT_BODY, CHAT_PATH, describe, percentile } from './load.js';
 import { freePort, spawnNode, waitHealthy } from './proc.js';
 import { numsub, type RedisView, redisView } from './redis.js';
 
@@ -67,11 +67,6 @@ export function spread(samples: readonly number[]): Spread {
 
 function bump(m: Record<string, number>, k: string): void {
   m[k] = (m[k] ?? 0) + 1;
-}
-
-function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  return typeof e.code === 'string' ? e.code : String(e.message ?? err);
 }
 
 /** The circuit state /health reports for `provider`, or undefined when the answer is unusable. */

@@ -63,7 +63,8 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
-function describe(err: unknown): string {
+/** A transport error in a word: its code when it has one, else its message. */
+export function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   return typeof e.code === 'string' ? e.code : String(e.message ?? err);
 }
@@ -90,13 +91,45 @@ export async function chatOnce(target: Target, errors: Errors, headers: RequestH
 }
 
 /** Closed loop: `concurrency` workers, each sending its next request as soon as the last one ends. */
-export async function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors, headers: RequestHeaders = HEADERS): Promise<{ completed: number; seconds: number }> {
+export function closedLoop(pool: Pool, concurrency: number, seconds: number, errors: Errors, headers: RequestHeaders = HEADERS): Promise<{ completed: number; seconds: number }> {
+  return loopFor(concurrency, seconds, () => chatOnce(pool, errors, headers));
+}
+
+/**
+ * The body of a streaming chat request for the streaming fake upstream (bench/stream-upstream.ts):
+ * `events` events `gapMs` apart.
+ */
+export const streamBody = (events: number, gapMs: number): string =>
+  JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: events, bench_gap_ms: gapMs });
+
+/** One streaming chat request read to its end; true when it was a 200 that ended with `[DONE]`. */
+export async function streamOnce(target: Target, body: string, errors: Errors): Promise<boolean> {
+  errors.requests += 1;
+  try {
+    const res = await target.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) errors.add(`stream: status ${res.statusCode}`);
+    else if (!text.includes('[DONE]')) errors.add('stream: no [DONE]');
+    else return true;
+  } catch (err) {
+    errors.add(`stream: ${describe(err)}`);
+  }
+  return false;
+}
+
+/** Closed loop of streams (`body`, from `streamBody`): `concurrency` at a time for `seconds`. */
+export function streamLoop(pool: Pool, concurrency: number, seconds: number, body: string, errors: Errors): Promise<{ completed: number; seconds: number }> {
+  return loopFor(concurrency, seconds, () => streamOnce(pool, body, errors));
+}
+
+/** `concurrency` workers calling `once` back to back for `seconds`; completed counts every call that ended. */
+async function loopFor(concurrency: number, seconds: number, once: () => Promise<boolean>): Promise<{ completed: number; seconds: number }> {
   const start = performance.now();
   const stopAt = start + seconds * 1000;
   let completed = 0;
   const worker = async (): Promise<void> => {
     while (performance.now() < stopAt) {
-      await chatOnce(pool, errors, headers);
+      await once();
       completed += 1;
     }
   };

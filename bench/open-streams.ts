@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { CHAT_PATH, HEADERS } from './load.js';
-import { cpuTicks, forkReady, killAll, stopChild, ticksToMicros } from './proc.js';
-import { type Started, startTarget } from './streams.js';
+import { CHAT_PATH, Errors, HEADERS, streamBody, streamLoop } from './load.js';
+import { cpuTicks, killAll, ticksToMicros } from './proc.js';
+import { withStreamingTarget } from './streams.js';
 
 const [kText = '5000', cliArg, secondsText = '4'] = process.argv.slice(2);
 const K = Number(kText);
@@ -23,8 +23,7 @@ const SECONDS = Number(secondsText);
 const cli = resolve(cliArg ?? fileURLToPath(new URL('../src/cli.js', import.meta.url)));
 const IN_FLIGHT = 16;
 
-const body = (chunks: number, gapMs: number): string => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: chunks, bench_gap_ms: gapMs });
-const SHORT = body(1, 0);
+const SHORT = streamBody(1, 0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** CPU µs per ms of wall time that `pid` spends over `ms`. */
@@ -38,24 +37,8 @@ async function cpuRate(pid: number, ms: number): Promise<number> {
 /** Short streams at IN_FLIGHT for SECONDS; CPU per request of `pid` less `background` µs/ms. */
 async function shortLoop(origin: string, pid: number, background: () => Promise<number>): Promise<{ usPerRequest: number; rps: number }> {
   const pool = new Pool(origin, { connections: IN_FLIGHT, pipelining: 1 });
-  const one = async (): Promise<void> => {
-    const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body: SHORT });
-    await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-  };
-  const loop = async (ms: number): Promise<number> => {
-    let n = 0;
-    const end = performance.now() + ms;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (performance.now() < end) {
-          await one();
-          n += 1;
-        }
-      }),
-    );
-    return n;
-  };
+  const errors = new Errors();
+  const loop = async (ms: number): Promise<number> => (await streamLoop(pool, IN_FLIGHT, ms / 1000, SHORT, errors)).completed;
   await loop(1000);
   const before = await background();
   const t0 = cpuTicks(pid);
@@ -65,13 +48,14 @@ async function shortLoop(origin: string, pid: number, background: () => Promise<
   const used = ticksToMicros(cpuTicks(pid) - t0);
   const after = await background();
   await pool.destroy();
+  if (errors.total > 0) throw new Error(`short streams failed: ${errors.summary()}`);
   return { usPerRequest: (used - ((before + after) / 2) * wall) / n, rps: (n / wall) * 1000 };
 }
 
 /** Opens K long streams through `origin` and resolves once every one has its response headers. */
 async function openLong(origin: string): Promise<Pool> {
   const pool = new Pool(origin, { connections: K, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
-  const long = body(SECONDS * 3 + 30, 1000);
+  const long = streamBody(SECONDS * 3 + 30, 1000);
   let open = 0;
   const all: Promise<void>[] = [];
   for (let i = 0; i < K; i++) {
@@ -91,14 +75,8 @@ async function openLong(origin: string): Promise<Pool> {
   return pool;
 }
 
-async function measure(kind: 'bare proxy' | 'gateway', tempDir: string): Promise<string> {
-  const upstream = await forkReady(fileURLToPath(new URL('./stream-upstream.js', import.meta.url)), ['0']);
-  let target: Started | undefined;
-  try {
-    target = await startTarget(kind === 'bare proxy' ? 'bare' : 'gateway', upstream.port, cli, tempDir);
-    const { origin } = target;
-    const pid = target.child.pid;
-    if (pid === undefined) throw new Error('no pid');
+function measure(kind: 'bare proxy' | 'gateway', tempDir: string): Promise<string> {
+  return withStreamingTarget(kind === 'bare proxy' ? 'bare' : 'gateway', cli, tempDir, async (origin, pid) => {
     const none = await shortLoop(origin, pid, () => cpuRate(pid, 1000));
     const long = await openLong(origin);
     await sleep(1000);
@@ -106,10 +84,7 @@ async function measure(kind: 'bare proxy' | 'gateway', tempDir: string): Promise
     await long.destroy();
     const f = (x: { usPerRequest: number; rps: number }) => `${x.usPerRequest.toFixed(1)} µs (${x.rps.toFixed(0)} req/s)`;
     return `${kind.padEnd(10)} CPU per short request: none open ${f(none)}; ${K} open ${f(many)}: ${(many.usPerRequest / none.usPerRequest).toFixed(2)}x`;
-  } finally {
-    if (target) await stopChild(target.child);
-    await stopChild(upstream.child);
-  }
+  });
 }
 
 const tempDir = mkdtempSync(join(tmpdir(), 'switchyard-open-streams-'));

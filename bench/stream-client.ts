@@ -7,7 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client, type Dispatcher } from 'undici';
-import { CHAT_PATH, Errors, HEADERS } from './load.js';
+import { CHAT_PATH, describe, Errors, HEADERS, streamBody } from './load.js';
 
 /** One load shape: `count` streams of `chunks` events `gapMs` apart, opened evenly over `rampMs`. */
 export interface StreamScenario {
@@ -37,11 +37,6 @@ export interface StreamRun {
 
 const T0_RE = /"bench_t0":([0-9.]+)/;
 const NL = 0x0a;
-
-function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  return typeof e.code === 'string' ? e.code : String(e.message ?? err);
-}
 
 /** The counts every stream of a run adds to. */
 interface Tally {
@@ -144,7 +139,7 @@ export async function runStreams(origin: string, s: StreamScenario, timeoutMs: n
   // A client (one connection) per stream: undici's Pool looks for a free connection by walking all of
   // them on every request, which with thousands open took a sixth of the load generator's CPU.
   const options: Client.Options = { pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs, keepAliveTimeout: 60_000 };
-  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: s.chunks, bench_gap_ms: s.gapMs });
+  const body = streamBody(s.chunks, s.gapMs);
   const run: StreamRun = { maxOpen: 0, completed: 0, errors: new Errors(), ttfb: [], delays: [], seconds: 0, clientEldP99: Number.NaN };
   const tally: Tally = { run, open: 0 };
   const eld = monitorEventLoopDelay({ resolution: 10 });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { CHAT_PATH, HEADERS } from './load.js';
+import { Errors, streamBody, streamLoop } from './load.js';
 import { cpuTicks, killAll, ticksToMicros } from './proc.js';
 import { withStreamingTarget } from './streams.js';
 
@@ -34,23 +34,13 @@ const SHAPES: Shape[] = [
 /** Streams of `shape` in a closed loop for `seconds`: how many completed, and the CPU `pid` used. */
 async function loop(origin: string, pid: number, shape: Shape, seconds: number): Promise<{ streams: number; cpuUs: number }> {
   const pool = new Pool(origin, { connections: shape.inFlight, pipelining: 1 });
-  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: shape.events, bench_gap_ms: shape.gapMs });
-  let streams = 0;
+  const errors = new Errors();
   const t0 = cpuTicks(pid);
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: shape.inFlight }, async () => {
-      while (performance.now() < end) {
-        const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body });
-        const text = await res.body.text();
-        if (res.statusCode !== 200 || !text.includes('[DONE]')) throw new Error(`status ${res.statusCode}, stream not whole`);
-        streams += 1;
-      }
-    }),
-  );
+  const run = await streamLoop(pool, shape.inFlight, seconds, streamBody(shape.events, shape.gapMs), errors);
   const cpuUs = ticksToMicros(cpuTicks(pid) - t0);
   await pool.destroy();
-  return { streams, cpuUs };
+  if (errors.total > 0) throw new Error(`streams not whole: ${errors.summary()}`);
+  return { streams: run.completed, cpuUs };
 }
 
 function measure(kind: 'bare' | 'gateway', shape: Shape, tempDir: string): Promise<number> {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { CHAT_PATH, HEADERS } from './load.js';
+import { Errors, streamBody, streamOnce } from './load.js';
 import { cpuTicks, killAll, ticksToMicros } from './proc.js';
 import { withStreamingTarget } from './streams.js';
 
@@ -21,25 +21,25 @@ const cli = resolve(cliArg ?? fileURLToPath(new URL('../src/cli.js', import.meta
 const BATCHES = Number(batchesText);
 const BATCH = 1000;
 const IN_FLIGHT = 64;
-const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, bench_chunks: 1, bench_gap_ms: 0 });
+const BODY = streamBody(1, 0);
 
 /** `count` one-event streams at IN_FLIGHT over new connections; CPU per stream of `pid` in µs. */
 async function batch(origin: string, pid: number, count: number): Promise<number> {
   const pool = new Pool(origin, { connections: IN_FLIGHT, pipelining: 1 });
+  const errors = new Errors();
   const t0 = cpuTicks(pid);
   let sent = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (sent < count) {
         sent += 1;
-        const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: HEADERS, body: BODY });
-        const text = await res.body.text();
-        if (res.statusCode !== 200 || !text.includes('[DONE]')) throw new Error(`status ${res.statusCode}, stream not whole`);
+        await streamOnce(pool, BODY, errors);
       }
     }),
   );
   const us = ticksToMicros(cpuTicks(pid) - t0) / count;
   await pool.destroy();
+  if (errors.total > 0) throw new Error(`streams not whole: ${errors.summary()}`);
   return us;
 }
 
