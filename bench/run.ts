@@ -16,7 +16,7 @@
  * BENCH_LIMITS (the client-key policy phase: limits and budgets on the hot path; 0 skips it),
  * BENCH_SURFACES (the API surfaces phase: each front door's CPU per request against chat's; 0 skips it),
  * BENCH_HEDGE (the hedging phase: p99 with a provider slow on 5% of requests, with and without; 0 skips it),
- * BENCH_STREAMS (concurrent streams, bench/streams.ts; 0 skips it), BENCH_RSS (RSS flatness over
+ * BENCH_STREAMS (concurrent streams, bench/streams.ts; 0 skips it; BENCH_STREAMS_TRIALS trials per scenario, default 3), BENCH_RSS (RSS flatness over
  * 300k requests, bench/rss-growth.ts; 0 skips it), BENCH_LONG=1 (RSS flatness over 1M requests),
  * BENCH_RSS_REQUESTS (any other count), BENCH_WORKERS (server.workers 1 and 2 on Redis, bench/workers.ts; 0 skips it).
  * Each reported figure is the median over the rounds. Exit 0 when the run completes without a failed request.

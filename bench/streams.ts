@@ -6,8 +6,11 @@
  * files limit: the gateway holds two sockets per stream). Each scenario runs twice in the same
  * processes: cold (just started: little compiled code, and every stream opens a new upstream
  * connection) and warm (a second later: compiled code and pooled upstream connections, as in a
- * gateway that has been serving); the clients' connections are new in both. Env: BENCH_STREAMS=0 skips the phase;
- * BENCH_STREAMS_FAST / BENCH_STREAMS_SLOW set the two stream counts (0 skips that scenario).
+ * gateway that has been serving); the clients' connections are new in both. A scenario is tried
+ * several times, bare proxy and gateway in turn with fresh processes each time, and its figures are
+ * the trials' medians (bench/stream-trials.ts): one run of it on this machine spreads too far to judge
+ * a target by. Env: BENCH_STREAMS=0 skips the phase; BENCH_STREAMS_FAST / BENCH_STREAMS_SLOW set the two
+ * stream counts (0 skips that scenario); BENCH_STREAMS_TRIALS the trials per scenario (default 3).
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { ELD_PATH, type EldFigures } from './eld.js';
 import { type Latency, summarize } from './load.js';
 import { cpuTicks, forkReady, mainThreadTicks, oneProviderConfig, serveGateway, statusKb, stopChild, ticksToMicros } from './proc.js';
 import { runStreams, type StreamRun, type StreamScenario } from './stream-client.js';
+import { foldTrials, type Trial } from './stream-trials.js';
 
 /** One target's figures in one scenario. */
 export interface StreamFigures {
@@ -52,16 +56,19 @@ export interface TargetPair {
   gateway: StreamFigures;
 }
 
-/** A scenario, run cold and then warm against each target. */
+/** A scenario, run cold and then warm against each target in each trial; `cold` and `warm` are the trials' medians. */
 export interface ScenarioResult {
   scenario: StreamScenario;
   cold: TargetPair;
   warm: TargetPair;
+  trials: Trial[];
 }
 
 /** The phase: scenarios run, and a note when the open files limit made a scenario smaller. */
 export interface StreamsResult {
   scenarios: ScenarioResult[];
+  /** Trials per scenario (BENCH_STREAMS_TRIALS). */
+  trials: number;
   fdLimit: { soft: number; hard: number };
   notes: string[];
 }
@@ -262,16 +269,21 @@ export async function streamsPhase(o: { cli: string; tempDir: string }): Promise
     ...(fast > 0 ? [{ name: `${fast} streams, 60 events 50 ms apart`, count: fast, chunks: 60, gapMs: 50, rampMs: Math.max(100, fast / 2), delayTarget: true }] : []),
     ...(slow > 0 ? [{ name: `${slow} slow streams, 10 events 1 s apart`, count: slow, chunks: 10, gapMs: 1000, rampMs: Math.max(500, slow / 3) }] : []),
   ];
+  const trialCount = Math.max(1, count('BENCH_STREAMS_TRIALS', 3));
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
-    console.log(`  ${s.name}, opened over ${s.rampMs} ms`);
-    const bare = await measureTarget('bare', s, o.cli, o.tempDir);
-    console.log(`    ${line(bare.cold)}\n    ${line(bare.warm)}`);
-    const gateway = await measureTarget('gateway', s, o.cli, o.tempDir);
-    console.log(`    ${line(gateway.cold)}\n    ${line(gateway.warm)}`);
-    results.push({ scenario: s, cold: { bare: bare.cold, gateway: gateway.cold }, warm: { bare: bare.warm, gateway: gateway.warm } });
+    console.log(`  ${s.name}, opened over ${s.rampMs} ms; ${trialCount} trial${trialCount === 1 ? '' : 's'}, bare proxy and gateway in turn`);
+    const trials: Trial[] = [];
+    for (let i = 1; i <= trialCount; i++) {
+      const bare = await measureTarget('bare', s, o.cli, o.tempDir);
+      console.log(`    ${i}. ${line(bare.cold)}\n    ${i}. ${line(bare.warm)}`);
+      const gateway = await measureTarget('gateway', s, o.cli, o.tempDir);
+      console.log(`    ${i}. ${line(gateway.cold)}\n    ${i}. ${line(gateway.warm)}`);
+      trials.push({ cold: { bare: bare.cold, gateway: gateway.cold }, warm: { bare: bare.warm, gateway: gateway.warm } });
+    }
+    results.push({ scenario: s, ...foldTrials(trials), trials });
   }
-  return { scenarios: results, fdLimit, notes };
+  return { scenarios: results, trials: trialCount, fdLimit, notes };
 }
 
 const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
