@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     }
     let running;
     try {
-      running = await startGateway(loaded, { logger });
+      running = await startGateway(loaded, { logger, warmUp: true });
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : (err as Error).message;
       logger.fatal({ err: { message } }, 'start-up failed');

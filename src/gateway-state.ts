@@ -39,9 +39,9 @@ export interface GatewayState {
  * @example
  * const state = await buildState(loaded, logger, Date.now);
  */
-export async function buildState(loaded: LoadedConfig, logger: Logger, clock: () => number): Promise<GatewayState> {
+export async function buildState(loaded: LoadedConfig, logger: Logger, clock: () => number, runtimeMetrics = true): Promise<GatewayState> {
   const prices = new PriceTable(loaded.providers);
-  const metrics = new GatewayMetrics(loaded.chain);
+  const metrics = new GatewayMetrics(loaded.chain, runtimeMetrics);
   const sessions = new SessionAffinity(loaded.config.routing.session_ttl_seconds * 1000);
   const events = new GatewayEvents((err, name) => logger.warn({ event: name, err: String(err) }, 'event listener threw'));
   const modes = new ModeSwitch(loaded.config.mode);

@@ -35,6 +35,11 @@ export interface GatewayOptions {
   random?: () => number;
   /** Per provider name: its adapter, built by the caller (the library's client providers) instead of by `type`. */
   adapters?: ReadonlyMap<string, (config: ProviderConfig) => ProviderAdapter>;
+  /**
+   * Whether the metrics include the process's own (CPU, memory, GC, event-loop delay; default true).
+   * Their collectors watch the whole process for its life, so only the gateway that serves should have them.
+   */
+  runtimeMetrics?: boolean;
 }
 
 /** What a gateway is built from: the state that outlives a reload, its strategies and adapters, its runtime controls. */
@@ -150,7 +155,7 @@ export class Gateway {
     const adapterClasses = await loadAdapters(loaded.providers);
     const clock = options.clock ?? Date.now;
     const controls = runtime ?? previous?.runtime ?? { reload: async () => ({ ok: false as const, error: 'reload is not available here' }) };
-    const state = previous ? carryState(previous, previous.config, loaded, options.logger) : await buildState(loaded, options.logger, clock);
+    const state = previous ? carryState(previous, previous.config, loaded, options.logger) : await buildState(loaded, options.logger, clock, options.runtimeMetrics ?? true);
     const parts: Parts = { ...state, strategies, adapterClasses, runtime: controls };
     return new Gateway(loaded, parts, options.logger, clock, options.random ?? Math.random, options.adapters);
   }

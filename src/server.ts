@@ -7,6 +7,7 @@ import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
 import { LiveGateway, reportLoad } from './live-gateway.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
+import { warmUp } from './warm-up.js';
 
 export interface RunningGateway {
   /** The gateway serving new requests (a reload replaces it). */
@@ -30,6 +31,12 @@ export interface StartOptions {
   random?: () => number;
   /** Watch the config file and reload on change (default: when it came from a file). */
   watch?: boolean;
+  /**
+   * Warm the request path before listening with `config.server.warm_up_requests` requests through a
+   * throwaway gateway (see warm-up.ts). `switchyard serve` does; the default here is not to, so that
+   * embedding code and tests start at once.
+   */
+  warmUp?: boolean;
 }
 
 /** Builds the gateway and listens. Resolves once the port is bound. */
@@ -38,6 +45,7 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
   reportLoad(logger, loaded);
   const gatewayOptions = { logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.random ? { random: options.random } : {}) };
   const live = await LiveGateway.start(loaded, gatewayOptions, options.port);
+  if (options.warmUp && loaded.config.server.warm_up_requests > 0) await warmUpLogged(loaded, logger);
   let draining = false;
   const server = createHttpServer(loaded.config.server, (req, res) => {
     if (!draining) return live.handle(req, res);
@@ -73,6 +81,16 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
     shutdown,
     close: () => shutdown(0),
   };
+}
+
+/** The warm-up, said in the log; a failure is said and start-up goes on (the process is then only colder). */
+async function warmUpLogged(loaded: LoadedConfig, logger: Logger): Promise<void> {
+  try {
+    const r = await warmUp(loaded.config.server.warm_up_requests, loaded.config.logging.level);
+    logger.info({ requests: r.requests, failed: r.failed, ms: Math.round(r.ms) }, 'warmed up: the request path is compiled before the port opens');
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, 'warm-up failed: serving without it');
+  }
 }
 
 /** The HTTP server, with the slow-client limits and parser errors answered in the envelope. */

@@ -184,11 +184,14 @@ export class GatewayMetrics {
     this.registry.registerMetric(this.redisFlush as unknown as Metric);
   }
 
-  constructor(providers: readonly string[]) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
-    // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool flags them).
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      this.registry.removeSingleMetric(`switchyard_${name}`);
+  /** `runtime`: also the process's own metrics (CPU, memory, GC, event-loop delay), whose collectors run for the process's life. */
+  constructor(providers: readonly string[], runtime = true) {
+    if (runtime) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool flags them).
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(`switchyard_${name}`);
+      }
     }
     this.addProviders(providers);
   }

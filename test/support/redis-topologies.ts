@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freeClusterPort, freePort } from './free-port.js';
 import { eventually } from './redis-server.js';
 
 const cli = (port: number, ...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000 });
@@ -42,7 +42,7 @@ export interface Topology {
 /** Three masters, slots spread over them. */
 export async function startCluster(): Promise<Topology> {
   const p = new Processes();
-  const ports = [await freePort(), await freePort(), await freePort()];
+  const ports = [await freeClusterPort(), await freeClusterPort(), await freeClusterPort()];
   for (const port of ports) await p.server(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000']);
   const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((x) => `127.0.0.1:${x}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 });
   if (created.status !== 0) throw new Error(`cluster create failed: ${created.stdout}${created.stderr}`);

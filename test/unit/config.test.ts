@@ -22,7 +22,16 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
 describe('config loading', () => {
   it('applies defaults', () => {
     const { config, chain } = parseConfig(`providers:\n${provider('a')}`, '(inline)', { env: {} });
-    expect(config.server).toEqual({ port: 8000, host: '0.0.0.0', shutdown_timeout_seconds: 30, header_timeout_ms: 10_000, body_timeout_ms: 30_000, stream_keepalive_ms: 15_000, workers: 1 });
+    expect(config.server).toEqual({
+      port: 8000,
+      host: '0.0.0.0',
+      shutdown_timeout_seconds: 30,
+      header_timeout_ms: 10_000,
+      body_timeout_ms: 30_000,
+      stream_keepalive_ms: 15_000,
+      workers: 1,
+      warm_up_requests: 1000,
+    });
     expect(config.routing.strategy).toBe('priority');
     expect(config.circuit_breaker).toEqual({ failure_threshold: 5, cooldown_seconds: 60 });
     expect(config.providers[0]!.timeout_ms).toBe(30_000);
