@@ -4,8 +4,8 @@
  * per scenario, so idle RSS, peak RSS and CPU belong to that scenario alone. Two scenarios: 1,000
  * streams of 60 events 50 ms apart, and 9,000 slow streams of 10 events 1 s apart (capped by the open
  * files limit: the gateway holds two sockets per stream). Each scenario runs twice in the same
- * processes: cold (just started: the gateway has run only the warm-up `serve` runs before it listens,
- * server.warm_up_requests, and every stream opens a new upstream connection) and warm (a second later: compiled code and pooled upstream connections, as in a
+ * processes: cold (just started: little compiled code, and every stream opens a new upstream
+ * connection) and warm (a second later: compiled code and pooled upstream connections, as in a
  * gateway that has been serving); the clients' connections are new in both. A scenario is tried
  * several times, bare proxy and gateway in turn with fresh processes each time, and its figures are
  * the trials' medians (bench/stream-trials.ts): one run of it on this machine spreads too far to judge
@@ -165,7 +165,7 @@ interface Running {
 
 /**
  * Both runs of a scenario in one pair of fresh processes: cold (just started, 50 short streams of
- * warm-up after the gateway's own: every stream needs a new upstream connection), then warm (the
+ * warm-up: the JIT has seen little and every stream needs a new upstream connection), then warm (the
  * same processes a second after: compiled code and the upstream connections the cold run left).
  */
 async function measureTarget(kind: 'bare' | 'gateway', s: StreamScenario, cli: string, tempDir: string): Promise<{ cold: StreamFigures; warm: StreamFigures }> {

@@ -129,8 +129,8 @@ export const configSchema = z.strictObject({
       body_timeout_ms: num().pipe(z.number().int().positive()).default(30_000),
       /** A stream silent this long gets a keep-alive (Anthropic's ping event, an SSE comment elsewhere); 0: never. */
       stream_keepalive_ms: num().pipe(z.number().int().nonnegative()).default(15_000),
-      /** `serve` sends this many requests through a throwaway in-process gateway before it listens (compiles the request path); 0: none. */
-      warm_up_requests: num().pipe(z.number().int().nonnegative().max(100_000)).default(1_000),
+      /** `serve` sends this many requests through a throwaway in-process gateway before it listens (compiles the request path); 0 (default): none. */
+      warm_up_requests: num().pipe(z.number().int().nonnegative().max(100_000)).default(0),
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),

@@ -68,18 +68,18 @@ describe('warm-up before listening (server.warm_up_requests)', () => {
     expect(await running.gateway.metrics.registry.metrics()).toMatch(/^switchyard_requests_total\{provider="real",outcome="success"\} 1$/m);
   });
 
-  it('is skipped with warm_up_requests: 0, and by a library start that does not ask for it', async () => {
+  it('is off unless configured, and a library start that does not ask for it skips it', async () => {
     const upstream = await FakeUpstream.start('real');
     open.push(upstream);
-    const off = await start(upstream, 'server: { warm_up_requests: 0 }');
+    const off = await start(upstream, '');
     open.push(off.running);
-    const library = await start(upstream, '', false);
+    const library = await start(upstream, 'server: { warm_up_requests: 50 }', false);
     open.push(library.running);
     for (const { logs } of [off, library]) expect(logs.some((l) => l.includes('warmed up'))).toBe(false);
   });
 
-  it('is 1,000 requests unless configured, and refuses a count that is not a whole number >= 0', () => {
-    expect(parseConfig('', '(inline)', { env: {} }).config.server.warm_up_requests).toBe(1000);
+  it('is 0 requests unless configured, and refuses a count that is not a whole number >= 0', () => {
+    expect(parseConfig('', '(inline)', { env: {} }).config.server.warm_up_requests).toBe(0);
     expect(() => parseConfig('server: { warm_up_requests: -1 }', '(inline)', { env: {} })).toThrow(ConfigError);
     expect(() => parseConfig('server: { warm_up_requests: 2.5 }', '(inline)', { env: {} })).toThrow(/warm_up_requests/);
   });

@@ -30,7 +30,7 @@ describe('config loading', () => {
       body_timeout_ms: 30_000,
       stream_keepalive_ms: 15_000,
       workers: 1,
-      warm_up_requests: 1000,
+      warm_up_requests: 0,
     });
     expect(config.routing.strategy).toBe('priority');
     expect(config.circuit_breaker).toEqual({ failure_threshold: 5, cooldown_seconds: 60 });
