@@ -31,9 +31,10 @@ const JSON_BODY = JSON.stringify({ model: 'warm-up', messages: [{ role: 'user', 
  * The throwaway gateway shares nothing else with the real one: its own config (one provider, memory
  * state, no Redis, none of the environment's variables), metrics without the process-wide collectors,
  * and its log lines, built at `logLevel` like the real ones, discarded. A failed request is counted; a
- * failure to set up rejects (startGateway logs it and serves on). Off by default (`server.warm_up_requests: 0`): the serving gateway then used 4-7% more
- * CPU per request for its life (ab.js), the same with the client and provider in a child process, so
- * the code V8 compiles for the warm-up's traffic serves later traffic a little worse.
+ * failure to set up rejects (startGateway logs it and serves on). Off by default
+ * (`server.warm_up_requests: 0`): whole answers served after it cost 3-7% more CPU each (ab.js;
+ * streams the same as without), the same with the client and provider in a child process, so the code
+ * V8 compiles for the warm-up's mix serves traffic of another mix a little worse.
  *
  * @example
  * const { requests, failed, ms } = await warmUp(2000, 'info');
