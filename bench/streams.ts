@@ -67,8 +67,6 @@ export interface ScenarioResult {
 /** The phase: scenarios run, and a note when the open files limit made a scenario smaller. */
 export interface StreamsResult {
   scenarios: ScenarioResult[];
-  /** Trials per scenario (BENCH_STREAMS_TRIALS). */
-  trials: number;
   fdLimit: { soft: number; hard: number };
   notes: string[];
 }
@@ -283,7 +281,7 @@ export async function streamsPhase(o: { cli: string; tempDir: string }): Promise
     }
     results.push({ scenario: s, ...foldTrials(trials), trials });
   }
-  return { scenarios: results, trials: trialCount, fdLimit, notes };
+  return { scenarios: results, fdLimit, notes };
 }
 
 const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');

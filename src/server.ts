@@ -7,7 +7,6 @@ import { answerClientError } from './http/client-errors.js';
 import { writeError } from './http/errors.js';
 import { LiveGateway, reportLoad } from './live-gateway.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { warmUp } from './warm-up.js';
 
 export interface RunningGateway {
   /** The gateway serving new requests (a reload replaces it). */
@@ -86,6 +85,8 @@ export async function startGateway(loaded: LoadedConfig, options: StartOptions =
 /** The warm-up, said in the log; a failure is said and start-up goes on (the process is then only colder). */
 async function warmUpLogged(loaded: LoadedConfig, logger: Logger): Promise<void> {
   try {
+    // Loaded only when configured: a gateway that does not warm up does not carry its code.
+    const { warmUp } = await import('./warm-up.js');
     const r = await warmUp(loaded.config.server.warm_up_requests, loaded.config.logging.level);
     logger.info({ requests: r.requests, failed: r.failed, ms: Math.round(r.ms) }, 'warmed up: the request path is compiled before the port opens');
   } catch (err) {

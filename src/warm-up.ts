@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from './config/load.js';
+import { answerBody, type SimAnswer, streamFrames } from './demo/wire.js';
 import { Gateway } from './gateway.js';
 import { createRequestListener } from './http/app.js';
 import { createLogger } from './telemetry/logger.js';
@@ -16,7 +17,6 @@ export interface WarmUpResult {
 /** The warm-up stops sending once this long has passed, however many requests are left (a slow machine). */
 export const WARM_UP_MAX_MS = 10_000;
 const IN_FLIGHT = 16;
-const CONTENT_EVENTS = 4;
 const PATH = '/v1/chat/completions';
 const STREAM_BODY = JSON.stringify({ model: 'warm-up', messages: [{ role: 'user', content: 'warm up' }], stream: true, stream_options: { include_usage: true } });
 const JSON_BODY = JSON.stringify({ model: 'warm-up', messages: [{ role: 'user', content: 'warm up' }] });
@@ -42,37 +42,44 @@ const JSON_BODY = JSON.stringify({ model: 'warm-up', messages: [{ role: 'user', 
 export async function warmUp(requests: number, logLevel: string): Promise<WarmUpResult> {
   const started = performance.now();
   const upstream = await listenLoopback(createServer(answerChat));
-  const text = [
-    'server: { host: 127.0.0.1, port: 0 }',
-    `logging: { level: ${logLevel} }`,
-    'limits: { max_concurrent_requests: 100000 }',
-    'providers:',
-    `  - { name: warm-up, type: openai_compatible, base_url: "http://127.0.0.1:${upstream.port}/v1", api_key: warm-up, models: [warm-up] }`,
-  ].join('\n');
-  const loaded = parseConfig(text, '(warm-up)', { env: {} });
-  const logger = createLogger(logLevel, { write: () => undefined });
-  const gateway = await Gateway.create(loaded, { logger, runtimeMetrics: false });
-  const door = await listenLoopback(createServer(createRequestListener(gateway)));
+  let gateway: Gateway | undefined;
+  let door: Listening | undefined;
   let sent = 0;
   let failed = 0;
-  const sender = async (): Promise<void> => {
-    while (sent < requests && performance.now() - started < WARM_UP_MAX_MS) {
-      sent += 1;
-      if (!(await send(door.port, sent % 4 === 0 ? JSON_BODY : STREAM_BODY))) failed += 1;
-    }
-  };
   try {
+    const text = [
+      'server: { host: 127.0.0.1, port: 0 }',
+      `logging: { level: ${logLevel} }`,
+      'limits: { max_concurrent_requests: 100000 }',
+      'providers:',
+      `  - { name: warm-up, type: openai_compatible, base_url: "http://127.0.0.1:${upstream.port}/v1", api_key: warm-up, models: [warm-up] }`,
+    ].join('\n');
+    const logger = createLogger(logLevel, { write: () => undefined });
+    gateway = await Gateway.create(parseConfig(text, '(warm-up)', { env: {} }), { logger, runtimeMetrics: false });
+    door = await listenLoopback(createServer(createRequestListener(gateway)));
+    const port = door.port;
+    const sender = async (): Promise<void> => {
+      while (sent < requests && performance.now() - started < WARM_UP_MAX_MS) {
+        sent += 1;
+        if (!(await send(port, sent % 4 === 0 ? JSON_BODY : STREAM_BODY))) failed += 1;
+      }
+    };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, requests) }, sender));
   } finally {
-    await door.close();
-    await gateway.close();
+    await door?.close();
+    await gateway?.close();
     await upstream.close();
   }
   return { requests: sent, failed, ms: performance.now() - started };
 }
 
+interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
 /** A server on a free loopback port, and how to close it with its connections. */
-async function listenLoopback(server: Server): Promise<{ port: number; close(): Promise<void> }> {
+async function listenLoopback(server: Server): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -105,28 +112,20 @@ function send(port: number, body: string): Promise<boolean> {
   });
 }
 
-/** The loopback provider: an OpenAI chat completion, whole or as a stream of a few events a tick apart. */
+/** The answer the loopback provider gives: a few words, so a stream is a handful of events. */
+const ANSWER: SimAnswer = { id: 'chatcmpl-warm-up', model: 'warm-up', pieces: ['w0 ', 'w1 ', 'w2 ', 'w3 '], promptTokens: 3, completionTokens: 4 };
+
+/** The loopback provider: an OpenAI chat completion (demo/wire.ts), whole or as a stream of events a tick apart. */
 function answerChat(req: IncomingMessage, res: ServerResponse): void {
   const parts: Buffer[] = [];
   req.on('data', (b: Buffer) => parts.push(b));
   req.once('end', () => {
-    const stream = Buffer.concat(parts).includes('"stream":true');
-    const usage = '"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}';
-    if (!stream) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        `{"id":"chatcmpl-warm-up","object":"chat.completion","created":0,"model":"warm-up","choices":[{"index":0,"message":{"role":"assistant","content":"ready"},"finish_reason":"stop"}],${usage}}`,
-      );
+    const body = Buffer.concat(parts);
+    if (!body.includes('"stream":true')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answerBody('openai', ANSWER));
       return;
     }
-    const chunk = (choices: string, extra = ''): string => `data: {"id":"chatcmpl-warm-up","object":"chat.completion.chunk","created":0,"model":"warm-up","choices":${choices}${extra}}\n\n`;
-    const events = [
-      chunk('[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]'),
-      ...Array.from({ length: CONTENT_EVENTS }, (_, i) => chunk(`[{"index":0,"delta":{"content":"w${i} "},"finish_reason":null}]`)),
-      chunk('[{"index":0,"delta":{},"finish_reason":"stop"}]'),
-      chunk('[]', `,${usage}`),
-      'data: [DONE]\n\n',
-    ];
+    const events = streamFrames('openai', ANSWER, body.includes('"include_usage":true'));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     // One event per tick, so the gateway reads them one by one as it does a provider's.
     const next = (i: number): void => {
