@@ -53,6 +53,7 @@ class GatewayAttempts implements LoopOptions<Served> {
   /** The key of the last attempt: a retry on the same provider is decided right after that attempt. */
   private lastKey: { provider: string; key: string | undefined } | undefined;
   private requestKeys: Map<string, RequestKeys> | undefined;
+  readonly onAttempt: LoopOptions<Served>['onAttempt'];
 
   constructor(
     private readonly gateway: Gateway,
@@ -67,6 +68,7 @@ class GatewayAttempts implements LoopOptions<Served> {
     this.deadline = Date.now() + routing.request_timeout_ms;
     this.maxAttempts = routing.max_attempts ?? candidates.length * 2;
     this.maxRetryAfterMs = routing.max_retry_after_ms;
+    this.onAttempt = attemptRecorder(gateway);
   }
 
   timeoutMs(c: Candidate): number {
@@ -129,11 +131,6 @@ class GatewayAttempts implements LoopOptions<Served> {
     if (served.kind === 'stream') served.stream.destroy();
   }
 
-  onAttempt(c: Candidate, outcome: AttemptOutcome, ms: number, failedOver: boolean): void {
-    this.gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, this.gateway.clock());
-    this.gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
-  }
-
   private provider(c: Candidate): ProviderRuntime {
     const p = this.gateway.providers.get(c.provider);
     // Candidates come from this gateway's own providers: a miss is a bug, not a request to route around.
@@ -152,6 +149,24 @@ class GatewayAttempts implements LoopOptions<Served> {
     }
     return k;
   }
+}
+
+const recorders = new WeakMap<Gateway, LoopOptions<Served>['onAttempt']>();
+
+/**
+ * The gateway's telemetry for a settled attempt, one function per gateway: a served stream keeps it for
+ * its life, so it must not keep the request's options (and with them the caller's request).
+ */
+function attemptRecorder(gateway: Gateway): LoopOptions<Served>['onAttempt'] {
+  let record = recorders.get(gateway);
+  if (!record) {
+    record = (c: Candidate, outcome: AttemptOutcome, ms: number, failedOver: boolean) => {
+      gateway.measurements.recordAttempt(c.provider, c.model, outcome, ms, gateway.clock());
+      gateway.metrics.recordAttempt(c.provider, outcome, ms, failedOver);
+    };
+    recorders.set(gateway, record);
+  }
+  return record;
 }
 
 /** Counts a request against its provider's `max_connections` until its answer's body is done with. */

@@ -123,6 +123,10 @@ const NOTHING_TO_END = () => {};
  */
 export function observeAttempts(events: GatewayEvents, requestId: string, strategy: string, options: LoopOptions<Served>): ObservedAttempts {
   if (!events.listens('route') && !events.listens('failure') && !events.listens('failover')) return { options, end: NOTHING_TO_END };
+  // Let go of at `end`: a served stream keeps `onAttempt` for its life, and with it this scope, and the
+  // options hold the caller's whole request.
+  let inner: LoopOptions<Served> | undefined = options;
+  const record = options.onAttempt;
   let routed = false;
   let pending: { from: string; reason: string } | undefined;
   const failover = (to?: string) => {
@@ -132,6 +136,7 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
   };
   const watched: Pick<LoopOptions<Served>, 'attempt' | 'onAttempt'> = {
     attempt: async (c, cancel) => {
+      const o = inner!;
       if (!routed) {
         routed = true;
         events.emit('route', { requestId, provider: c.provider, model: c.model, strategy });
@@ -139,12 +144,12 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
       failover(c.provider);
       const failed = (reason: string) => {
         // A caller gone, or a hedge's loser closed, says nothing of the provider: no failure, no failover.
-        if (options.signal.aborted || cancel.reason === HEDGE_LOST) return;
+        if (o.signal.aborted || cancel.reason === HEDGE_LOST) return;
         events.emit('failure', { requestId, provider: c.provider, model: c.model, reason });
         pending = { from: c.provider, reason };
       };
       try {
-        const result = await options.attempt(c, cancel);
+        const result = await o.attempt(c, cancel);
         if (result.kind === 'failure') failed(describeFailure(result.failure));
         return result;
       } catch (err) {
@@ -154,7 +159,7 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
       }
     },
     onAttempt: (c, outcome, ms, failedOver) => {
-      options.onAttempt(c, outcome, ms, failedOver);
+      record(c, outcome, ms, failedOver);
       // A failure the loop does not fail over (passed back to the caller) is no failover.
       if (outcome === 'rejected') pending = undefined;
     },
@@ -162,5 +167,12 @@ export function observeAttempts(events: GatewayEvents, requestId: string, strate
   // The options as the prototype, two members of its own: every other member (fields, and methods of an
   // options class, which a copy of own properties would miss) is the options' own, with `this` intact.
   const observed: LoopOptions<Served> = Object.assign(Object.create(options) as LoopOptions<Served>, watched);
-  return { options: observed, end: () => (options.signal.aborted ? undefined : failover()) };
+  return {
+    options: observed,
+    end: () => {
+      const aborted = inner?.signal.aborted;
+      inner = undefined;
+      if (!aborted) failover();
+    },
+  };
 }

@@ -120,7 +120,6 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
       return passBack(gateway, served, routing, headers, lock, o);
     }
     const delivery: Delivery = {
-      recover: (value) => recoveringSource(gateway, r, plan, candidate, value, result.finish, o.requestId, o.callerKeys),
       routing,
       headers,
       started,
@@ -132,7 +131,10 @@ export async function serve(gateway: Gateway, r: CoreRequest, o: RouteOptions): 
     if (o.key) delivery.key = o.key;
     if (lock) delivery.lock = lock;
     if (hold) delivery.hold = hold;
-    return deliver(gateway, result, delivery);
+    // Made here rather than in a closure that the stream would keep for its life: a closure keeps its
+    // whole scope, and this one holds the caller's request (a long prompt held as long as the answer streams).
+    const source = served.kind === 'stream' ? recoveringSource(gateway, r, plan, candidate, served, result.finish, o.requestId, o.callerKeys) : undefined;
+    return deliver(gateway, result, delivery, source);
   } catch (err) {
     // Nothing after the upstream call may leave it running or its breaker unsettled (a probe above all).
     if (served.kind === 'stream') served.stream.destroy();
@@ -193,8 +195,6 @@ function passBack(gateway: Gateway, served: Served, routing: Routing, headers: A
 }
 
 interface Delivery {
-  /** A stream that continues on the next candidate when cut (stream_recovery), when the route asks for it. */
-  recover(value: Extract<Served, { kind: 'stream' }>): RecoveringStream | undefined;
   routing: Routing;
   headers: AnswerHeaders;
   started: number;
@@ -206,8 +206,11 @@ interface Delivery {
   hold?: BudgetHold;
 }
 
-/** A served answer: a whole one is settled and accounted now, a stream when it ends. */
-function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: 'served' }>, d: Delivery): Outcome {
+/**
+ * A served answer: a whole one is settled and accounted now, a stream when it ends. `source`: a stream
+ * that continues on the next candidate when cut (stream_recovery), when the route asks for it.
+ */
+function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: 'served' }>, d: Delivery, source: RecoveringStream | undefined): Outcome {
   const { routing, headers, lock } = d;
   const served = result.value;
   const account = (usage: Usage | undefined) => {
@@ -230,7 +233,6 @@ function deliver(gateway: Gateway, result: Extract<LoopResult<Served>, { kind: '
   }
   gateway.metrics.recordFirstChunk(routing.provider, elapsed);
   gateway.measurements.recordFirstChunk(routing.provider, routing.model, elapsed, gateway.clock());
-  const source = d.recover(served);
   const resumable = lock !== undefined && gateway.config.idempotency.resume_streams;
   // A resumable stream outlives its caller: read to the end and stored for the caller's return.
   if (resumable) result.detachClient();

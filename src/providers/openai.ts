@@ -63,6 +63,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       path: `${this.basePath}/responses`,
       headers,
       body: call.raw ?? JSON.stringify(call.body),
+      streamed: call.stream,
       cancel: call.cancel,
       idleTimeoutMs: call.idleTimeoutMs,
     });
@@ -81,6 +82,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       path: `${this.basePath}/${call.endpoint}`,
       headers,
       body: call.raw ?? JSON.stringify(this.config.type === 'openai' && 'top_k' in call.body ? withoutTopK(call.body) : call.body),
+      streamed: call.stream,
       cancel: call.cancel,
       idleTimeoutMs: call.idleTimeoutMs,
     });

@@ -35,45 +35,53 @@ const abortOnTimeout = (cancel: Cancel): void => cancel.abort(TIMEOUT);
 
 /**
  * One attempt's own state. A served stream keeps its attempt's client-abort hook until the stream
- * ends, and with it this object: so once the attempt has come to something, it lets go of its timer
- * and of `onDone`, and holds only what the hook needs.
+ * ends, and with it this object: so once the attempt has come to something, it lets go of its timer,
+ * of `onDone` and of the loop's options (which hold the caller's whole request: a long prompt held
+ * for as long as its answer streams), and holds only what the hook needs: the client's signal and the
+ * attempt's cancel.
  */
 class AttemptRun<T> {
   private timer: NodeJS.Timeout | undefined;
   private onDone: ((sent: Sent<T>) => void) | undefined;
+  private o: LoopOptions<T> | undefined;
+  private readonly signal: Cancel;
   private readonly started = performance.now();
 
   constructor(
-    private readonly o: LoopOptions<T>,
+    o: LoopOptions<T>,
     private readonly cancel: Cancel,
     private readonly budgetMs: number,
     onDone: (sent: Sent<T>) => void,
   ) {
+    this.o = o;
+    this.signal = o.signal;
     this.onDone = onDone;
   }
 
   /** The client went away: the attempt is aborted with the client's reason. */
-  private readonly onClientAbort = (): void => this.cancel.abort(this.o.signal.reason);
+  private readonly onClientAbort = (): void => this.cancel.abort(this.signal.reason);
 
   /** Stops the client's abort from reaching the attempt (the `Sent`'s `unhookClientAbort`). */
-  private readonly unhook = (): void => this.o.signal.offAbort(this.onClientAbort);
+  private readonly unhook = (): void => this.signal.offAbort(this.onClientAbort);
 
   run(c: Candidate): void {
-    this.o.signal.onAbort(this.onClientAbort);
+    this.signal.onAbort(this.onClientAbort);
     this.timer = setTimeout(abortOnTimeout, this.budgetMs, this.cancel);
     void this.attempt(c);
   }
 
   private async attempt(c: Candidate): Promise<void> {
+    const o = this.o!;
     let result: AttemptResult<T>;
     try {
-      result = await this.o.attempt(c, this.cancel);
+      result = await o.attempt(c, this.cancel);
     } catch (err) {
       const failure: UpstreamFailure = this.cancel.reason === TIMEOUT ? { kind: 'timeout', detail: `no answer within ${this.budgetMs} ms` } : failureFromError(err);
       result = { kind: 'failure', failure };
     }
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.o = undefined;
     const onDone = this.onDone!;
     this.onDone = undefined;
     onDone({ result, latencyMs: performance.now() - this.started, unhookClientAbort: this.unhook });

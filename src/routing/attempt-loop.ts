@@ -56,8 +56,12 @@ export interface LoopOptions<T> {
   hedge?: LoopHedge;
   /** Releases an answer nobody will take (a hedge's loser that answered too late: close its stream). */
   discard?(value: T): void;
-  /** Telemetry for every settled attempt (a hedge's cancelled loser is not one). */
-  onAttempt(c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean): void;
+  /**
+   * Telemetry for every settled attempt (a hedge's cancelled loser is not one). Called as a plain
+   * function, not a method: a served stream's `finish` keeps it for the stream's life, and keeps no
+   * more of the options than it and `breakers` (the options hold the caller's whole request).
+   */
+  readonly onAttempt: (c: Candidate, outcome: AttemptOutcome, latencyMs: number, failedOver: boolean) => void;
 }
 
 /**
@@ -244,16 +248,32 @@ function passGate<T>(o: LoopOptions<T>, t: Tally, c: Candidate): Cleared | { kin
 /** The answer goes to the client; `finish` settles the breaker and reports the attempt, once, when it is complete. */
 function serve<T>(o: LoopOptions<T>, run: Run, c: Candidate, admission: Admitted, sent: Sent<T>, value: T): LoopResult<T> {
   run.attempts.push(record(c, 'success'));
+  const { latencyMs } = sent;
+  return {
+    kind: 'served',
+    candidate: c,
+    value,
+    attempts: run.attempts,
+    latencyMs,
+    upstreamMs: run.tally.upstreamMs,
+    finish: settleOnce(o.breakers, o.onAttempt, c, admission, sent),
+    detachClient: sent.unhookClientAbort,
+  };
+}
+
+/**
+ * A served attempt's `finish`, made where it sees only what it needs: a stream keeps it for its life,
+ * and a closure keeps its whole scope (the loop's options would keep the caller's request with it).
+ */
+function settleOnce<T>(breakers: Breakers, onAttempt: LoopOptions<T>['onAttempt'], c: Candidate, admission: Admitted, sent: Sent<T>): Finish {
   let settled = false;
-  const finish: Finish = (outcome) => {
+  return (outcome) => {
     if (settled) return;
     settled = true;
     sent.unhookClientAbort();
-    o.breakers.settle(c.provider, admission, outcome);
-    o.onAttempt(c, outcome === 'failure' ? 'failure' : 'success', sent.latencyMs, false);
+    breakers.settle(c.provider, admission, outcome);
+    onAttempt(c, outcome === 'failure' ? 'failure' : 'success', sent.latencyMs, false);
   };
-  const { latencyMs } = sent;
-  return { kind: 'served', candidate: c, value, attempts: run.attempts, latencyMs, upstreamMs: run.tally.upstreamMs, finish, detachClient: sent.unhookClientAbort };
 }
 
 /**

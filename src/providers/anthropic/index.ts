@@ -45,6 +45,15 @@ export class AnthropicAdapter extends TranslatingAdapter<AnthropicRequest> {
     const beta = call.headers['anthropic-beta'];
     if (beta) headers['anthropic-beta'] = beta;
     if (call.apiKey) headers['x-api-key'] = call.apiKey;
-    return post({ agents: this.agents, origin: this.origin, path, headers, body: call.raw ?? JSON.stringify(call.body), cancel: call.cancel, idleTimeoutMs: call.idleTimeoutMs });
+    return post({
+      agents: this.agents,
+      origin: this.origin,
+      path,
+      headers,
+      body: call.raw ?? JSON.stringify(call.body),
+      streamed: call.stream,
+      cancel: call.cancel,
+      idleTimeoutMs: call.idleTimeoutMs,
+    });
   }
 }

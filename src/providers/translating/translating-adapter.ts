@@ -97,6 +97,7 @@ export class TranslatingAdapter<ProviderRequest, ProviderEmbedRequest = never> i
       path,
       headers: { 'content-type': JSON_TYPE, accept, 'x-request-id': call.requestId, ...this.protocol.requestHeaders(call.apiKey) },
       body: JSON.stringify(body),
+      streamed: call.stream,
       cancel: call.cancel,
       idleTimeoutMs: call.idleTimeoutMs,
     });
