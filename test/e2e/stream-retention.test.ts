@@ -9,14 +9,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullCollection as gc } from '../support/gc.js';
 import { providersYaml, startTestGateway, type TestGateway } from '../support/harness.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** The JavaScript heap and the bytes of buffers, after full collections. */
 async function heldBytes(): Promise<number> {

@@ -1,12 +1,8 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type Sent, startAttempt } from '../../src/routing/attempt-loop-send.js';
 import { Cancel } from '../../src/routing/cancel.js';
+import { fullCollection as gc } from '../support/gc.js';
 import { A, fixture, hangs } from '../support/loop-fixture.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 describe('startAttempt', () => {
   it('lets go of its callback once the attempt has come back, while the client-abort hook a served stream keeps stays on', async () => {

@@ -1,10 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adaptHeapHeadroom, headroomFor, LARGE_HEAP_HEADROOM, SMALL_HEAP_HEADROOM } from '../../src/cli/heap-headroom.js';
-
-setFlagsFromString('--expose-gc');
-const fullCollection = runInNewContext('gc') as () => void;
+import { fullCollection } from '../support/gc.js';
 
 /** Resolves once `check` holds; the observer hears of a collection asynchronously. */
 async function until(check: () => boolean): Promise<void> {
