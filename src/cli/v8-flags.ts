@@ -33,7 +33,7 @@ export const SERVE_WASM_FLAG = '--liftoff-only';
  * Every object allocated in the young generation first. V8 watches how many objects of each allocation
  * site survive a scavenge and, past a threshold, allocates that site's objects straight in the old
  * generation. A gateway's request state (the attempt, its promises and hooks, undici's request) lives
- * as long as the upstream takes to answer, so under load many of it is still alive at a scavenge: V8
+ * as long as the upstream takes to answer, so under load much of it is still alive at a scavenge: V8
  * then pretenured those sites, and every request's state went to the old generation to die there,
  * collected by a full mark-compact about every 200 ms (35 in 8 s against 6 without, one-event streams
  * at 64 in flight; the bare proxy: none). Without pretenuring those objects die young, as they are:
