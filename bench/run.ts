@@ -6,7 +6,7 @@
  * long a breaker opened on one takes to show open on the other. Without redis-server on PATH both
  * Redis parts are skipped with a note.
  *
- *   npm run bench                      (≈ 10.5 minutes with the streams and RSS phases)
+ *   npm run bench                      (≈ 8-14 minutes with the streams and RSS phases, as fast as the machine is)
  *   BENCH_SECONDS=1 BENCH_ROUNDS=1 node dist/bench/run.js     (smoke run)
  *
  * Env: BENCH_SECONDS (throughput round length, default 8; every other phase scales with it),
